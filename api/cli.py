@@ -1,0 +1,238 @@
+"""The ``tdx`` command line. Thin: parse arguments, call identity/chaincode/network, render.
+
+Every command that scripts read has ``--json``. Errors print one line to stderr and exit
+non-zero: 1 for a refusal or an invalid input, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api import demo as demo_story
+from chaincode.documents.registry import (
+    DocumentKind,
+    InvalidDocumentError,
+    ValidDocument,
+    validate_document,
+)
+from identity.keys import KeyStoreError
+from network import signed_document
+from network.home import Home, HomeError, default_home, init_demo
+from network.verifier import Verifier
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="tdx: trade document exchange.",
+)
+identity_app = typer.Typer(no_args_is_help=True, help="Organisations and their certificates.")
+doc_app = typer.Typer(no_args_is_help=True, help="Validate, digest and sign trade documents.")
+app.add_typer(identity_app, name="identity")
+app.add_typer(doc_app, name="doc")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Node home directory [default: $TDX_HOME, else ~/.tdx]."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+KindArg = Annotated[DocumentKind, typer.Argument(help="Document kind.", case_sensitive=False)]
+FileArg = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
+]
+
+T = TypeVar("T")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"tdx: error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Turn expected failures into one clear line and a non-zero exit."""
+    try:
+        return fn()
+    except (HomeError, KeyStoreError) as exc:
+        _fail(str(exc))
+
+
+def _emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _home(path: Path | None) -> Home:
+    return Home(path or default_home())
+
+
+def _load(kind: DocumentKind, file: Path) -> ValidDocument:
+    return validate_document(kind, file.read_bytes())
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Create the demo network.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a node home (only the demo network for now)."""
+    if not demo:
+        _fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
+    target = home or default_home()
+    existing = Home(target)
+    if existing.exists():
+        if as_json:
+            _emit_json({"home": str(target), "created": False})
+        else:
+            out.print(f"A tdx home already exists at {target}; nothing was changed.")
+        return
+    created = _guard(lambda: init_demo(target, _now()))
+    orgs = list(created.organisations())
+    if as_json:
+        _emit_json({"home": str(target), "created": True, "organisations": len(orgs)})
+        return
+    countries = sorted({o.country for o in orgs})
+    out.print(
+        f"Created the demo network at {target}: {len(countries)} country roots "
+        f"({', '.join(countries)}), {len(orgs)} organisations, a signed trust list."
+    )
+    out.print("Keys are encrypted with the demo passphrase 'tdx-demo-passphrase'.")
+
+
+@identity_app.command("list")
+def identity_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the organisations of this home."""
+    orgs = _guard(lambda: list(_home(home).organisations()))
+    if as_json:
+        _emit_json(
+            [
+                {"id": o.id, "name": o.name, "country": o.country, "roles": sorted(o.roles)}
+                for o in orgs
+            ]
+        )
+        return
+    table = Table("id", "country", "roles", "name")
+    for o in orgs:
+        table.add_row(o.id, o.country, ", ".join(sorted(o.roles)), o.name)
+    out.print(table)
+
+
+@identity_app.command("revoke")
+def identity_revoke(
+    org: Annotated[str, typer.Argument(help="Organisation id, e.g. cn-cosco.")],
+    at: Annotated[
+        datetime.datetime | None,
+        typer.Option("--at", help="Revocation time (ISO 8601; UTC if no offset) [default: now]."),
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an organisation's certificates in its country's revocation list."""
+    now = _now()
+    when = now if at is None else (at if at.tzinfo else at.replace(tzinfo=datetime.UTC))
+    effective = _guard(lambda: _home(home).revoke(org, when, now))
+    if as_json:
+        _emit_json({"organisation": org, "revokedAt": effective.isoformat()})
+    elif effective != when:
+        out.print(f"{org} was already revoked from {effective.isoformat()}; unchanged.")
+    else:
+        out.print(f"Revoked {org} from {effective.isoformat()}.")
+
+
+@doc_app.command("validate")
+def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None:
+    """Validate a document: exit 0 if valid, 1 with every error if not."""
+    try:
+        doc = _load(kind, file)
+    except InvalidDocumentError as exc:
+        if as_json:
+            _emit_json(
+                {
+                    "valid": False,
+                    "kind": kind.value,
+                    "errors": [
+                        {"path": e.path, "rule": e.rule, "message": e.message} for e in exc.errors
+                    ],
+                }
+            )
+        else:
+            err.print(f"{file}: invalid {kind.value}, {len(exc.errors)} error(s):", markup=False)
+            for e in exc.errors:
+                err.print(f"  {e}", markup=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        _emit_json({"valid": True, "kind": kind.value, "digest": doc.digest})
+    else:
+        out.print(f"{file}: valid {kind.value}, {doc.digest}")
+
+
+@doc_app.command("digest")
+def doc_digest(kind: KindArg, file: FileArg) -> None:
+    """Print the document's digest, sha256:<hex> of its RFC 8785 canonical form."""
+    try:
+        doc = _load(kind, file)
+    except InvalidDocumentError as exc:
+        _fail(f"{file}: invalid {kind.value}: {exc.errors[0]} ({len(exc.errors)} error(s))")
+    sys.stdout.write(doc.digest + "\n")
+
+
+@doc_app.command("sign")
+def doc_sign(
+    kind: KindArg,
+    file: FileArg,
+    as_org: Annotated[str, typer.Option("--as", help="Signing organisation id.")],
+    output: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Sign a valid document as an organisation: a JWS with its x5c chain."""
+    try:
+        doc = _load(kind, file)
+    except InvalidDocumentError as exc:
+        _fail(f"{file}: invalid {kind.value}: {exc.errors[0]} ({len(exc.errors)} error(s))")
+    envelope = _guard(lambda: signed_document.sign(_home(home), as_org, doc, _now()))
+    text = json.dumps(envelope.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Signed {kind.value} {doc.digest} as {as_org} -> {output}", markup=False)
+
+
+@app.command()
+def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Verify a signed document: exit 0 valid, 1 invalid, 2 usage error."""
+    h = _home(home)
+    verifier = _guard(lambda: Verifier(h.trust_list(), h.revocation_lists()))
+    report = verifier.verify(file.read_bytes(), _now())
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        demo_story.render_report(out, report)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def demo(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    ok = _guard(lambda: demo_story.run(home, out, as_json))
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    app()

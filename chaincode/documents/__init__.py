@@ -1,0 +1,3 @@
+"""The trade document models: certificate of origin, DCSA eBL, quarantine certificate and
+rail consignment, each validated with field-level errors that name the JSON path and rule.
+"""

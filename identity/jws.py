@@ -1,0 +1,176 @@
+"""JWS (RFC 7515) compact signatures whose ``x5c`` header carries the signer's chain.
+
+The algorithm is never negotiated by the input: it must be on the caller's allowlist
+(at most ES256 and EdDSA) and must match the key in the signer's certificate. Headers
+that would fetch or embed other keys (``jku``, ``jwk``, ``x5u``) and any ``crit`` header
+are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey
+
+from identity.keys import PrivateKey, PublicKey
+
+ES256 = "ES256"
+EDDSA = "EdDSA"
+SUPPORTED_ALGORITHMS = frozenset({ES256, EDDSA})
+_REFUSED_HEADERS = ("jku", "jwk", "x5u", "crit")
+
+
+class JwsError(ValueError):
+    """A JWS that is malformed, uses a refused algorithm, or whose signature fails."""
+
+
+@dataclass(frozen=True)
+class VerifiedJws:
+    header: dict[str, Any]
+    payload: bytes
+    chain: list[x509.Certificate]
+
+
+def algorithm_for(key: PrivateKey | PublicKey) -> str:
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return EDDSA
+    if isinstance(key.curve, ec.SECP256R1):
+        return ES256
+    raise JwsError(f"no allowed JWS algorithm for curve {key.curve.name}")
+
+
+def _jose_key(key: PrivateKey | PublicKey) -> ECKey | OKPKey:
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return OKPKey.import_key(key)
+    return ECKey.import_key(key)
+
+
+def _b64(cert: x509.Certificate) -> str:
+    # x5c uses standard base64 of DER (RFC 7515 4.1.6), not base64url.
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+class _X5cRegistry(jws.JWSRegistry):
+    # joserfc caps headers at 512 bytes; an x5c header carries two DER certificates.
+    max_header_length = 8192
+
+
+def _registry(alg: str) -> jws.JWSRegistry:
+    return _X5cRegistry(algorithms=[alg])
+
+
+def _call_joserfc(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    # joserfc warns that "EdDSA" is superseded by RFC 9864's "Ed25519"; the EdDSA name is
+    # the one our peers and the trust list use, so the warning is expected here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*EdDSA.*")
+        return fn(*args, **kwargs)
+
+
+def sign(
+    payload: bytes,
+    key: PrivateKey,
+    chain: list[x509.Certificate],
+    typ: str,
+    extra_header: dict[str, Any] | None = None,
+) -> str:
+    """Sign ``payload``; the header carries ``alg``, ``typ`` and the ``x5c`` chain."""
+    alg = algorithm_for(key)
+    header: dict[str, Any] = {"alg": alg, "typ": typ, "x5c": [_b64(c) for c in chain]}
+    if extra_header:
+        header.update(extra_header)
+    token: str = _call_joserfc(
+        jws.serialize_compact, header, payload, _jose_key(key), registry=_registry(alg)
+    )
+    return token
+
+
+def sign_with_key(payload: bytes, key: PrivateKey, typ: str) -> str:
+    """Sign with a bare key (no chain), for files whose signer is pinned in configuration."""
+    alg = algorithm_for(key)
+    token: str = _call_joserfc(
+        jws.serialize_compact,
+        {"alg": alg, "typ": typ},
+        payload,
+        _jose_key(key),
+        registry=_registry(alg),
+    )
+    return token
+
+
+def _decode_header(token: str) -> dict[str, Any]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise JwsError("not a compact JWS (expected three dot-separated parts)")
+    try:
+        raw = base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4))
+        header = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise JwsError("the JWS header is not base64url-encoded JSON") from exc
+    if not isinstance(header, dict):
+        raise JwsError("the JWS header is not a JSON object")
+    return header
+
+
+def _check_header(header: dict[str, Any], allowed: Collection[str], typ: str) -> str:
+    alg = header.get("alg")
+    if alg not in allowed or alg not in SUPPORTED_ALGORITHMS:
+        raise JwsError(f"algorithm {alg!r} is not allowed (allowed: {', '.join(sorted(allowed))})")
+    for name in _REFUSED_HEADERS:
+        if name in header:
+            raise JwsError(f"header {name!r} is refused")
+    if header.get("typ") != typ:
+        raise JwsError(f"JWS typ is {header.get('typ')!r}, expected {typ!r}")
+    return str(alg)
+
+
+def _verify_with(token: str, key: PublicKey, alg: str) -> bytes:
+    if algorithm_for(key) != alg:
+        raise JwsError(f"header alg {alg} does not match the signer's {algorithm_for(key)} key")
+    try:
+        obj = _call_joserfc(jws.deserialize_compact, token, _jose_key(key), registry=_registry(alg))
+    except JoseError as exc:
+        raise JwsError(f"signature does not verify ({exc.error})") from exc
+    except ValueError as exc:
+        raise JwsError(f"malformed JWS: {exc}") from exc
+    payload: bytes = obj.payload
+    return payload
+
+
+def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
+    """Check the signature with the key of the first ``x5c`` certificate.
+
+    This proves only that the holder of that certificate's key signed; whether the chain
+    is trusted is the chain validator's question.
+    """
+    header = _decode_header(token)
+    alg = _check_header(header, allowed, typ)
+    x5c = header.get("x5c")
+    if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
+        raise JwsError("the JWS has no x5c certificate chain")
+    try:
+        chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in x5c]
+    except (binascii.Error, ValueError) as exc:
+        raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
+    leaf_key = chain[0].public_key()
+    if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+        raise JwsError(f"signer key type {type(leaf_key).__name__} is not allowed")
+    return VerifiedJws(header, _verify_with(token, leaf_key, alg), chain)
+
+
+def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:
+    """Verify a JWS made by ``sign_with_key`` against a pinned public key."""
+    header = _decode_header(token)
+    alg = _check_header(header, SUPPORTED_ALGORITHMS, typ)
+    return _verify_with(token, key, alg)

@@ -1,0 +1,3 @@
+"""Formats and protocols of systems tdx does not own (OpenAttestation, DCSA PINT, ePhyto XML,
+SMGS rail data). It translates in and out and owns no business rules. Empty for now.
+"""

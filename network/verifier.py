@@ -1,0 +1,148 @@
+"""Verifying a signed document: every check named, with its status and reason.
+
+The checks, in order: format, signature, integrity, document, chain, role-for-type,
+revocation. The certificate is judged at the signing time that the signature covers;
+once documents are anchored (the ledger), the anchoring time replaces it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from chaincode.authority import issue_refusal
+from chaincode.canonical import canonical_bytes, digest_bytes
+from chaincode.documents.registry import InvalidDocumentError, validate_document
+from identity import jws
+from identity.certificates import Purpose
+from identity.chain import check_revocation, validate_chain
+from identity.checks import Check, Report
+from identity.trust_list import TrustList
+from network import signed_document
+
+FORMAT = "format"
+SIGNATURE = "signature"
+INTEGRITY = "integrity"
+DOCUMENT = "document"
+CHAIN = "chain"
+ROLE_FOR_TYPE = "role-for-type"
+REVOCATION = "revocation"
+ORDER = (FORMAT, SIGNATURE, INTEGRITY, DOCUMENT, CHAIN, ROLE_FOR_TYPE, REVOCATION)
+
+
+@dataclass(frozen=True)
+class _Signed:
+    kind: str
+    digest: str
+    signed_at: datetime.datetime
+
+
+def _signed_payload(payload: bytes) -> _Signed:
+    obj = json.loads(payload)
+    signed_at = datetime.datetime.fromisoformat(obj["signedAt"])
+    if signed_at.tzinfo is None:
+        raise ValueError("signedAt has no UTC offset")
+    return _Signed(str(obj["kind"]), str(obj["digest"]), signed_at)
+
+
+def _skip_rest(report: Report, reason: str) -> Report:
+    done = {c.name for c in report.checks}
+    for name in ORDER:
+        if name not in done:
+            report.add(Check.not_checked(name, reason))
+    return report
+
+
+class Verifier:
+    """Verifies signed documents against one node's trust list and revocation lists."""
+
+    def __init__(
+        self,
+        trust_list: TrustList,
+        revocation_lists: Mapping[str, x509.CertificateRevocationList],
+    ) -> None:
+        self.trust_list = trust_list
+        self.revocation_lists = revocation_lists
+
+    def verify(self, data: bytes, now: datetime.datetime) -> Report:
+        report = Report()
+        try:
+            envelope = signed_document.parse(data)
+        except signed_document.EnvelopeError as exc:
+            report.add(Check.failed(FORMAT, str(exc)))
+            return _skip_rest(report, "not a signed document")
+        report.add(Check.passed(FORMAT, f"{signed_document.FORMAT}, kind {envelope.kind.value}"))
+        report.facts["kind"] = envelope.kind.value
+
+        try:
+            verified = jws.verify(
+                envelope.signature, jws.SUPPORTED_ALGORITHMS, signed_document.JWS_TYPE
+            )
+            signed = _signed_payload(verified.payload)
+        except jws.JwsError as exc:
+            report.add(Check.failed(SIGNATURE, str(exc)))
+            return _skip_rest(report, "no valid signature to judge against")
+        except (ValueError, KeyError, TypeError) as exc:
+            report.add(Check.failed(SIGNATURE, f"signed payload is malformed: {exc!r}"))
+            return _skip_rest(report, "no valid signature to judge against")
+        alg = str(verified.header["alg"])
+        report.add(Check.passed(SIGNATURE, f"{alg} signature verifies with the x5c certificate"))
+        report.facts["signedAt"] = signed.signed_at.isoformat()
+
+        actual = digest_bytes(canonical_bytes(envelope.document))
+        report.facts["digest"] = actual
+        if signed.kind != envelope.kind.value:
+            report.add(
+                Check.failed(INTEGRITY, f"signed as {signed.kind}, presented as {envelope.kind}")
+            )
+        elif actual != signed.digest:
+            report.add(
+                Check.failed(
+                    INTEGRITY,
+                    f"the document's digest {actual} is not the signed digest {signed.digest}: "
+                    "it was changed after signing",
+                )
+            )
+        else:
+            report.add(Check.passed(INTEGRITY, f"digest {actual} matches the signed digest"))
+
+        issuing_country: str | None = None
+        try:
+            doc = validate_document(envelope.kind, envelope.document)
+            issuing_country = doc.model.issuing_country()
+            report.add(Check.passed(DOCUMENT, f"valid {envelope.kind.value} document"))
+        except InvalidDocumentError as exc:
+            shown = "; ".join(str(e) for e in exc.errors[:3])
+            more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
+            report.add(Check.failed(DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
+
+        chain = validate_chain(
+            verified.chain, self.trust_list, signed.signed_at, Purpose.DOCUMENT, alg
+        )
+        report.add(chain.check)
+        if chain.organisation is None or chain.entry is None:
+            return _skip_rest(report, "no trusted chain")
+        org = chain.organisation
+        report.facts["issuer"] = org.id
+        report.facts["issuerName"] = org.name
+        report.facts["issuerCountry"] = org.country
+
+        refusal = issue_refusal(envelope.kind, chain.certified_roles, org.country, issuing_country)
+        if refusal is None:
+            roles = ", ".join(sorted(chain.certified_roles))
+            report.add(
+                Check.passed(ROLE_FOR_TYPE, f"{org.id} ({roles}) may issue a {envelope.kind.value}")
+            )
+        else:
+            report.add(Check.failed(ROLE_FOR_TYPE, refusal))
+
+        report.add(
+            check_revocation(
+                verified.chain[0], chain.entry, self.revocation_lists, signed.signed_at, now
+            )
+        )
+        return report

@@ -1,0 +1,118 @@
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chaincode.canonical import (
+    CanonicalizationError,
+    canonical_bytes,
+    digest,
+    is_digest,
+    parse_json,
+)
+
+# JSON values that RFC 8785 can represent exactly: integers within I-JSON's safe range.
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+documents = st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=6)
+
+
+def _shuffled(value, rng):
+    if isinstance(value, dict):
+        items = [(k, _shuffled(v, rng)) for k, v in value.items()]
+        rng.shuffle(items)
+        return dict(items)
+    if isinstance(value, list):
+        return [_shuffled(v, rng) for v in value]
+    return value
+
+
+@settings(max_examples=200)
+@given(documents, st.integers(0, 2**32), st.sampled_from([None, 0, 2, "\t"]))
+def test_key_order_and_whitespace_do_not_change_the_digest(doc, seed, indent):
+    text = json.dumps(
+        _shuffled(doc, random.Random(seed)), indent=indent, ensure_ascii=seed % 2 == 0
+    )
+    assert digest(parse_json(text)) == digest(doc)
+    assert is_digest(digest(doc))
+
+
+def _paths(value, prefix=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+    yield prefix
+
+
+def _changed(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value + 1.0 if abs(value) < 2**52 else -value if value else 1.0
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return 0
+    if isinstance(value, list):
+        return [*value, None]
+    return {**value, "\x00new": None}
+
+
+@settings(max_examples=200)
+@given(documents, st.data())
+def test_any_changed_value_changes_the_digest(doc, data):
+    path = data.draw(st.sampled_from(list(_paths(doc))))
+    if not path:
+        return
+    changed = json.loads(json.dumps(doc))
+    target = changed
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = _changed(target[path[-1]])
+    assert digest(changed) != digest(doc)
+
+
+def test_digest_is_sha256_of_rfc8785_bytes():
+    assert canonical_bytes({"b": 1.0, "a": "中", "c": [1e21, 1e-7]}) == (
+        '{"a":"中","b":1,"c":[1e+21,1e-7]}'.encode()
+    )
+    assert digest({}) == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('{"a": 1, "a": 2}', "duplicate key"),
+        ('{"a": NaN}', "NaN"),
+        ('{"a": Infinity}', "Infinity"),
+        ("{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_ambiguous_or_broken_json_is_refused(text, fragment):
+    with pytest.raises(CanonicalizationError, match=fragment):
+        parse_json(text)
+
+
+def test_integers_beyond_ijson_range_are_refused():
+    with pytest.raises(CanonicalizationError):
+        canonical_bytes({"n": 2**60})

@@ -1,0 +1,24 @@
+import datetime
+import shutil
+from pathlib import Path
+
+import pytest
+
+from network.home import Home, init_demo
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="session")
+def _demo_home_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "home"
+    init_demo(path, datetime.datetime.now(datetime.UTC))
+    return path
+
+
+@pytest.fixture
+def demo_home(_demo_home_template, tmp_path) -> Home:
+    """A private copy of one demo home per test: tests may revoke and change it."""
+    path = tmp_path / "home"
+    shutil.copytree(_demo_home_template, path)
+    return Home(path)
