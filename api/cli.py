@@ -9,25 +9,32 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from api import cli_bench, cli_ebl, cli_ledger
 from api import demo as demo_story
-from chaincode.documents.registry import (
-    DocumentKind,
-    InvalidDocumentError,
-    ValidDocument,
-    validate_document,
+from api.cli_common import (
+    AsOpt,
+    FileArg,
+    HomeOpt,
+    JsonOpt,
+    KindArg,
+    emit_json,
+    err,
+    fail,
+    guard,
+    home_of,
+    node_of,
+    now,
+    out,
 )
-from identity.keys import KeyStoreError
+from chaincode.documents.registry import InvalidDocumentError, validate_document
 from network import signed_document
-from network.home import Home, HomeError, default_home, init_demo
-from network.verifier import Verifier
+from network.home import Home, default_home, init_demo
 
 app = typer.Typer(
     add_completion=False,
@@ -39,50 +46,9 @@ identity_app = typer.Typer(no_args_is_help=True, help="Organisations and their c
 doc_app = typer.Typer(no_args_is_help=True, help="Validate, digest and sign trade documents.")
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option("--home", help="Node home directory [default: $TDX_HOME, else ~/.tdx]."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-KindArg = Annotated[DocumentKind, typer.Argument(help="Document kind.", case_sensitive=False)]
-FileArg = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
-]
-
-T = TypeVar("T")
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"tdx: error: {message}", markup=False)
-    raise typer.Exit(code)
-
-
-def _guard(fn: Callable[[], T]) -> T:
-    """Turn expected failures into one clear line and a non-zero exit."""
-    try:
-        return fn()
-    except (HomeError, KeyStoreError) as exc:
-        _fail(str(exc))
-
-
-def _emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-
-
-def _home(path: Path | None) -> Home:
-    return Home(path or default_home())
-
-
-def _load(kind: DocumentKind, file: Path) -> ValidDocument:
-    return validate_document(kind, file.read_bytes())
+cli_ledger.register(app)
+app.add_typer(cli_ebl.app, name="ebl")
+app.add_typer(cli_bench.app, name="bench")
 
 
 @app.command()
@@ -93,19 +59,18 @@ def init(
 ) -> None:
     """Create a node home (only the demo network for now)."""
     if not demo:
-        _fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
+        fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
     target = home or default_home()
-    existing = Home(target)
-    if existing.exists():
+    if Home(target).exists():
         if as_json:
-            _emit_json({"home": str(target), "created": False})
+            emit_json({"home": str(target), "created": False})
         else:
             out.print(f"A tdx home already exists at {target}; nothing was changed.")
         return
-    created = _guard(lambda: init_demo(target, _now()))
+    created = guard(lambda: init_demo(target, now()))
     orgs = list(created.organisations())
     if as_json:
-        _emit_json({"home": str(target), "created": True, "organisations": len(orgs)})
+        emit_json({"home": str(target), "created": True, "organisations": len(orgs)})
         return
     countries = sorted({o.country for o in orgs})
     out.print(
@@ -118,9 +83,9 @@ def init(
 @identity_app.command("list")
 def identity_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List the organisations of this home."""
-    orgs = _guard(lambda: list(_home(home).organisations()))
+    orgs = guard(lambda: list(home_of(home).organisations()))
     if as_json:
-        _emit_json(
+        emit_json(
             [
                 {"id": o.id, "name": o.name, "country": o.country, "roles": sorted(o.roles)}
                 for o in orgs
@@ -144,11 +109,11 @@ def identity_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke an organisation's certificates in its country's revocation list."""
-    now = _now()
-    when = now if at is None else (at if at.tzinfo else at.replace(tzinfo=datetime.UTC))
-    effective = _guard(lambda: _home(home).revoke(org, when, now))
+    t = now()
+    when = t if at is None else (at if at.tzinfo else at.replace(tzinfo=datetime.UTC))
+    effective = guard(lambda: home_of(home).revoke(org, when, t))
     if as_json:
-        _emit_json({"organisation": org, "revokedAt": effective.isoformat()})
+        emit_json({"organisation": org, "revokedAt": effective.isoformat()})
     elif effective != when:
         out.print(f"{org} was already revoked from {effective.isoformat()}; unchanged.")
     else:
@@ -159,10 +124,10 @@ def identity_revoke(
 def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None:
     """Validate a document: exit 0 if valid, 1 with every error if not."""
     try:
-        doc = _load(kind, file)
+        doc = validate_document(kind, file.read_bytes())
     except InvalidDocumentError as exc:
         if as_json:
-            _emit_json(
+            emit_json(
                 {
                     "valid": False,
                     "kind": kind.value,
@@ -177,7 +142,7 @@ def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None
                 err.print(f"  {e}", markup=False)
         raise typer.Exit(1) from None
     if as_json:
-        _emit_json({"valid": True, "kind": kind.value, "digest": doc.digest})
+        emit_json({"valid": True, "kind": kind.value, "digest": doc.digest})
     else:
         out.print(f"{file}: valid {kind.value}, {doc.digest}")
 
@@ -185,10 +150,7 @@ def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None
 @doc_app.command("digest")
 def doc_digest(kind: KindArg, file: FileArg) -> None:
     """Print the document's digest, sha256:<hex> of its RFC 8785 canonical form."""
-    try:
-        doc = _load(kind, file)
-    except InvalidDocumentError as exc:
-        _fail(f"{file}: invalid {kind.value}: {exc.errors[0]} ({len(exc.errors)} error(s))")
+    doc = guard(lambda: validate_document(kind, file.read_bytes()))
     sys.stdout.write(doc.digest + "\n")
 
 
@@ -196,16 +158,13 @@ def doc_digest(kind: KindArg, file: FileArg) -> None:
 def doc_sign(
     kind: KindArg,
     file: FileArg,
-    as_org: Annotated[str, typer.Option("--as", help="Signing organisation id.")],
+    as_org: AsOpt,
     output: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
     home: HomeOpt = None,
 ) -> None:
-    """Sign a valid document as an organisation: a JWS with its x5c chain."""
-    try:
-        doc = _load(kind, file)
-    except InvalidDocumentError as exc:
-        _fail(f"{file}: invalid {kind.value}: {exc.errors[0]} ({len(exc.errors)} error(s))")
-    envelope = _guard(lambda: signed_document.sign(_home(home), as_org, doc, _now()))
+    """Sign a valid document as an organisation: a JWS with its x5c chain (not anchored)."""
+    doc = guard(lambda: validate_document(kind, file.read_bytes()))
+    envelope = guard(lambda: signed_document.sign(home_of(home), as_org, doc, now()))
     text = json.dumps(envelope.to_json(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -216,12 +175,11 @@ def doc_sign(
 
 @app.command()
 def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Verify a signed document: exit 0 valid, 1 invalid, 2 usage error."""
-    h = _home(home)
-    verifier = _guard(lambda: Verifier(h.trust_list(), h.revocation_lists()))
-    report = verifier.verify(file.read_bytes(), _now())
+    """Verify a signed document and its ledger status: exit 0 valid, 1 invalid, 2 usage."""
+    with node_of(home) as node:
+        report = node.verify(file.read_bytes())
     if as_json:
-        _emit_json(report.to_json())
+        emit_json(report.to_json())
     else:
         demo_story.render_report(out, report)
     raise typer.Exit(0 if report.valid else 1)
@@ -230,7 +188,7 @@ def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> Non
 @app.command()
 def demo(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
-    ok = _guard(lambda: demo_story.run(home, out, as_json))
+    ok = guard(lambda: demo_story.run(home, out, as_json))
     raise typer.Exit(0 if ok else 1)
 
 

@@ -78,7 +78,7 @@ ORGANISATIONS = (
         "cn-exporter",
         "Zhejiang Orchard Fresh Export Co., Ltd.",
         "CN",
-        "91330100MA2B000018",
+        "91330400MA2B8XK37Q",
         frozenset({R.SHIPPER}),
     ),
     DemoOrg("cn-boc", "Bank of China Limited", "CN", "911100001000010014", frozenset({R.BANK})),

@@ -3,8 +3,11 @@ certificates, revocation lists and the signed trust list.
 
 Layout::
 
-    tdx.json                 format, whether it is a demo home, the operator's public key
+    tdx.json                 format, demo or not, operator key, log origin, checkpoint key
     operator.key             the node operator's key (signs the trust list)
+    checkpoint.key           the node's Ed25519 key that signs ledger checkpoints
+    ledger.db                the embedded ledger (SQLite, WAL)
+    store/<hex>.json         signed documents, by digest
     trust-list.jws           the signed trust list
     roots/<CC>.crt|.key      country roots (a demo home holds all four)
     crl/<CC>.crl             each root's signed revocation list
@@ -16,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +39,7 @@ from identity.certificates import (
     organisation_of,
 )
 from identity.keys import KeyType, PrivateKey
+from ledger import checkpoint
 from network.demo_network import COUNTRIES, DEMO_PASSPHRASE, ORGANISATIONS
 
 HOME_ENV = "TDX_HOME"
@@ -89,6 +94,18 @@ class Home:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise HomeError(f"{self.config_path} is not a {FORMAT} configuration")
         return data
+
+    def setting(self, name: str) -> str:
+        value = self.config().get(name)
+        if not isinstance(value, str):
+            raise HomeError(f"tdx.json has no {name}")
+        return value
+
+    def checkpoint_key(self) -> ed25519.Ed25519PrivateKey:
+        key = keys.load(self.path / "checkpoint.key", self.passphrase())
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise HomeError("checkpoint.key must be an Ed25519 key (C2SP signed notes)")
+        return key
 
     def passphrase(self) -> bytes:
         if self.config().get("demo") is True:
@@ -235,12 +252,19 @@ def _populate_demo(root_dir: Path, now: datetime.datetime) -> None:
             keys.save(key, folder / f"{purpose.value}.key", passphrase)
             _write(folder / f"{purpose.value}.crt", _pem(cert))
 
+    # The node's checkpoint key: Ed25519, as C2SP signed notes require.
+    checkpoint_key = ed25519.Ed25519PrivateKey.generate()
+    keys.save(checkpoint_key, root_dir / "checkpoint.key", passphrase)
+    origin = f"tdx.demo/{secrets.token_hex(4)}"
+
     tl = trust_list.build(entries, sequence=1, issued_at=now)
     _write(root_dir / "trust-list.jws", trust_list.sign(tl, operator).encode())
     config = {
         "format": FORMAT,
         "demo": True,
         "createdAt": now.isoformat(),
+        "origin": origin,
+        "checkpointKey": checkpoint.verifier_key(origin, checkpoint_key.public_key()),
         "operatorPublicKey": operator.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode(),

@@ -68,7 +68,14 @@ class Verifier:
         self.trust_list = trust_list
         self.revocation_lists = revocation_lists
 
-    def verify(self, data: bytes, now: datetime.datetime) -> Report:
+    def verify(
+        self,
+        data: bytes,
+        now: datetime.datetime,
+        anchored_at: datetime.datetime | None = None,
+    ) -> Report:
+        """Verify a signed document. ``anchored_at``, when the ledger knows it, is the time
+        at which the certificate is judged; otherwise the signing time the signer claims."""
         report = Report()
         try:
             envelope = signed_document.parse(data)
@@ -120,9 +127,8 @@ class Verifier:
             more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
             report.add(Check.failed(DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
 
-        chain = validate_chain(
-            verified.chain, self.trust_list, signed.signed_at, Purpose.DOCUMENT, alg
-        )
+        at = anchored_at or signed.signed_at
+        chain = validate_chain(verified.chain, self.trust_list, at, Purpose.DOCUMENT, alg)
         report.add(chain.check)
         if chain.organisation is None or chain.entry is None:
             return _skip_rest(report, "no trusted chain")
@@ -140,9 +146,5 @@ class Verifier:
         else:
             report.add(Check.failed(ROLE_FOR_TYPE, refusal))
 
-        report.add(
-            check_revocation(
-                verified.chain[0], chain.entry, self.revocation_lists, signed.signed_at, now
-            )
-        )
+        report.add(check_revocation(verified.chain[0], chain.entry, self.revocation_lists, at, now))
         return report

@@ -85,7 +85,8 @@ def _date_string(value: Any) -> Any:
 
 
 def _datetime_string(value: Any) -> Any:
-    if not isinstance(value, str):
+    # From JSON only a string is a date-time; Python callers may pass a datetime itself.
+    if not isinstance(value, str | datetime.datetime):
         raise PydanticCustomError("rfc3339_datetime", "a date-time is an RFC 3339 string")
     return value
 

@@ -95,22 +95,12 @@ def test_usage_errors_exit_2(tmp_path, demo_home):
     assert tdx("init").exit_code == 2
 
 
-def test_sign_then_verify_then_tamper(tmp_path, demo_home):
+def test_issue_then_verify_then_tamper(tmp_path, demo_home):
     signed = tmp_path / "co.signed.json"
-    result = tdx(
-        "doc",
-        "sign",
-        "co",
-        EXAMPLES / KINDS["co"],
-        "--as",
-        "cn-gacc",
-        "--out",
-        signed,
-        "--home",
-        demo_home.path,
-    )
+    home = ("--home", demo_home.path)
+    result = tdx("issue", "co", EXAMPLES / KINDS["co"], "--as", "cn-gacc", "--out", signed, *home)
     assert result.exit_code == 0, result.output
-    ok = tdx("verify", signed, "--home", demo_home.path, "--json")
+    ok = tdx("verify", signed, *home, "--json")
     assert ok.exit_code == 0, ok.output
     report = json.loads(ok.stdout)
     assert report["valid"] is True
@@ -122,13 +112,26 @@ def test_sign_then_verify_then_tamper(tmp_path, demo_home):
         "chain",
         "role-for-type",
         "revocation",
+        "anchored",
+        "status",
+        "inclusion",
     ]
     envelope = json.loads(signed.read_text())
     envelope["document"]["certificateNumber"] += "X"
     signed.write_text(json.dumps(envelope))
-    bad = tdx("verify", signed, "--home", demo_home.path)
+    bad = tdx("verify", signed, *home)
     assert bad.exit_code == 1
     assert "FAIL  integrity" in bad.stdout
+
+
+def test_signed_but_not_anchored_fails_the_anchored_check(tmp_path, demo_home):
+    signed = tmp_path / "co.signed.json"
+    home = ("--home", demo_home.path)
+    tdx("doc", "sign", "co", EXAMPLES / KINDS["co"], "--as", "cn-gacc", "--out", signed, *home)
+    result = tdx("verify", signed, *home, "--json")
+    assert result.exit_code == 1
+    failed = [c["name"] for c in json.loads(result.stdout)["checks"] if c["status"] == "fail"]
+    assert failed == ["anchored"]
 
 
 def test_sign_with_an_unknown_org_is_one_clear_line(demo_home):
@@ -140,36 +143,19 @@ def test_sign_with_an_unknown_org_is_one_clear_line(demo_home):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_revoke_then_verify_fails_revocation(tmp_path, demo_home):
+def test_a_revoked_organisation_can_neither_anchor_nor_pass_verification(tmp_path, demo_home):
     signed = tmp_path / "late.json"
-    assert (
-        tdx(
-            "identity",
-            "revoke",
-            "cn-ccpit",
-            "--at",
-            "2026-01-01T00:00:00Z",
-            "--home",
-            demo_home.path,
-        ).exit_code
-        == 0
-    )
-    tdx(
-        "doc",
-        "sign",
-        "co",
-        EXAMPLES / KINDS["co"],
-        "--as",
-        "cn-ccpit",
-        "--out",
-        signed,
-        "--home",
-        demo_home.path,
-    )
-    result = tdx("verify", signed, "--home", demo_home.path, "--json")
+    home = ("--home", demo_home.path)
+    revoke = tdx("identity", "revoke", "cn-ccpit", "--at", "2026-01-01T00:00:00Z", *home)
+    assert revoke.exit_code == 0
+    refused = tdx("issue", "co", EXAMPLES / KINDS["co"], "--as", "cn-ccpit", *home)
+    assert refused.exit_code == 1
+    assert "refused (forbidden): cn-ccpit: certificate revoked" in refused.stderr
+    tdx("doc", "sign", "co", EXAMPLES / KINDS["co"], "--as", "cn-ccpit", "--out", signed, *home)
+    result = tdx("verify", signed, *home, "--json")
     assert result.exit_code == 1
     failed = [c["name"] for c in json.loads(result.stdout)["checks"] if c["status"] == "fail"]
-    assert failed == ["revocation"]
+    assert failed == ["revocation", "anchored"]
 
 
 def test_demo_json_runs_every_step(tmp_path):

@@ -65,7 +65,7 @@ def _changed(value):
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
-        return value + 1
+        return value - 1 if value > 0 else value + 1  # stays within I-JSON's range
     if isinstance(value, float):
         return value + 1.0 if abs(value) < 2**52 else -value if value else 1.0
     if isinstance(value, str):

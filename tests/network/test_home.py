@@ -19,7 +19,7 @@ def test_demo_home_holds_every_organisation_with_its_roles(demo_home):
 
 def test_every_private_key_is_encrypted_and_0600(demo_home):
     key_files = list(demo_home.path.rglob("*.key"))
-    assert len(key_files) == 1 + 4 + 2 * len(ORGANISATIONS)
+    assert len(key_files) == 2 + 4 + 2 * len(ORGANISATIONS)  # operator, checkpoint, roots
     for path in key_files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"), path

@@ -1,0 +1,79 @@
+"""What every tdx command shares: options, output, and turning failures into one line."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from chaincode.documents.registry import DocumentKind, InvalidDocumentError
+from chaincode.lifecycle import Refusal
+from identity.keys import KeyStoreError
+from ledger.signed_tx import MalformedTransactionError
+from network.home import Home, HomeError, default_home
+from network.node import Node
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Node home directory [default: $TDX_HOME, else ~/.tdx]."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+AsOpt = Annotated[str, typer.Option("--as", help="Acting organisation id, e.g. cn-gacc.")]
+KindArg = Annotated[DocumentKind, typer.Argument(help="Document kind.", case_sensitive=False)]
+FileArg = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
+]
+IdArg = Annotated[str, typer.Argument(help="Document id, sha256:<hex>.")]
+
+T = TypeVar("T")
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"tdx: error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def guard(fn: Callable[[], T]) -> T:
+    """Turn expected failures into one clear line and a non-zero exit."""
+    try:
+        return fn()
+    except Refusal as refusal:
+        fail(f"refused ({refusal.kind.value}): {refusal.rule}")
+    except InvalidDocumentError as exc:
+        first = exc.errors[0]
+        fail(
+            f"invalid {exc.kind.value}: {first} ({len(exc.errors)} error(s); see tdx doc validate)"
+        )
+    except (HomeError, KeyStoreError, MalformedTransactionError) as exc:
+        fail(str(exc))
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def home_of(path: Path | None) -> Home:
+    return Home(path or default_home())
+
+
+@contextmanager
+def node_of(path: Path | None) -> Iterator[Node]:
+    node = guard(lambda: Node(home_of(path)))
+    try:
+        yield node
+    finally:
+        node.close()

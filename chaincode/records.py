@@ -1,0 +1,84 @@
+"""What the ledger remembers about each document and each pickup right.
+
+Records are immutable values; a rule returns new records, and the ledger stores them in
+the same atomic step as the log entry that caused them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass, field, replace
+
+from chaincode.documents.registry import DocumentKind
+from identity.roles import Role
+
+
+class DocState(enum.StrEnum):
+    # Certificates of origin, quarantine certificates, rail consignments.
+    ISSUED = "ISSUED"
+    AMENDED = "AMENDED"
+    REPLACED = "REPLACED"
+    REVOKED = "REVOKED"
+    # eBLs, with DCSA's status names.
+    PENDING_SURRENDER_FOR_DELIVERY = "PENDING_SURRENDER_FOR_DELIVERY"
+    PENDING_SURRENDER_FOR_AMENDMENT = "PENDING_SURRENDER_FOR_AMENDMENT"
+    SURRENDERED_FOR_DELIVERY = "SURRENDERED_FOR_DELIVERY"
+    SURRENDERED_FOR_AMENDMENT = "SURRENDERED_FOR_AMENDMENT"
+    VOIDED = "VOIDED"
+
+
+PENDING = {
+    DocState.PENDING_SURRENDER_FOR_DELIVERY: DocState.SURRENDERED_FOR_DELIVERY,
+    DocState.PENDING_SURRENDER_FOR_AMENDMENT: DocState.SURRENDERED_FOR_AMENDMENT,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An organisation as its verified certificate states it."""
+
+    id: str
+    country: str
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    kind: DocumentKind
+    issuer: str
+    country: str | None
+    state: DocState
+    issued_at: datetime.datetime
+    containers: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    batch: str | None = None
+    # eBL control: the carrier, and the one party that controls the document now.
+    carrier: str | None = None
+    holder: str | None = None
+    endorsee: str | None = None
+    to_order: bool = False
+    surrendered_by: str | None = None
+
+    def evolve(self, **changes: object) -> DocumentRecord:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PickupRight:
+    """The right to collect one released container at gate-out, once, before expiry."""
+
+    container: str
+    ebl: str
+    holder: str
+    expires: datetime.datetime
+    released_by: str
+    delegations: tuple[str, ...] = field(default=())
+    picked_up_at: datetime.datetime | None = None
+    picked_up_by: str | None = None
+
+    def evolve(self, **changes: object) -> PickupRight:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""The transaction: what a member asks the ledger to do, as signed JSON.
+
+The wire form is strict (unknown fields refused). Every transaction carries its own time:
+the chaincode has no clock. Which fields an operation needs is checked by the rules, so
+that the refusal names the operation and the missing field.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chaincode.documents.codes import CountryCode, IsoDateTime
+from chaincode.documents.registry import DocumentKind
+
+OrgId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$")]
+DocId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+Container = Annotated[str, Field(pattern=r"^[A-Z]{4}\d{7}$")]
+Reason = Annotated[str, Field(max_length=500)]
+
+TX_FORMAT: Literal[1] = 1
+
+
+class Op(enum.StrEnum):
+    ISSUE = "ISSUE"
+    ANCHOR_BATCH = "ANCHOR_BATCH"
+    AMEND = "AMEND"
+    REPLACE = "REPLACE"
+    REVOKE = "REVOKE"
+    TRANSFER = "TRANSFER"
+    ENDORSE = "ENDORSE"
+    SURRENDER = "SURRENDER"
+    ACCEPT = "SACC"
+    REJECT = "SREJ"
+    RELEASE = "RELEASE"
+    DELEGATE = "DELEGATE"
+    PICKUP = "PICKUP"
+
+
+class Transaction(BaseModel):
+    """One operation by one organisation at one time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    v: Literal[1] = TX_FORMAT
+    op: Op
+    actor: OrgId
+    time: IsoDateTime
+    doc: DocId | None = None
+    # Facts of a document being issued (ISSUE, AMEND, REPLACE): computed by the node from
+    # the validated document, signed by the actor.
+    kind: DocumentKind | None = None
+    country: CountryCode | None = None
+    containers: list[Container] = Field(default_factory=list, max_length=1000)
+    links: list[DocId] = Field(default_factory=list, max_length=100)
+    carrier: OrgId | None = None
+    toOrder: bool | None = None  # noqa: N815 (DCSA's name)
+    newDoc: DocId | None = None  # noqa: N815
+    digests: list[DocId] = Field(default_factory=list, max_length=100_000)
+    # Operation arguments.
+    to: OrgId | None = None
+    reason: Reason | None = None
+    purpose: Literal["delivery", "amendment"] | None = None
+    expires: IsoDateTime | None = None
+    container: Container | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON form that is signed: defaults and empty values left out."""
+        return self.model_dump(mode="json", exclude_defaults=True) | {"v": TX_FORMAT}
+
+
+def utc(at: datetime.datetime) -> str:
+    return at.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,620 @@
+"""The embedded ledger engine: SQLite in WAL mode, durable group commit, a Merkle log.
+
+One writer thread takes every queued transaction, executes the chaincode on each inside
+its own savepoint (a refused transaction changes nothing), appends the accepted ones to
+the hash-chained log and its RFC 9162 tree, signs a checkpoint of the new tree, and
+commits once with ``synchronous=FULL`` (an fsync of the WAL). Only then are the callers'
+receipts released: nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaincode.canonical import canonical_bytes
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
+from chaincode.records import Actor, DocumentRecord, PickupRight
+from chaincode.transactions import Op, utc
+from ledger import checkpoint, merkle
+from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.records_codec import (
+    document_from_json,
+    document_to_json,
+    right_from_json,
+    right_to_json,
+)
+from ledger.signed_tx import SignedTx
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    idx INTEGER PRIMARY KEY,
+    tx_id TEXT NOT NULL UNIQUE,
+    leaf BLOB NOT NULL,
+    cp_size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, holder TEXT, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_holder ON documents (holder) WHERE holder IS NOT NULL;
+CREATE TABLE IF NOT EXISTS history (
+    doc TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (doc, entry)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS containers (
+    container TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (container, doc)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+    root TEXT NOT NULL, position INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (root, position)) WITHOUT ROWID;
+"""
+
+MAX_SKEW = datetime.timedelta(minutes=5)
+ENTRY_FORMAT = "tdx-entry/1"
+GENESIS_PREV = "0" * 64
+
+
+@dataclass(frozen=True)
+class CheckpointSigner:
+    origin: str
+    key_name: str
+    sign: Callable[[checkpoint.Checkpoint], str]
+    verifier_key: str
+
+
+@dataclass
+class _Pending:
+    signed: SignedTx
+    future: Future[Receipt | Refusal]
+
+
+def entry_hash(leaf: bytes) -> str:
+    return hashlib.sha256(leaf).hexdigest()
+
+
+def batch_root(digests: Sequence[str]) -> str:
+    """The Merkle root (RFC 9162) over a batch's document ids, as a document id."""
+    return "sha256:" + merkle.root_from_leaves([d.encode() for d in digests]).hex()
+
+
+class _View:
+    """The chaincode's read-only view, inside the writer's open transaction."""
+
+    def __init__(self, db: sqlite3.Connection, identities: Identities) -> None:
+        self._db = db
+        self._identities = identities
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        row = self._db.execute("SELECT record FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else document_from_json(row[0])
+
+    def pickup_right(self, container: str) -> PickupRight | None:
+        row = self._db.execute(
+            "SELECT record FROM rights WHERE container = ?", (container,)
+        ).fetchone()
+        return None if row is None else right_from_json(row[0])
+
+    def party(self, org_id: str) -> Actor | None:
+        return self._identities.party(org_id)
+
+
+class _NodeReader:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def get(self, level: int, index: int) -> bytes:
+        row = self._db.execute(
+            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"Merkle node ({level}, {index}) is missing")
+        return bytes(row[0])
+
+
+class EmbeddedLedger:
+    def __init__(
+        self,
+        path: Path,
+        identities: Identities,
+        signer: CheckpointSigner,
+        clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+        max_group: int = 2000,
+    ) -> None:
+        self._identities = identities
+        self._signer = signer
+        self._clock = clock
+        self._max_group = max_group
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(
+            target=self._write_loop, name="tdx-ledger-writer", daemon=True
+        )
+        self._writer.start()
+
+    # --- writing ----------------------------------------------------------------------
+
+    def submit(self, signed: SignedTx) -> Receipt:
+        result = self.submit_many([signed])[0]
+        if isinstance(result, Refusal):
+            raise result
+        return result
+
+    def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
+        """Queue the transactions for the next group commit and wait until durable."""
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        pending = [_Pending(s, Future()) for s in signed]
+        for p in pending:
+            self._queue.put(p)
+        return [p.future.result() for p in pending]
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self._max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            try:
+                results = self._commit_group([p.signed for p in group])
+            except BaseException as exc:  # a failed commit acknowledges nothing
+                for p in group:
+                    p.future.set_exception(exc)
+            else:
+                for p, result in zip(group, results, strict=True):
+                    p.future.set_result(result)
+            if stop:
+                return
+
+    def _commit_group(self, group: list[SignedTx]) -> list[Receipt | Refusal]:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                size, prev = self._tip()
+                view = _View(db, self._identities)
+                outcome: list[int | Refusal] = []
+                for signed in group:
+                    existing = db.execute(
+                        "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
+                    ).fetchone()
+                    if existing is not None:
+                        outcome.append(-1 - int(existing[0]))  # a duplicate: its index, marked
+                        continue
+                    db.execute("SAVEPOINT tx")
+                    try:
+                        leaf = self._execute(signed, view, size, prev)
+                    except Refusal as refusal:
+                        db.execute("ROLLBACK TO tx")
+                        db.execute("RELEASE tx")
+                        outcome.append(refusal)
+                        continue
+                    db.execute("RELEASE tx")
+                    outcome.append(size)
+                    prev = entry_hash(leaf)
+                    size += 1
+                note = self._signer.sign(
+                    checkpoint.Checkpoint(
+                        self._signer.origin, size, merkle.root(_NodeReader(db), size)
+                    )
+                )
+                db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
+                db.execute("UPDATE entries SET cp_size = ? WHERE cp_size = -1", (size,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            results: list[Receipt | Refusal] = []
+            for item in outcome:
+                if isinstance(item, Refusal):
+                    results.append(item)
+                elif item < 0:
+                    results.append(self._receipt(-1 - item, duplicate=True))
+                else:
+                    results.append(self._receipt(item))
+            return results
+
+    def _tip(self) -> tuple[int, str]:
+        row = self._db.execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1").fetchone()
+        if row is None:
+            return 0, GENESIS_PREV
+        return int(row[0]) + 1, entry_hash(bytes(row[1]))
+
+    def _execute(self, signed: SignedTx, view: _View, index: int, prev: str) -> bytes:
+        tx = signed.tx
+        now = self._clock()
+        if abs(tx.time - now) > MAX_SKEW:
+            raise Refusal(
+                RefusalKind.INVALID,
+                f"transaction time {utc(tx.time)} is more than {MAX_SKEW} from the ledger's "
+                f"clock ({utc(now)})",
+            )
+        actor, verifier = self._identities.authenticate(tx.actor, signed.kid, tx.time)
+        if not verifier.verify(signed.signature, signed.signed_bytes):
+            raise Refusal(RefusalKind.FORBIDDEN, f"the signature is not {tx.actor}'s")
+        if tx.op is Op.ANCHOR_BATCH and tx.doc != batch_root(tx.digests):
+            raise Refusal(RefusalKind.INVALID, "doc is not the Merkle root of the batch's digests")
+        effects = apply(tx, actor, view)
+        leaf = canonical_bytes(
+            {
+                "format": ENTRY_FORMAT,
+                "index": index,
+                "prev": prev,
+                "committedAt": utc(now),
+                "signed": signed.wire,
+            }
+        )
+        db = self._db
+        db.execute("INSERT INTO entries VALUES (?, ?, ?, -1)", (index, signed.id, leaf))
+        get = _NodeReader(db).get
+        db.executemany(
+            "INSERT INTO nodes VALUES (?, ?, ?)",
+            merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
+        )
+        self._store_effects(effects, index, tx.digests if tx.op is Op.ANCHOR_BATCH else ())
+        return leaf
+
+    def _store_effects(self, effects: Effects, index: int, batch: Sequence[str]) -> None:
+        db = self._db
+        db.executemany(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+            [(d.id, d.holder, document_to_json(d)) for d in effects.documents],
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO rights VALUES (?, ?)",
+            [(r.container, right_to_json(r)) for r in effects.rights],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO history VALUES (?, ?)", [(d, index) for d in effects.touched]
+        )
+        for d in effects.documents:
+            db.executemany(
+                "INSERT OR IGNORE INTO containers VALUES (?, ?)", [(c, d.id) for c in d.containers]
+            )
+            pairs = [(d.id, link) for link in d.links]
+            if d.supersedes:
+                pairs.append((d.id, d.supersedes))
+            db.executemany(
+                "INSERT OR IGNORE INTO links VALUES (?, ?)",
+                pairs + [(b, a) for a, b in pairs],
+            )
+        if batch:
+            root = effects.documents[0].batch
+            db.executemany(
+                "INSERT INTO batches VALUES (?, ?, ?)", [(root, i, d) for i, d in enumerate(batch)]
+            )
+
+    # --- receipts and proofs ----------------------------------------------------------
+
+    def _receipt(self, index: int, duplicate: bool = False) -> Receipt:
+        row = self._db.execute(
+            "SELECT tx_id, leaf, cp_size FROM entries WHERE idx = ?", (index,)
+        ).fetchone()
+        tx_id, leaf, cp_size = str(row[0]), bytes(row[1]), int(row[2])
+        note = self._db.execute(
+            "SELECT note FROM checkpoints WHERE size = ?", (cp_size,)
+        ).fetchone()[0]
+        proof = merkle.inclusion_proof(_NodeReader(self._db), index, cp_size)
+        docs = [
+            self._summary(str(r[0]))
+            for r in self._db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
+        ]
+        return Receipt(
+            tx_id, index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
+        )
+
+    def _summary(self, doc_id: str) -> dict[str, Any]:
+        doc = self.document(doc_id)
+        if doc is None:
+            return {"id": doc_id}
+        out: dict[str, Any] = {"id": doc.id, "kind": doc.kind.value, "state": doc.state.value}
+        if doc.holder:
+            out["holder"] = doc.holder
+        return out
+
+    def checkpoint(self) -> str:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            with self._lock:
+                note = self._signer.sign(
+                    checkpoint.Checkpoint(
+                        self._signer.origin, 0, merkle.root(_NodeReader(self._db), 0)
+                    )
+                )
+            return note
+        return str(row[0])
+
+    def size(self) -> int:
+        with self._lock:
+            return self._tip()[0]
+
+    def prove(self, doc_id: str) -> dict[str, Any]:
+        """Everything an auditor needs to check a document's history offline."""
+        with self._lock:
+            note = self.checkpoint()
+            size = int(note.split("\n")[1])
+            reader = _NodeReader(self._db)
+            entries = []
+            kids = set()
+            for (index,) in self._db.execute(
+                "SELECT entry FROM history WHERE doc = ? AND entry < ? ORDER BY entry",
+                (doc_id, size),
+            ).fetchall():
+                leaf = bytes(
+                    self._db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()[
+                        0
+                    ]
+                )
+                kids.add(json.loads(leaf)["signed"]["kid"])
+                entries.append(
+                    {
+                        "index": index,
+                        "leaf": base64.b64encode(leaf).decode(),
+                        "inclusionProof": [
+                            p.hex() for p in merkle.inclusion_proof(reader, index, size)
+                        ],
+                    }
+                )
+            if not entries:
+                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+            proof: dict[str, Any] = {
+                "format": "tdx-proof/1",
+                "document": doc_id,
+                "checkpoint": note,
+                "entries": entries,
+                "certificates": {
+                    kid: base64.b64encode(der).decode()
+                    for kid in sorted(kids)
+                    if (der := self._identities.certificate(kid)) is not None
+                },
+            }
+            doc = self.document(doc_id)
+            if doc is not None and doc.batch is not None:
+                digests = [
+                    str(r[0])
+                    for r in self._db.execute(
+                        "SELECT doc FROM batches WHERE root = ? ORDER BY position", (doc.batch,)
+                    )
+                ]
+                position = digests.index(doc_id)
+                store = merkle.MemoryNodeStore()
+                for i, d in enumerate(digests):
+                    for level, idx, h in merkle.append_nodes(
+                        i, merkle.leaf_hash(d.encode()), store.get
+                    ):
+                        store.put(level, idx, h)
+                proof["batch"] = {
+                    "root": doc.batch,
+                    "position": position,
+                    "size": len(digests),
+                    "inclusionProof": [
+                        p.hex() for p in merkle.inclusion_proof(store, position, len(digests))
+                    ],
+                }
+            return proof
+
+    # --- reading ----------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        with self._lock:
+            return _View(self._db, self._identities).document(doc_id)
+
+    def pickup_right(self, container: str) -> PickupRight | None:
+        with self._lock:
+            return _View(self._db, self._identities).pickup_right(container)
+
+    def _entries(self, indexes: Sequence[int]) -> list[HistoryEntry]:
+        out = []
+        for index in indexes:
+            row = self._db.execute(
+                "SELECT tx_id, leaf FROM entries WHERE idx = ?", (index,)
+            ).fetchone()
+            entry = json.loads(row[1])
+            tx = entry["signed"]["tx"]
+            details = {
+                k: tx[k]
+                for k in (
+                    "kind",
+                    "to",
+                    "reason",
+                    "purpose",
+                    "newDoc",
+                    "containers",
+                    "container",
+                    "expires",
+                )
+                if k in tx
+            }
+            if "digests" in tx:
+                details["batchSize"] = len(tx["digests"])
+            out.append(
+                HistoryEntry(
+                    index, str(row[0]), tx["op"], tx["actor"], tx["time"], tx.get("doc"), details
+                )
+            )
+        return out
+
+    def history(self, doc_id: str) -> list[HistoryEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT entry FROM history WHERE doc = ? ORDER BY entry", (doc_id,)
+            ).fetchall()
+            return self._entries([int(r[0]) for r in rows])
+
+    def links(self, doc_id: str) -> list[str]:
+        with self._lock:
+            return [
+                str(r[0])
+                for r in self._db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
+            ]
+
+    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
+        """Every entry that touched the document or any document linked to it (transitively,
+        bounded), in log order."""
+        with self._lock:
+            seen = {doc_id}
+            frontier = [doc_id]
+            while frontier and len(seen) < max_documents:
+                nxt = []
+                for d in frontier:
+                    for (b,) in self._db.execute("SELECT b FROM links WHERE a = ?", (d,)):
+                        if b not in seen and len(seen) < max_documents:
+                            seen.add(b)
+                            nxt.append(b)
+                frontier = nxt
+            marks = ",".join("?" * len(seen))
+            rows = self._db.execute(
+                f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
+                tuple(seen),
+            ).fetchall()
+            return self._entries([int(r[0]) for r in rows])
+
+    def documents_for_container(self, container: str) -> list[str]:
+        with self._lock:
+            return [
+                str(r[0])
+                for r in self._db.execute(
+                    "SELECT doc FROM containers WHERE container = ? ORDER BY doc", (container,)
+                )
+            ]
+
+    def held_by(self, org_id: str) -> list[str]:
+        with self._lock:
+            return [
+                str(r[0])
+                for r in self._db.execute(
+                    "SELECT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
+                )
+            ]
+
+    # --- auditing ---------------------------------------------------------------------
+
+    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
+        """Re-check every entry (index, hash chain, signature, Merkle nodes) and every
+        checkpoint (signature, root, consistency with the one before)."""
+        problems: list[str] = []
+        signatures = 0
+        with self._lock, self._snapshot() as db:
+            total = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            store = merkle.MemoryNodeStore()
+            stored = _NodeReader(db)
+            prev = GENESIS_PREV
+            expected = 0
+            for index, leaf_blob in db.execute("SELECT idx, leaf FROM entries ORDER BY idx"):
+                leaf = bytes(leaf_blob)
+                where = f"entry {index}"
+                if index != expected:
+                    problems.append(f"{where}: expected index {expected}")
+                    expected = index
+                try:
+                    entry = json.loads(leaf)
+                    if entry.get("index") != index:
+                        problems.append(f"{where}: records index {entry.get('index')}")
+                    if entry.get("prev") != prev:
+                        problems.append(f"{where}: hash chain broken (prev does not match)")
+                    if canonical_bytes(entry) != leaf:
+                        problems.append(f"{where}: not in canonical form")
+                    problems.extend(self._check_signature(entry, where))
+                    signatures += 1
+                except (ValueError, KeyError, TypeError) as exc:
+                    problems.append(f"{where}: unreadable ({exc})")
+                for level, idx, h in merkle.append_nodes(index, merkle.leaf_hash(leaf), store.get):
+                    store.put(level, idx, h)
+                    try:
+                        if stored.get(level, idx) != h:
+                            problems.append(f"{where}: Merkle node ({level}, {idx}) does not match")
+                    except LookupError:
+                        problems.append(f"{where}: Merkle node ({level}, {idx}) is missing")
+                prev = entry_hash(leaf)
+                expected += 1
+                if progress is not None and expected % 10_000 == 0:
+                    progress(expected, total)
+            checkpoints = 0
+            previous: checkpoint.Checkpoint | None = None
+            for size, note in db.execute("SELECT size, note FROM checkpoints ORDER BY size"):
+                checkpoints += 1
+                try:
+                    cp = checkpoint.open_note(note, self._signer.verifier_key)
+                except checkpoint.CheckpointError as exc:
+                    problems.append(f"checkpoint {size}: {exc}")
+                    continue
+                if cp.size != size or cp.size > expected:
+                    problems.append(f"checkpoint {size}: size does not match the log")
+                    continue
+                if cp.root != merkle.root(store, cp.size):
+                    problems.append(f"checkpoint {size}: root does not match the log")
+                if previous is not None and not merkle.verify_consistency(
+                    previous.size,
+                    cp.size,
+                    previous.root,
+                    cp.root,
+                    merkle.consistency_proof(store, previous.size, cp.size),
+                ):
+                    problems.append(f"checkpoint {size}: not consistent with {previous.size}")
+                previous = cp
+        return LogCheck(expected, checkpoints, signatures, problems)
+
+    def _check_signature(self, entry: dict[str, Any], where: str) -> list[str]:
+        from ledger.signed_tx import MalformedTransactionError, parse
+
+        try:
+            signed = parse(entry["signed"])
+        except MalformedTransactionError as exc:
+            return [f"{where}: malformed transaction ({exc})"]
+        try:
+            _, verifier = self._identities.authenticate(signed.tx.actor, signed.kid, signed.tx.time)
+        except Refusal as refusal:
+            return [f"{where}: signer not trusted ({refusal.rule})"]
+        if not verifier.verify(signed.signature, signed.signed_bytes):
+            return [f"{where}: signature does not verify"]
+        return []
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join()
+        self._db.close()

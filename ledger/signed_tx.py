@@ -1,0 +1,71 @@
+"""A signed transaction as it travels and as the log stores it.
+
+Wire form: ``{"tx": {...}, "kid": "sha256:<ledger certificate fingerprint>", "sig": "<base64
+DER>"}``. The signature covers the RFC 8785 bytes of ``tx``. The transaction id is the
+digest of the whole signed object's canonical bytes, so resubmitting the same signed
+transaction is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from chaincode.canonical import canonical_bytes, digest_bytes, parse_json
+from chaincode.transactions import Transaction
+from identity.tx_keys import TxSigner
+
+
+class MalformedTransactionError(ValueError):
+    """Bytes that are not a well-formed signed transaction."""
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    wire: dict[str, Any]
+    tx: Transaction
+    kid: str
+    signature: bytes
+    canonical: bytes
+    id: str
+
+    @property
+    def signed_bytes(self) -> bytes:
+        """What the signature covers."""
+        return canonical_bytes(self.wire["tx"])
+
+
+def sign(tx: Transaction, kid: str, signer: TxSigner) -> SignedTx:
+    body = tx.wire()
+    wire = {
+        "tx": body,
+        "kid": kid,
+        "sig": base64.b64encode(signer.sign(canonical_bytes(body))).decode(),
+    }
+    return parse(wire)
+
+
+def parse(wire: dict[str, Any] | bytes) -> SignedTx:
+    try:
+        obj = parse_json(wire) if isinstance(wire, bytes) else wire
+    except ValueError as exc:
+        raise MalformedTransactionError(str(exc)) from exc
+    if not isinstance(obj, dict) or set(obj) != {"tx", "kid", "sig"}:
+        raise MalformedTransactionError("a signed transaction has exactly tx, kid and sig")
+    try:
+        tx = Transaction.model_validate_json(canonical_bytes(obj["tx"]))
+        signature = base64.b64decode(obj["sig"], validate=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise MalformedTransactionError(f"tx.{where}: {first['msg']}") from exc
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise MalformedTransactionError(f"sig is not base64: {exc}") from exc
+    if not isinstance(obj["kid"], str):
+        raise MalformedTransactionError("kid must be a certificate fingerprint string")
+    canonical = canonical_bytes(obj)
+    return SignedTx(obj, tx, obj["kid"], signature, canonical, digest_bytes(canonical))

@@ -1,0 +1,174 @@
+"""The ledger benchmark behind ``tdx bench ledger``: real signatures, real fsyncs.
+
+Every figure comes from this code on a fresh temporary demo home, so anyone can rerun it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chaincode.documents.registry import DocumentKind
+from chaincode.transactions import Op
+from ledger import merkle
+from ledger.embedded import batch_root
+from network.home import init_demo
+from network.node import Node
+
+
+def _digest(rng: random.Random) -> str:
+    return f"sha256:{rng.getrandbits(256):064x}"
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def ledger(
+    n: int,
+    batch_size: int,
+    batches: int,
+    log_entries: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    rng = random.Random(6346)  # noqa: S311 (benchmark data, not secrets)
+    with tempfile.TemporaryDirectory(prefix="tdx-bench-") as tmp:
+        home = init_demo(Path(tmp) / "home", datetime.datetime.now(datetime.UTC))
+        with Node(home) as node:
+            issue = {"kind": DocumentKind.CO, "country": "CN"}
+            progress(f"{n} single submits, one at a time")
+            latencies = []
+            receipts = []
+            start = time.perf_counter()
+            for _ in range(n):
+                t = time.perf_counter()
+                receipts.append(node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **issue))
+                latencies.append(time.perf_counter() - t)
+            sequential = n / (time.perf_counter() - start)
+
+            threads = 8
+            progress(f"{n} single submits from {threads} threads (group commit)")
+            concurrent_latencies: list[float] = []
+            lock = threading.Lock()
+
+            def worker(count: int, seed: int) -> None:
+                local = random.Random(seed)  # noqa: S311
+                for _ in range(count):
+                    t = time.perf_counter()
+                    node.submit("cn-gacc", Op.ISSUE, doc=_digest(local), **issue)
+                    with lock:
+                        concurrent_latencies.append(time.perf_counter() - t)
+
+            start = time.perf_counter()
+            pool = [threading.Thread(target=worker, args=(n // threads, i)) for i in range(threads)]
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+            concurrent = len(concurrent_latencies) / (time.perf_counter() - start)
+
+            progress(f"{batches} batches of {batch_size} documents")
+            signed_batches = []
+            for _ in range(batches):
+                digests = [_digest(rng) for _ in range(batch_size)]
+                signed_batches.append(
+                    node.transaction(
+                        "cn-gacc",
+                        Op.ANCHOR_BATCH,
+                        doc=batch_root(digests),
+                        digests=digests,
+                        **issue,
+                    )
+                )
+            start = time.perf_counter()
+            for signed in signed_batches:
+                node.ledger.submit(signed)
+            batched = batches * batch_size / (time.perf_counter() - start)
+
+            progress("inclusion proof checks")
+            note = node.ledger.checkpoint()
+            size = int(note.split("\n")[1])
+            root = base64.b64decode(note.split("\n")[2])
+            proof_inputs = []
+            for r in rng.sample(receipts, min(500, len(receipts))):
+                proof = node.ledger.prove(r.documents[0]["id"])
+                entry = proof["entries"][0]
+                leaf = merkle.leaf_hash(base64.b64decode(entry["leaf"]))
+                path = [bytes.fromhex(h) for h in entry["inclusionProof"]]
+                proof_inputs.append((leaf, entry["index"], path))
+            checks = 0
+            start = time.perf_counter()
+            while time.perf_counter() - start < 1.0:
+                for leaf, index, path in proof_inputs:
+                    assert merkle.verify_inclusion(leaf, index, size, path, root)
+                checks += len(proof_inputs)
+            proof_rate = checks / (time.perf_counter() - start)
+
+            grow = max(0, log_entries - node.ledger.size())
+            progress(f"growing the log to {log_entries} entries for the trace figure")
+            group = 2000
+            done = 0
+            while done < grow:
+                count = min(group, grow - done)
+                txs = [
+                    node.transaction("cn-gacc", Op.ISSUE, doc=_digest(rng), **issue)
+                    for _ in range(count)
+                ]
+                node.ledger.submit_many(txs)
+                done += count
+                if done % 50_000 < group:
+                    progress(f"  {node.ledger.size()} entries")
+            progress("trace latency")
+            targets = [r.documents[0]["id"] for r in rng.sample(receipts, min(200, len(receipts)))]
+            trace_times = []
+            for doc_id in targets:
+                t = time.perf_counter()
+                node.ledger.trace(doc_id)
+                trace_times.append(time.perf_counter() - t)
+            entries = node.ledger.size()
+            db = home.path / "ledger.db"
+            on_disk = sum(
+                p.stat().st_size for p in (db, db.with_name("ledger.db-wal")) if p.exists()
+            )
+        return {
+            "machine": {"cpus": os.cpu_count()},
+            "single_submit": {
+                "n": n,
+                "per_second": round(sequential),
+                "p50_ms": _ms(statistics.median(latencies)),
+                "p99_ms": _ms(_percentile(latencies, 99)),
+            },
+            "concurrent_submit": {
+                "n": len(concurrent_latencies),
+                "threads": threads,
+                "per_second": round(concurrent),
+                "p50_ms": _ms(statistics.median(concurrent_latencies)),
+                "p99_ms": _ms(_percentile(concurrent_latencies, 99)),
+            },
+            "batched_anchor": {
+                "batches": batches,
+                "batch_size": batch_size,
+                "documents_per_second": round(batched),
+            },
+            "proof_checks_per_second": round(proof_rate),
+            "trace": {
+                "log_entries": entries,
+                "p50_ms": _ms(statistics.median(trace_times)),
+                "p99_ms": _ms(_percentile(trace_times, 99)),
+            },
+            "bytes_per_entry": round(on_disk / max(entries, 1)),
+        }
