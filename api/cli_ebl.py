@@ -119,7 +119,7 @@ def pickup(
     """Gate-out by a terminal: exit 0 released, exit 1 refused with the reason."""
     with node_of(home) as node:
         try:
-            receipt = node.submit(as_org, Op.PICKUP, container=container, to=by)
+            receipt = node.pickup(container, as_org, by)
         except Refusal as refusal:
             if as_json:
                 emit_json({"released": False, "container": container, "reason": refusal.rule})

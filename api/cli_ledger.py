@@ -38,9 +38,8 @@ def show_receipt(receipt: Receipt, as_json: bool, doc_id: str | None = None) -> 
     if as_json:
         emit_json(body)
         return
-    out.print(
-        f"{'Already committed' if receipt.duplicate else 'Committed'} as entry {receipt.index}, tx {receipt.tx_id}"
-    )
+    verb = "Already committed" if receipt.duplicate else "Committed"
+    out.print(f"{verb} as entry {receipt.index}, tx {receipt.tx_id}")
     if doc_id:
         out.print(f"document id: {doc_id}")
     for d in receipt.documents:

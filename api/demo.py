@@ -1,9 +1,11 @@
-"""The demo story, the project's main job: a corridor's documents signed and verified.
+"""The demo story, the project's main job: the corridor's documents issued, anchored,
+passed on, surrendered, released, picked up, verified and audited.
 
-It runs on its own temporary home unless ``--home`` is given, prints each step as it goes,
+It runs on its own temporary home unless ``--home`` is given (a fresh one: the story
+issues the example documents, which a ledger accepts once), prints each step as it goes
 and ends with a summary table. It succeeds only if every step gave the expected result,
-including the failures it provokes on purpose (a tampered copy, a wrong role, a revoked
-signer). It grows into the full HTTP-driven corridor story as the node gains a ledger.
+including the refusals it provokes on purpose. It talks to the node in process; the HTTP
+API (issue 4) will carry the same story.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +25,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from chaincode.documents.registry import DocumentKind, validate_document
+from chaincode.lifecycle import Refusal
+from chaincode.transactions import Op
 from identity.checks import Report, Status
+from ledger import proofs
 from network import signed_document
 from network.home import Home, init_demo
-from network.verifier import Verifier
+from network.node import Node
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -87,8 +93,9 @@ def _tamper(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 class _Story:
-    def __init__(self, home: Home, console: Console, quiet: bool) -> None:
-        self.home = home
+    def __init__(self, node: Node, console: Console, quiet: bool) -> None:
+        self.node = node
+        self.home = node.home
         self.console = console
         self.quiet = quiet
         self.steps: list[Step] = []
@@ -97,50 +104,154 @@ class _Story:
         if not self.quiet:
             self.console.print(text)
 
-    def verify(self, envelope: signed_document.Envelope) -> Report:
-        verifier = Verifier(self.home.trust_list(), self.home.revocation_lists())
-        data = json.dumps(envelope.to_json()).encode()
-        return verifier.verify(data, datetime.datetime.now(datetime.UTC))
-
-    def record(self, title: str, expected: str, report: Report) -> None:
-        step = Step(title, expected, _outcome(report))
+    def record(self, title: str, expected: str, actual: str) -> None:
+        step = Step(title, expected, actual)
         self.steps.append(step)
         mark = "[green]ok[/]" if step.ok else "[red]UNEXPECTED[/]"
-        self.say(f"  {mark}  {title}: {step.actual}")
+        self.say(f"  {mark}  {escape(title)}: {escape(actual)}")
+
+    def act(self, title: str, org: str, op: Op, **fields: Any) -> None:
+        """A ledger action that must be committed."""
+        try:
+            self.node.submit(org, op, **fields)
+            self.record(title, "committed", "committed")
+        except Refusal as refusal:
+            self.record(title, "committed", f"refused: {refusal.rule}")
+
+    def refuse(self, title: str, fn: Callable[[], object], expected: str) -> None:
+        """An action that must be refused, with ``expected`` in its reason."""
+        try:
+            fn()
+            self.record(title, f"refused: {expected}", "committed")
+        except Refusal as refusal:
+            actual = f"refused: {expected}" if expected in refusal.rule else refusal.rule
+            self.record(title, f"refused: {expected}", actual)
+
+    def verify(self, data: bytes, title: str, expected: str) -> None:
+        self.record(title, expected, _outcome(self.node.verify(data)))
 
     def run(self) -> None:
-        now = datetime.datetime.now(datetime.UTC)
-        envelopes: dict[DocumentKind, signed_document.Envelope] = {}
-        self.say("[bold]1. Issuers sign their documents[/]")
+        node = self.node
+        issued: dict[DocumentKind, str] = {}
+        self.say("[bold]1. CN customs issues a certificate of origin, CN quarantine a phyto[/]")
         for kind, filename, org in STORY:
-            doc = validate_document(kind, (EXAMPLES / filename).read_bytes())
-            envelopes[kind] = signed_document.sign(self.home, org, doc, now)
-            self.say(f"  {org} signs {kind.value} {filename}: {doc.digest}")
+            if kind is DocumentKind.RAIL:
+                continue
+            if kind is DocumentKind.EBL:
+                self.say("[bold]2. The carrier issues the eBL to the exporter[/]")
+            doc = node.issue(kind, (EXAMPLES / filename).read_bytes(), org)
+            issued[kind] = doc.document.digest
+            self.say(
+                f"  {org} anchors {kind.value} {doc.document.digest} as entry {doc.receipt.index}"
+            )
+        ebl = issued[DocumentKind.EBL]
 
-        self.say("[bold]2. A foreign verifier checks each signed document[/]")
-        for kind, _, org in STORY:
-            report = self.verify(envelopes[kind])
-            self.record(f"{kind.value} signed by {org}", "valid", report)
+        self.say("[bold]3. Title passes exporter -> bank -> importer[/]")
+        self.act(
+            "exporter endorses to Bank of China", "cn-exporter", Op.ENDORSE, doc=ebl, to="cn-boc"
+        )
+        self.act("bank endorses to the importer", "cn-boc", Op.ENDORSE, doc=ebl, to="sg-importer")
+        self.refuse(
+            "the exporter tries to transfer it again",
+            lambda: node.submit("cn-exporter", Op.TRANSFER, doc=ebl, to="sg-dbs"),
+            "not the current possessor",
+        )
 
-        self.say("[bold]3. What must fail, fails with the right check named[/]")
-        co = envelopes[DocumentKind.CO]
-        tampered_doc, where = _tamper(co.document)
-        tampered = signed_document.Envelope(co.kind, tampered_doc, co.signature)
-        self.record(f"CO with {where} altered", "invalid: integrity", self.verify(tampered))
+        self.say("[bold]4. Surrender, acceptance, release of two containers to a haulier[/]")
+        self.act(
+            "importer surrenders for delivery",
+            "sg-importer",
+            Op.SURRENDER,
+            doc=ebl,
+            purpose="delivery",
+        )
+        self.act("carrier accepts (SACC)", "cn-cosco", Op.ACCEPT, doc=ebl)
+        containers = list(node.require(ebl).containers)
+        expires = node.clock() + datetime.timedelta(days=3)
+        self.act(
+            f"carrier releases {', '.join(containers)} to the importer",
+            "cn-cosco",
+            Op.RELEASE,
+            doc=ebl,
+            containers=containers,
+            to="sg-importer",
+            expires=expires,
+        )
+        for c in containers:
+            self.act(
+                f"importer delegates {c} to its haulier",
+                "sg-importer",
+                Op.DELEGATE,
+                doc=ebl,
+                container=c,
+                to="sg-haulier",
+            )
 
-        co_doc = validate_document(DocumentKind.CO, co.document)
-        by_carrier = signed_document.sign(self.home, "cn-cosco", co_doc, now)
-        self.record("CO signed by a carrier", "invalid: role-for-type", self.verify(by_carrier))
+        self.say("[bold]5. Gate-out at the terminal[/]")
+        for c in containers:
+            try:
+                node.pickup(c, "sg-psa", "sg-haulier")
+                self.record(f"PSA gate-out of {c} for the haulier", "released", "released")
+            except Refusal as refusal:
+                self.record(f"PSA gate-out of {c} for the haulier", "released", refusal.rule)
+        self.refuse(
+            f"a second pickup of {containers[0]}",
+            lambda: node.pickup(containers[0], "sg-psa"),
+            "already picked up",
+        )
 
-        # Revocation is judged at the signing time: a second either side of it.
-        revoked_at = self.home.revoke("cn-ccpit", now, now)
-        self.say(f"  (the CN root revokes cn-ccpit from {revoked_at.isoformat()})")
-        second = datetime.timedelta(seconds=1)
-        before = signed_document.sign(self.home, "cn-ccpit", co_doc, revoked_at - second)
-        after = signed_document.sign(self.home, "cn-ccpit", co_doc, revoked_at + second)
-        self.record("CO signed by CCPIT before its revocation", "valid", self.verify(before))
+        self.say("[bold]6. Singapore Customs verifies the certificate of origin[/]")
+        co_signed = node.store.get(issued[DocumentKind.CO])
+        assert co_signed is not None
+        self.verify(co_signed, "SG customs verifies the CO", "valid")
+
+        self.say("[bold]7. A tampered copy of the CO is detected[/]")
+        envelope = json.loads(co_signed)
+        envelope["document"], where = _tamper(envelope["document"])
+        self.verify(
+            json.dumps(envelope).encode(),
+            f"CO with {where} altered",
+            "invalid: integrity, anchored",
+        )
+        co_doc = validate_document(DocumentKind.CO, json.loads(co_signed)["document"])
+        by_carrier = signed_document.sign(self.home, "cn-cosco", co_doc, node.clock())
+        self.verify(
+            json.dumps(by_carrier.to_json()).encode(),
+            "the same CO signed by a carrier",
+            "invalid: role-for-type",
+        )
+
+        self.say("[bold]8. The rail consignment Chongqing -> Dostyk -> Almaty, linked[/]")
+        rail = node.issue(
+            DocumentKind.RAIL,
+            (EXAMPLES / STORY[3][1]).read_bytes(),
+            "cn-railway",
+            links=[issued[DocumentKind.PHYTO]],
+        )
+        linked = node.ledger.links(rail.document.digest)
         self.record(
-            "CO signed by CCPIT after its revocation", "invalid: revocation", self.verify(after)
+            "rail consignment linked to the phyto certificate",
+            "linked",
+            "linked" if issued[DocumentKind.PHYTO] in linked else "not linked",
+        )
+
+        self.say("[bold]9. The auditor traces the eBL and checks its proof offline[/]")
+        trace = node.ledger.trace(ebl)
+        self.say("  " + " -> ".join(f"{e.op}({e.actor})" for e in trace))
+        proof = node.ledger.prove(ebl)
+        result = proofs.check(proof, node.ledger.checkpoint(), self.home.setting("checkpointKey"))
+        self.record(
+            f"offline proof of the eBL's {len(proof['entries'])} entries",
+            "proof holds",
+            "proof holds"
+            if result.ok
+            else "; ".join(line for line in result.lines if line.startswith("FAIL")),
+        )
+        log = node.ledger.verify_log()
+        self.record(
+            f"the whole log re-checked ({log.entries} entries)",
+            "ok",
+            "ok" if log.ok else "; ".join(log.problems[:3]),
         )
 
     def summary(self) -> None:
@@ -157,9 +268,10 @@ def run(home_dir: Path | None, console: Console, as_json: bool) -> bool:
         home = Home(path)
         if not home.exists():
             init_demo(path, datetime.datetime.now(datetime.UTC))
-        story = _Story(home, console, quiet=as_json)
-        story.say(f"[bold]tdx demo[/] (home: {path})")
-        story.run()
+        with Node(home) as node:
+            story = _Story(node, console, quiet=as_json)
+            story.say(f"[bold]tdx demo[/] (home: {path})")
+            story.run()
         ok = all(s.ok for s in story.steps)
         if as_json:
             sys.stdout.write(

@@ -332,6 +332,8 @@ def _pickup(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if Role.TERMINAL not in actor.roles:
         raise _forbidden("role terminal required")
     right = _live_right(view, tx)
+    if tx.doc is not None and tx.doc != right.ebl:
+        raise _invalid(f"container {right.container} was released under another eBL")
     if tx.to is not None and tx.to != right.holder:
         raise _forbidden(f"{tx.to} does not hold the pickup right; {right.holder} does")
     return Effects(rights=[right.evolve(picked_up_at=tx.time, picked_up_by=actor.id)])

@@ -1,9 +1,9 @@
-"""Signed checkpoints of the ledger's Merkle tree, as C2SP signed notes (c2sp.org/tlog-checkpoint,
-c2sp.org/signed-note) with Ed25519 signatures.
+"""Signed checkpoints of the ledger's Merkle tree: C2SP tlog-checkpoint bodies in C2SP signed
+notes, with Ed25519 signatures.
 
-A checkpoint commits a log to its size and root hash; nodes sign it, other countries' nodes can
-cosign it as witnesses, and anyone holding a verifier key can check it with the same tools as
-for Go's sumdb and other transparency logs.
+A checkpoint commits a log to a size and root hash. A node signs it, other countries' nodes can
+cosign it as witnesses, and anyone with a verifier key can check it, with this module or with
+the tools of other transparency logs (Go's sumdb/note reads the same format).
 """
 
 from __future__ import annotations
@@ -243,6 +243,10 @@ def _check_line(what: str, line: str) -> None:
         raise CheckpointError(f"checkpoint {what} must not be empty")
     if "\n" in line or _CONTROL.search(line):
         raise CheckpointError(f"checkpoint {what} {line!r} contains control characters")
+    try:
+        line.encode()
+    except UnicodeEncodeError:
+        raise CheckpointError(f"checkpoint {what} {line!r} is not valid Unicode") from None
 
 
 def _decode_root(text: str) -> bytes:

@@ -535,7 +535,8 @@ class EmbeddedLedger:
             prev = GENESIS_PREV
             expected = 0
             for index, leaf_blob in db.execute("SELECT idx, leaf FROM entries ORDER BY idx"):
-                leaf = bytes(leaf_blob)
+                # A tampered row may hold TEXT rather than a BLOB; judge its bytes anyway.
+                leaf = leaf_blob.encode() if isinstance(leaf_blob, str) else bytes(leaf_blob)
                 where = f"entry {index}"
                 if index != expected:
                     problems.append(f"{where}: expected index {expected}")

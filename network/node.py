@@ -161,6 +161,14 @@ class Node:
         )
         return Issued(doc, receipt)
 
+    def pickup(self, container: str, org_id: str, by: str | None = None) -> Receipt:
+        """Gate-out: the transaction names the eBL the container was released under, so the
+        entry belongs to that eBL's history and proofs."""
+        right = self.ledger.pickup_right(container)
+        return self.submit(
+            org_id, Op.PICKUP, container=container, to=by, doc=right.ebl if right else None
+        )
+
     def require(self, doc_id: str) -> DocumentRecord:
         doc = self.ledger.document(doc_id)
         if doc is None:

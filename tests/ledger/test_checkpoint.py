@@ -203,6 +203,7 @@ def test_bad_bodies_are_rejected(body, message):
     [
         {"origin": "", "size": 1, "root": ROOT},
         {"origin": "a\nb", "size": 1, "root": ROOT},
+        {"origin": "a\udcffb", "size": 1, "root": ROOT},
         {"origin": "log", "size": -1, "root": ROOT},
         {"origin": "log", "size": 2**64, "root": ROOT},
         {"origin": "log", "size": 1, "root": ROOT[:31]},

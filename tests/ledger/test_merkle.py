@@ -138,6 +138,7 @@ def test_append_nodes_stores_exactly_the_complete_subtrees():
         for lv, i, value in new:
             assert value == ref_mth(ENTRIES[i << lv : (i + 1) << lv])
             store.put(lv, i, value)
+        assert store.size == size + 1
 
 
 @pytest.mark.parametrize("size", SIZES)

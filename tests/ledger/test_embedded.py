@@ -1,0 +1,208 @@
+"""The embedded engine: receipts, idempotency, atomic refusals, indexes, proofs, tampering."""
+
+import base64
+import datetime
+import json
+import sqlite3
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from chaincode.documents.registry import DocumentKind
+from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.transactions import Op
+from ledger import checkpoint, merkle, proofs
+from ledger.embedded import batch_root
+from ledger.signed_tx import parse
+from network.node import Node
+from tests.conftest import EXAMPLES
+
+CO = {"kind": DocumentKind.CO, "country": "CN"}
+
+
+def digest(n: int) -> str:
+    return f"sha256:{n:064x}"
+
+
+def issue_ebl(node):
+    return node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    )
+
+
+def test_a_receipt_proves_inclusion_in_a_signed_checkpoint(node):
+    receipt = node.submit("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+    cp = checkpoint.open_note(receipt.checkpoint, node.home.setting("checkpointKey"))
+    assert (receipt.index, cp.size) == (0, 1)
+    (row,) = node.ledger._db.execute("SELECT leaf FROM entries WHERE idx = 0").fetchall()
+    path = [bytes.fromhex(h) for h in receipt.inclusion]
+    assert merkle.verify_inclusion(merkle.leaf_hash(bytes(row[0])), 0, cp.size, path, cp.root)
+    assert receipt.documents == [{"id": digest(1), "kind": "co", "state": "ISSUED"}]
+
+
+def test_resubmitting_the_same_signed_transaction_changes_nothing(node):
+    signed = node.transaction("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+    first = node.ledger.submit(signed)
+    node.submit("cn-gacc", Op.ISSUE, doc=digest(2), **CO)
+    again = node.ledger.submit(signed)
+    assert again.duplicate
+    assert (again.index, again.tx_id, again.checkpoint, again.inclusion) == (
+        first.index,
+        first.tx_id,
+        first.checkpoint,
+        first.inclusion,
+    )
+    assert node.ledger.size() == 2
+
+
+def test_a_refused_transaction_changes_nothing_even_inside_a_group(node):
+    good1 = node.transaction("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+    bad = node.transaction("cn-cosco", Op.ISSUE, doc=digest(2), **CO)  # wrong role
+    good2 = node.transaction("cn-gacc", Op.ISSUE, doc=digest(3), **CO)
+    results = node.ledger.submit_many([good1, bad, good2])
+    assert [getattr(r, "index", None) for r in results] == [0, None, 1]
+    assert isinstance(results[1], Refusal)
+    assert results[1].kind is RefusalKind.FORBIDDEN
+    assert node.ledger.document(digest(2)) is None
+    assert node.ledger.size() == 2
+    assert node.ledger.verify_log().ok
+
+
+def test_transactions_far_from_the_ledger_clock_are_refused(demo_home):
+    late = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
+    with Node(demo_home, clock=lambda: late) as skewed:
+        signed = skewed.transaction("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+    with Node(demo_home) as node, pytest.raises(Refusal, match="more than 0:05:00"):
+        node.ledger.submit(signed)
+
+
+def test_a_forged_signature_is_refused(node):
+    signed = node.transaction("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+    wire = dict(signed.wire)
+    wire["tx"] = dict(wire["tx"], doc=digest(2))  # same signature, other content
+    with pytest.raises(Refusal, match="signature is not cn-gacc's"):
+        node.ledger.submit(parse(wire))
+
+
+def test_indexes_container_holder_links_and_trace(node):
+    ebl = issue_ebl(node)
+    ebl_id = ebl.document.digest
+    phyto = node.issue(
+        DocumentKind.PHYTO, (EXAMPLES / "phyto_cn_kz_apples.json").read_bytes(), "cn-gacc"
+    )
+    rail = node.issue(
+        DocumentKind.RAIL,
+        (EXAMPLES / "rail_chongqing_almaty.json").read_bytes(),
+        "cn-railway",
+        links=[ebl_id],
+    )
+    assert node.ledger.documents_for_container("CXRU1523418") == [ebl_id]
+    assert node.ledger.held_by("cn-exporter") == [ebl_id]
+    rail_id = rail.document.digest
+    assert set(node.ledger.links(rail_id)) == {phyto.document.digest, ebl_id}
+    assert node.ledger.links(phyto.document.digest) == [rail_id]
+    node.submit("cn-exporter", Op.ENDORSE, doc=ebl_id, to="cn-boc")
+    trace = node.ledger.trace(rail_id)
+    assert [(e.op, e.actor) for e in trace] == [
+        ("ISSUE", "cn-cosco"),
+        ("ISSUE", "cn-gacc"),
+        ("ISSUE", "cn-railway"),
+        ("ENDORSE", "cn-exporter"),
+    ]
+    assert node.ledger.held_by("cn-boc") == [ebl_id]
+    assert node.ledger.held_by("cn-exporter") == []
+
+
+def test_fifty_racing_transfers_exactly_one_wins(node):
+    ebl_id = issue_ebl(node).document.digest
+    parties = ["cn-boc", "sg-dbs", "sg-importer", "ru-importer", "cn-ccpit"]
+    signed = [
+        node.transaction("cn-exporter", Op.TRANSFER, doc=ebl_id, to=parties[i % len(parties)])
+        for i in range(50)
+    ]
+    results = [None] * 50
+    start = threading.Barrier(50)
+
+    def go(i):
+        start.wait()
+        try:
+            results[i] = node.ledger.submit(signed[i])
+        except Refusal as refusal:
+            results[i] = refusal
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    wins = [r for r in results if not isinstance(r, Refusal)]
+    losses = [r for r in results if isinstance(r, Refusal)]
+    assert len(wins) == 1
+    assert len(losses) == 49
+    holder = node.ledger.document(ebl_id).holder
+    assert all(r.kind is RefusalKind.CONFLICT for r in losses)
+    assert all(f"possessor: {holder}" in r.rule for r in losses)
+
+
+def test_batch_anchoring_and_its_offline_proof(node, tmp_path):
+    digests = [digest(100 + i) for i in range(37)]
+    receipt = node.submit(
+        "cn-gacc", Op.ANCHOR_BATCH, doc=batch_root(digests), digests=digests, **CO
+    )
+    assert receipt.index == 0
+    assert node.ledger.document(digests[20]).batch == batch_root(digests)
+    proof = node.ledger.prove(digests[20])
+    result = proofs.check(proof, node.ledger.checkpoint(), node.home.setting("checkpointKey"))
+    assert result.ok, result.lines
+    assert any("item 20 of the batch" in line for line in result.lines)
+    with pytest.raises(Refusal, match="Merkle root"):
+        node.submit("cn-gacc", Op.ANCHOR_BATCH, doc=digest(1), digests=[digest(2)], **CO)
+
+
+def test_offline_proof_detects_a_changed_entry_or_the_wrong_key(node):
+    ebl_id = issue_ebl(node).document.digest
+    node.submit("cn-exporter", Op.ENDORSE, doc=ebl_id, to="cn-boc")
+    note, key = node.ledger.checkpoint(), node.home.setting("checkpointKey")
+    proof = node.ledger.prove(ebl_id)
+    good = proofs.check(proof, note, key)
+    assert good.ok, good.lines
+    assert len(proof["entries"]) == 2
+    forged = json.loads(json.dumps(proof))
+    leaf = json.loads(base64.b64decode(forged["entries"][1]["leaf"]))
+    leaf["signed"]["tx"]["to"] = "sg-dbs"
+    forged["entries"][1]["leaf"] = base64.b64encode(json.dumps(leaf).encode()).decode()
+    bad = proofs.check(forged, note, key)
+    assert not bad.ok
+    assert any("entry 1: not included" in line for line in bad.lines)
+    other_key = checkpoint.verifier_key("other", Ed25519PrivateKey.generate().public_key())
+    assert not proofs.check(proof, note, other_key).ok
+
+
+def test_one_changed_byte_is_found_and_named(node):
+    for i in range(5):
+        node.submit("cn-gacc", Op.ISSUE, doc=digest(i), **CO)
+    assert node.ledger.verify_log().ok
+    db = sqlite3.connect(node.home.path / "ledger.db")
+    leaf = bytearray(db.execute("SELECT leaf FROM entries WHERE idx = 2").fetchone()[0])
+    position = leaf.index(b'"committedAt":"') + len(b'"committedAt":"') + 3
+    leaf[position] = ord("9") if leaf[position] != ord("9") else ord("8")
+    db.execute("UPDATE entries SET leaf = ? WHERE idx = 2", (bytes(leaf),))
+    db.commit()
+    db.close()
+    result = node.ledger.verify_log()
+    assert not result.ok
+    assert result.problems[0].startswith("entry 2:")
+    assert any(p.startswith("entry 3: hash chain broken") for p in result.problems)
+
+
+def test_the_ledger_survives_a_restart(demo_home):
+    with Node(demo_home) as node:
+        ebl_id = issue_ebl(node).document.digest
+        node.submit("cn-exporter", Op.ENDORSE, doc=ebl_id, to="cn-boc")
+    with Node(demo_home) as node:
+        assert node.ledger.document(ebl_id).holder == "cn-boc"
+        assert node.ledger.size() == 2
+        check = node.ledger.verify_log()
+        assert check.ok, check.problems
+        assert (check.entries, check.signatures) == (2, 2)
