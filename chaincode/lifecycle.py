@@ -11,8 +11,9 @@ controls an eBL at any time, and every transfer deprives the previous controller
 
 from __future__ import annotations
 
+import datetime
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -53,8 +54,36 @@ def _conflict(rule: str) -> Refusal:
 
 class StateView(Protocol):
     def document(self, doc_id: str) -> DocumentRecord | None: ...
+    def existing(self, doc_ids: Sequence[str]) -> list[str]:
+        """Which of these documents are already on the ledger."""
+        ...
+
     def pickup_right(self, container: str) -> PickupRight | None: ...
     def party(self, org_id: str) -> Actor | None: ...
+
+
+@dataclass(frozen=True)
+class BatchAnchor:
+    """Documents issued together under one Merkle root: each is ISSUED, by one issuer, at
+    one time, in one country. Kept as one value rather than thousands of records."""
+
+    root: str
+    kind: DocumentKind
+    issuer: str
+    country: str | None
+    time: datetime.datetime
+    digests: Sequence[str]
+
+    def record(self, digest: str) -> DocumentRecord:
+        return DocumentRecord(
+            digest,
+            self.kind,
+            self.issuer,
+            self.country,
+            DocState.ISSUED,
+            self.time,
+            batch=self.root,
+        )
 
 
 @dataclass
@@ -63,10 +92,13 @@ class Effects:
 
     documents: list[DocumentRecord] = field(default_factory=list)
     rights: list[PickupRight] = field(default_factory=list)
+    batch: BatchAnchor | None = None
 
     @property
     def touched(self) -> list[str]:
         ids = [d.id for d in self.documents] + [r.ebl for r in self.rights]
+        if self.batch is not None:
+            ids.append(self.batch.root)
         return list(dict.fromkeys(ids))
 
 
@@ -155,16 +187,10 @@ def _anchor_batch(tx: Transaction, actor: Actor, view: StateView) -> Effects:
         raise _invalid("a batch lists a digest twice")
     _require_issuer_authority(actor, kind, tx.country)
     batch = _need(tx.doc, tx.op, "doc (the batch's Merkle root)")
-    records = []
-    for digest in tx.digests:
-        if view.document(digest) is not None:
-            raise _conflict(f"document {digest} is already on the ledger")
-        records.append(
-            DocumentRecord(
-                digest, kind, actor.id, tx.country, DocState.ISSUED, tx.time, batch=batch
-            )
-        )
-    return Effects(documents=records)
+    already = view.existing(tx.digests)
+    if already:
+        raise _conflict(f"document {already[0]} is already on the ledger")
+    return Effects(batch=BatchAnchor(batch, kind, actor.id, tx.country, tx.time, tx.digests))
 
 
 def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:

@@ -30,8 +30,9 @@ from chaincode.transactions import Op, utc
 from ledger import checkpoint, merkle
 from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
 from ledger.records_codec import (
-    document_from_json,
-    document_to_json,
+    DOCUMENT_COLUMNS,
+    document_from_row,
+    document_to_row,
     right_from_json,
     right_to_json,
 )
@@ -49,7 +50,9 @@ CREATE TABLE IF NOT EXISTS nodes (
     PRIMARY KEY (level, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY, holder TEXT, record TEXT NOT NULL) WITHOUT ROWID;
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, issuer TEXT NOT NULL, country TEXT,
+    state TEXT NOT NULL, issued_at TEXT NOT NULL, batch TEXT, holder TEXT, detail TEXT
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_holder ON documents (holder) WHERE holder IS NOT NULL;
 CREATE TABLE IF NOT EXISTS history (
     doc TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (doc, entry)) WITHOUT ROWID;
@@ -59,9 +62,8 @@ CREATE TABLE IF NOT EXISTS containers (
     container TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (container, doc)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT NULL)
     WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batches (
-    root TEXT NOT NULL, position INTEGER NOT NULL, doc TEXT NOT NULL,
-    PRIMARY KEY (root, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (root TEXT PRIMARY KEY, entry INTEGER NOT NULL)
+    WITHOUT ROWID;
 """
 
 MAX_SKEW = datetime.timedelta(minutes=5)
@@ -87,9 +89,32 @@ def entry_hash(leaf: bytes) -> str:
     return hashlib.sha256(leaf).hexdigest()
 
 
+def entry_leaf(index: int, prev: str, committed_at: str, signed: SignedTx) -> bytes:
+    """The RFC 8785 form of the log entry, assembled from parts already canonical.
+
+    Equal to ``canonical_bytes({"committedAt", "format", "index", "prev", "signed"})`` (a
+    test holds it to that); the signed transaction is not canonicalised a second time.
+    """
+    return b"".join(
+        (
+            b'{"committedAt":',
+            canonical_bytes(committed_at),
+            b',"format":',
+            canonical_bytes(ENTRY_FORMAT),
+            b',"index":',
+            canonical_bytes(index),
+            b',"prev":',
+            canonical_bytes(prev),
+            b',"signed":',
+            signed.canonical,
+            b"}",
+        )
+    )
+
+
 def batch_root(digests: Sequence[str]) -> str:
     """The Merkle root (RFC 9162) over a batch's document ids, as a document id."""
-    return "sha256:" + merkle.root_from_leaves([d.encode() for d in digests]).hex()
+    return "sha256:" + merkle.root_of_batch([d.encode() for d in digests]).hex()
 
 
 class _View:
@@ -100,8 +125,25 @@ class _View:
         self._identities = identities
 
     def document(self, doc_id: str) -> DocumentRecord | None:
-        row = self._db.execute("SELECT record FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else document_from_json(row[0])
+        row = self._db.execute(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ?",  # noqa: S608
+            (doc_id,),
+        ).fetchone()
+        return None if row is None else document_from_row(row)
+
+    def existing(self, doc_ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
+            chunk = doc_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += [
+                str(r[0])
+                for r in self._db.execute(
+                    f"SELECT id FROM documents WHERE id IN ({marks})",  # noqa: S608
+                    tuple(chunk),
+                )
+            ]
+        return found
 
     def pickup_right(self, container: str) -> PickupRight | None:
         row = self._db.execute(
@@ -144,6 +186,9 @@ class EmbeddedLedger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=30000")
+        # Index lookups dominate batched anchoring; keep the hot pages in memory.
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA mmap_size=268435456")
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -266,15 +311,7 @@ class EmbeddedLedger:
         if tx.op is Op.ANCHOR_BATCH and tx.doc != batch_root(tx.digests):
             raise Refusal(RefusalKind.INVALID, "doc is not the Merkle root of the batch's digests")
         effects = apply(tx, actor, view)
-        leaf = canonical_bytes(
-            {
-                "format": ENTRY_FORMAT,
-                "index": index,
-                "prev": prev,
-                "committedAt": utc(now),
-                "signed": signed.wire,
-            }
-        )
+        leaf = entry_leaf(index, prev, utc(now), signed)
         db = self._db
         db.execute("INSERT INTO entries VALUES (?, ?, ?, -1)", (index, signed.id, leaf))
         get = _NodeReader(db).get
@@ -282,15 +319,25 @@ class EmbeddedLedger:
             "INSERT INTO nodes VALUES (?, ?, ?)",
             merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
         )
-        self._store_effects(effects, index, tx.digests if tx.op is Op.ANCHOR_BATCH else ())
+        self._store_effects(effects, index)
         return leaf
 
-    def _store_effects(self, effects: Effects, index: int, batch: Sequence[str]) -> None:
+    def _store_effects(self, effects: Effects, index: int) -> None:
         db = self._db
         db.executemany(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-            [(d.id, d.holder, document_to_json(d)) for d in effects.documents],
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [document_to_row(d) for d in effects.documents],
         )
+        if effects.batch is not None:
+            # One row per document, straight from the batch: no record objects, and no
+            # history row each (a batch's documents are found through the batch's entry).
+            b = effects.batch
+            fixed = (b.kind.value, b.issuer, b.country, "ISSUED", b.time.isoformat(), b.root)
+            db.executemany(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                [(d, *fixed) for d in b.digests],
+            )
+            db.execute("INSERT INTO batches VALUES (?, ?)", (b.root, index))
         db.executemany(
             "INSERT OR REPLACE INTO rights VALUES (?, ?)",
             [(r.container, right_to_json(r)) for r in effects.rights],
@@ -298,21 +345,14 @@ class EmbeddedLedger:
         db.executemany(
             "INSERT OR IGNORE INTO history VALUES (?, ?)", [(d, index) for d in effects.touched]
         )
-        for d in effects.documents:
+        containers = [(c, d.id) for d in effects.documents for c in d.containers]
+        pairs = [(d.id, link) for d in effects.documents for link in d.links]
+        pairs += [(d.id, d.supersedes) for d in effects.documents if d.supersedes]
+        if containers:
+            db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?)", containers)
+        if pairs:
             db.executemany(
-                "INSERT OR IGNORE INTO containers VALUES (?, ?)", [(c, d.id) for c in d.containers]
-            )
-            pairs = [(d.id, link) for link in d.links]
-            if d.supersedes:
-                pairs.append((d.id, d.supersedes))
-            db.executemany(
-                "INSERT OR IGNORE INTO links VALUES (?, ?)",
-                pairs + [(b, a) for a, b in pairs],
-            )
-        if batch:
-            root = effects.documents[0].batch
-            db.executemany(
-                "INSERT INTO batches VALUES (?, ?, ?)", [(root, i, d) for i, d in enumerate(batch)]
+                "INSERT OR IGNORE INTO links VALUES (?, ?)", pairs + [(b, a) for a, b in pairs]
             )
 
     # --- receipts and proofs ----------------------------------------------------------
@@ -362,6 +402,25 @@ class EmbeddedLedger:
         with self._lock:
             return self._tip()[0]
 
+    def _entry_indexes(self, doc_ids: set[str], below: int | None = None) -> list[int]:
+        """The log entries that touched these documents (including their batches' entry)."""
+        keys = set(doc_ids)
+        for doc_id in doc_ids:
+            row = self._db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is not None and row[0] is not None:
+                keys.add(str(row[0]))
+        ordered = sorted(keys)
+        marks = ",".join("?" * len(ordered))
+        rows = self._db.execute(
+            f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
+            tuple(ordered),
+        ).fetchall()
+        return [int(r[0]) for r in rows if below is None or int(r[0]) < below]
+
+    def _leaf(self, index: int) -> bytes:
+        row = self._db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
+        return bytes(row[0])
+
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
         with self._lock:
@@ -370,16 +429,13 @@ class EmbeddedLedger:
             reader = _NodeReader(self._db)
             entries = []
             kids = set()
-            for (index,) in self._db.execute(
-                "SELECT entry FROM history WHERE doc = ? AND entry < ? ORDER BY entry",
-                (doc_id, size),
-            ).fetchall():
-                leaf = bytes(
-                    self._db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()[
-                        0
-                    ]
-                )
-                kids.add(json.loads(leaf)["signed"]["kid"])
+            batch_digests: list[str] = []
+            for index in self._entry_indexes({doc_id}, below=size):
+                leaf = self._leaf(index)
+                tx = json.loads(leaf)["signed"]
+                kids.add(tx["kid"])
+                if tx["tx"]["op"] == Op.ANCHOR_BATCH.value:
+                    batch_digests = list(tx["tx"]["digests"])
                 entries.append(
                     {
                         "index": index,
@@ -402,27 +458,20 @@ class EmbeddedLedger:
                     if (der := self._identities.certificate(kid)) is not None
                 },
             }
-            doc = self.document(doc_id)
-            if doc is not None and doc.batch is not None:
-                digests = [
-                    str(r[0])
-                    for r in self._db.execute(
-                        "SELECT doc FROM batches WHERE root = ? ORDER BY position", (doc.batch,)
-                    )
-                ]
-                position = digests.index(doc_id)
+            if batch_digests:
+                position = batch_digests.index(doc_id)
                 store = merkle.MemoryNodeStore()
-                for i, d in enumerate(digests):
+                for i, d in enumerate(batch_digests):
                     for level, idx, h in merkle.append_nodes(
                         i, merkle.leaf_hash(d.encode()), store.get
                     ):
                         store.put(level, idx, h)
                 proof["batch"] = {
-                    "root": doc.batch,
+                    "root": batch_root(batch_digests),
                     "position": position,
-                    "size": len(digests),
+                    "size": len(batch_digests),
                     "inclusionProof": [
-                        p.hex() for p in merkle.inclusion_proof(store, position, len(digests))
+                        p.hex() for p in merkle.inclusion_proof(store, position, len(batch_digests))
                     ],
                 }
             return proof
@@ -470,10 +519,7 @@ class EmbeddedLedger:
 
     def history(self, doc_id: str) -> list[HistoryEntry]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT entry FROM history WHERE doc = ? ORDER BY entry", (doc_id,)
-            ).fetchall()
-            return self._entries([int(r[0]) for r in rows])
+            return self._entries(self._entry_indexes({doc_id}))
 
     def links(self, doc_id: str) -> list[str]:
         with self._lock:
@@ -496,12 +542,7 @@ class EmbeddedLedger:
                             seen.add(b)
                             nxt.append(b)
                 frontier = nxt
-            marks = ",".join("?" * len(seen))
-            rows = self._db.execute(
-                f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
-                tuple(seen),
-            ).fetchall()
-            return self._entries([int(r[0]) for r in rows])
+            return self._entries(self._entry_indexes(seen))
 
     def documents_for_container(self, container: str) -> list[str]:
         with self._lock:

@@ -268,6 +268,24 @@ def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
     return _mth(leaves, 0, len(leaves))
 
 
+def root_of_batch(leaves: Sequence[bytes]) -> bytes:
+    """The same root as ``root_from_leaves``, computed bottom-up in one pass per level.
+
+    Pairing neighbours level by level and carrying an unpaired last node up unchanged
+    builds exactly the RFC's tree (its left subtrees are the largest powers of two), at a
+    fraction of the recursion's cost: this is what anchors batches of thousands.
+    """
+    if not leaves:
+        return EMPTY_ROOT
+    level = [leaf_hash(leaf) for leaf in leaves]
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
 def _mth(leaves: Sequence[bytes], start: int, end: int) -> bytes:
     if end - start == 1:
         return leaf_hash(leaves[start])

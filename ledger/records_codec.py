@@ -1,4 +1,9 @@
-"""JSON rows for chaincode records (documents and pickup rights) in the ledger's tables."""
+"""Rows for chaincode records (documents and pickup rights) in the ledger's tables.
+
+A document's common fields are columns; the rest (containers, links, succession, eBL
+control) go in one JSON ``detail`` column, NULL when all are empty, which keeps a batch
+of plain anchored documents cheap to write.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from typing import Any
 from chaincode.documents.registry import DocumentKind
 from chaincode.records import DocState, DocumentRecord, PickupRight
 
+DOCUMENT_COLUMNS = "id, kind, issuer, country, state, issued_at, batch, holder, detail"
+DocumentRow = tuple[str, str, str, str | None, str, str, str | None, str | None, str | None]
+
 
 def _time(value: datetime.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
@@ -18,51 +26,54 @@ def _parse_time(value: Any) -> datetime.datetime | None:
     return None if value is None else datetime.datetime.fromisoformat(value)
 
 
-def document_to_json(doc: DocumentRecord) -> str:
-    return json.dumps(
-        {
-            "id": doc.id,
-            "kind": doc.kind.value,
-            "issuer": doc.issuer,
-            "country": doc.country,
-            "state": doc.state.value,
-            "issuedAt": _time(doc.issued_at),
-            "containers": list(doc.containers),
-            "links": list(doc.links),
-            "supersedes": doc.supersedes,
-            "supersededBy": doc.superseded_by,
-            "batch": doc.batch,
-            "carrier": doc.carrier,
-            "holder": doc.holder,
-            "endorsee": doc.endorsee,
-            "toOrder": doc.to_order,
-            "surrenderedBy": doc.surrendered_by,
-        },
-        separators=(",", ":"),
+def document_to_row(doc: DocumentRecord, issued_at: str | None = None) -> DocumentRow:
+    detail = {
+        k: v
+        for k, v in (
+            ("containers", list(doc.containers)),
+            ("links", list(doc.links)),
+            ("supersedes", doc.supersedes),
+            ("supersededBy", doc.superseded_by),
+            ("carrier", doc.carrier),
+            ("endorsee", doc.endorsee),
+            ("toOrder", doc.to_order),
+            ("surrenderedBy", doc.surrendered_by),
+        )
+        if v
+    }
+    return (
+        doc.id,
+        doc.kind.value,
+        doc.issuer,
+        doc.country,
+        doc.state.value,
+        issued_at or doc.issued_at.isoformat(),
+        doc.batch,
+        doc.holder,
+        json.dumps(detail, separators=(",", ":")) if detail else None,
     )
 
 
-def document_from_json(text: str) -> DocumentRecord:
-    o = json.loads(text)
-    issued = _parse_time(o["issuedAt"])
-    assert issued is not None
+def document_from_row(row: DocumentRow) -> DocumentRecord:
+    doc_id, kind, issuer, country, state, issued_at, batch, holder, detail_json = row
+    d = json.loads(detail_json) if detail_json else {}
     return DocumentRecord(
-        id=o["id"],
-        kind=DocumentKind(o["kind"]),
-        issuer=o["issuer"],
-        country=o["country"],
-        state=DocState(o["state"]),
-        issued_at=issued,
-        containers=tuple(o["containers"]),
-        links=tuple(o["links"]),
-        supersedes=o["supersedes"],
-        superseded_by=o["supersededBy"],
-        batch=o["batch"],
-        carrier=o["carrier"],
-        holder=o["holder"],
-        endorsee=o["endorsee"],
-        to_order=o["toOrder"],
-        surrendered_by=o["surrenderedBy"],
+        id=doc_id,
+        kind=DocumentKind(kind),
+        issuer=issuer,
+        country=country,
+        state=DocState(state),
+        issued_at=datetime.datetime.fromisoformat(issued_at),
+        containers=tuple(d.get("containers", ())),
+        links=tuple(d.get("links", ())),
+        supersedes=d.get("supersedes"),
+        superseded_by=d.get("supersededBy"),
+        batch=batch,
+        carrier=d.get("carrier"),
+        holder=holder,
+        endorsee=d.get("endorsee"),
+        to_order=bool(d.get("toOrder", False)),
+        surrendered_by=d.get("surrenderedBy"),
     )
 
 

@@ -30,13 +30,9 @@ class SignedTx:
     tx: Transaction
     kid: str
     signature: bytes
-    canonical: bytes
+    signed_bytes: bytes  # the RFC 8785 bytes of ``tx``: what the signature covers
+    canonical: bytes  # the RFC 8785 bytes of the whole signed object
     id: str
-
-    @property
-    def signed_bytes(self) -> bytes:
-        """What the signature covers."""
-        return canonical_bytes(self.wire["tx"])
 
 
 def sign(tx: Transaction, kid: str, signer: TxSigner) -> SignedTx:
@@ -49,6 +45,21 @@ def sign(tx: Transaction, kid: str, signer: TxSigner) -> SignedTx:
     return parse(wire)
 
 
+def _canonical(kid: str, sig: str, tx_bytes: bytes) -> bytes:
+    # RFC 8785 orders members by key ("kid" < "sig" < "tx"); ``tx`` is already canonical.
+    return b"".join(
+        (
+            b'{"kid":',
+            canonical_bytes(kid),
+            b',"sig":',
+            canonical_bytes(sig),
+            b',"tx":',
+            tx_bytes,
+            b"}",
+        )
+    )
+
+
 def parse(wire: dict[str, Any] | bytes) -> SignedTx:
     try:
         obj = parse_json(wire) if isinstance(wire, bytes) else wire
@@ -57,7 +68,8 @@ def parse(wire: dict[str, Any] | bytes) -> SignedTx:
     if not isinstance(obj, dict) or set(obj) != {"tx", "kid", "sig"}:
         raise MalformedTransactionError("a signed transaction has exactly tx, kid and sig")
     try:
-        tx = Transaction.model_validate_json(canonical_bytes(obj["tx"]))
+        tx_bytes = canonical_bytes(obj["tx"])
+        tx = Transaction.model_validate_json(tx_bytes)
         signature = base64.b64decode(obj["sig"], validate=True)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -65,7 +77,7 @@ def parse(wire: dict[str, Any] | bytes) -> SignedTx:
         raise MalformedTransactionError(f"tx.{where}: {first['msg']}") from exc
     except (binascii.Error, TypeError, ValueError) as exc:
         raise MalformedTransactionError(f"sig is not base64: {exc}") from exc
-    if not isinstance(obj["kid"], str):
-        raise MalformedTransactionError("kid must be a certificate fingerprint string")
-    canonical = canonical_bytes(obj)
-    return SignedTx(obj, tx, obj["kid"], signature, canonical, digest_bytes(canonical))
+    if not isinstance(obj["kid"], str) or not isinstance(obj["sig"], str):
+        raise MalformedTransactionError("kid and sig must be strings")
+    canonical = _canonical(obj["kid"], obj["sig"], tx_bytes)
+    return SignedTx(obj, tx, obj["kid"], signature, tx_bytes, canonical, digest_bytes(canonical))

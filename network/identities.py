@@ -17,8 +17,9 @@ from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.records import Actor
 from identity.certificates import Purpose, fingerprint, public_key_of
 from identity.chain import ChainResult, check_revocation, validate_chain
-from identity.checks import Status
-from identity.trust_list import TrustList
+from identity.checks import Check, Status
+from identity.revocation import revoked_at
+from identity.trust_list import CountryEntry, TrustList
 from identity.tx_keys import TxVerifier
 from network.home import Home, HomeError
 
@@ -36,6 +37,8 @@ class HomeIdentities:
         self._certs: dict[str, tuple[x509.Certificate, x509.Certificate]] = {}
         self._verifiers: dict[str, TxVerifier] = {}
         self._chains: dict[str, ChainResult] = {}
+        self._fingerprints: dict[int, str] = {}
+        self._crl_signature_ok: set[str] = set()
         self._parties: dict[str, Actor | None] = {}
 
     def _ledger_cert(self, org_id: str) -> tuple[x509.Certificate, x509.Certificate]:
@@ -51,13 +54,12 @@ class HomeIdentities:
             cert, root = self._ledger_cert(org_id)
         except HomeError:
             raise Refusal(RefusalKind.FORBIDDEN, f"unknown organisation {org_id}") from None
-        if fingerprint(cert) != kid:
+        if self._fingerprint(cert) != kid:
             raise Refusal(RefusalKind.FORBIDDEN, f"{kid} is not {org_id}'s ledger certificate")
         result = self._chain(kid, cert, root, at)
         if result.check.status is not Status.PASS or result.entry is None:
             raise Refusal(RefusalKind.FORBIDDEN, f"{org_id}: {result.check.reason}")
-        now = datetime.datetime.now(datetime.UTC)
-        revoked = check_revocation(cert, result.entry, self._crls, at, now)
+        revoked = self._revocation(cert, result.entry, at)
         if revoked.status is not Status.PASS:
             raise Refusal(RefusalKind.FORBIDDEN, f"{org_id}: {revoked.reason}")
         if kid not in self._verifiers:
@@ -80,6 +82,31 @@ class HomeIdentities:
             self._chains[kid] = result
         return result
 
+    def _fingerprint(self, cert: x509.Certificate) -> str:
+        key = cert.serial_number
+        if key not in self._fingerprints:
+            self._fingerprints[key] = fingerprint(cert)
+        return self._fingerprints[key]
+
+    def _revocation(
+        self, cert: x509.Certificate, entry: CountryEntry, at: datetime.datetime
+    ) -> Check:
+        # The CRL's signature is checked once (the node loads its CRLs at start); whether
+        # it is out of date, and whether it lists this certificate, on every call.
+        now = datetime.datetime.now(datetime.UTC)
+        if entry.country not in self._crl_signature_ok:
+            check = check_revocation(cert, entry, self._crls, at, now)
+            if check.status is Status.PASS:
+                self._crl_signature_ok.add(entry.country)
+            return check
+        crl = self._crls[entry.country]
+        if crl.next_update_utc is None or crl.next_update_utc < now:
+            return check_revocation(cert, entry, self._crls, at, now)
+        when = revoked_at(crl, cert)
+        if when is not None and when <= at:
+            return check_revocation(cert, entry, self._crls, at, now)
+        return Check.passed("revocation", "not revoked at the transaction's time")
+
     def party(self, org_id: str) -> Actor | None:
         if org_id not in self._parties:
             try:
@@ -92,6 +119,6 @@ class HomeIdentities:
     def certificate(self, kid: str) -> bytes | None:
         for org_id in self._home.org_ids():
             cert, _ = self._ledger_cert(org_id)
-            if fingerprint(cert) == kid:
+            if self._fingerprint(cert) == kid:
                 return cert.public_bytes(serialization.Encoding.DER)
         return None

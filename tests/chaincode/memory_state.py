@@ -43,6 +43,9 @@ class MemoryState:
     def document(self, doc_id: str) -> DocumentRecord | None:
         return self.documents.get(doc_id)
 
+    def existing(self, doc_ids) -> list[str]:
+        return [d for d in doc_ids if d in self.documents]
+
     def pickup_right(self, container: str) -> PickupRight | None:
         return self.rights.get(container)
 
@@ -56,6 +59,9 @@ class MemoryState:
         effects = apply(tx, ACTORS[actor], self)
         for d in effects.documents:
             self.documents[d.id] = d
+        if effects.batch is not None:
+            for digest in effects.batch.digests:
+                self.documents[digest] = effects.batch.record(digest)
         for r in effects.rights:
             self.rights[r.container] = r
         return effects

@@ -387,3 +387,51 @@ class TestEbl:
         tx = Transaction(op=Op.TRANSFER, actor="cn-exporter", time=T0, doc=EBL, to="cn-boc")
         with pytest.raises(Refusal, match="names cn-exporter"):
             apply(tx, ACTORS["cn-boc"], state)
+
+
+class TestBatch:
+    def test_a_batch_issues_each_document_and_refuses_repeats(self):
+        s = MemoryState()
+        digests = [doc_id(10 + i) for i in range(3)]
+        batch = {"doc": doc_id(9), "kind": DocumentKind.CO, "country": "CN"}
+        effects = s.run("cn-gacc", Op.ANCHOR_BATCH, digests=digests, **batch)
+        assert effects.touched == [doc_id(9)]
+        assert s.documents[digests[1]].batch == doc_id(9)
+        assert s.documents[digests[1]].state is DocState.ISSUED
+        refused(
+            s,
+            "cn-gacc",
+            Op.ANCHOR_BATCH,
+            RefusalKind.CONFLICT,
+            "already on the ledger",
+            digests=[doc_id(20), digests[2]],
+            **batch,
+        )
+        refused(
+            s,
+            "cn-gacc",
+            Op.ANCHOR_BATCH,
+            RefusalKind.INVALID,
+            "twice",
+            digests=[doc_id(21), doc_id(21)],
+            **batch,
+        )
+        refused(
+            s,
+            "cn-cosco",
+            Op.ANCHOR_BATCH,
+            RefusalKind.INVALID,
+            "never in a batch",
+            digests=[doc_id(22)],
+            doc=doc_id(9),
+            kind=DocumentKind.EBL,
+        )
+        refused(
+            s,
+            "cn-cosco",
+            Op.ANCHOR_BATCH,
+            RefusalKind.FORBIDDEN,
+            "role co_issuer",
+            digests=[doc_id(23)],
+            **batch,
+        )

@@ -9,6 +9,7 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from chaincode.canonical import canonical_bytes
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op
@@ -36,6 +37,7 @@ def test_a_receipt_proves_inclusion_in_a_signed_checkpoint(node):
     cp = checkpoint.open_note(receipt.checkpoint, node.home.setting("checkpointKey"))
     assert (receipt.index, cp.size) == (0, 1)
     (row,) = node.ledger._db.execute("SELECT leaf FROM entries WHERE idx = 0").fetchall()
+    assert canonical_bytes(json.loads(bytes(row[0]))) == bytes(row[0])  # assembled = RFC 8785
     path = [bytes.fromhex(h) for h in receipt.inclusion]
     assert merkle.verify_inclusion(merkle.leaf_hash(bytes(row[0])), 0, cp.size, path, cp.root)
     assert receipt.documents == [{"id": digest(1), "kind": "co", "state": "ISSUED"}]

@@ -502,3 +502,8 @@ def test_vector_consistency_proofs(old_size, new_size, proof):
     old_root = bytes.fromhex(VECTOR_ROOTS[old_size])
     new_root = bytes.fromhex(VECTOR_ROOTS[new_size])
     assert merkle.verify_consistency(old_size, new_size, old_root, new_root, got)
+
+
+@given(st.lists(st.binary(max_size=8), max_size=300))
+def test_bottom_up_batch_root_is_the_rfc_root(leaves):
+    assert merkle.root_of_batch(leaves) == merkle.root_from_leaves(leaves)
