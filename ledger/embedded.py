@@ -36,7 +36,7 @@ from ledger.records_codec import (
     right_from_json,
     right_to_json,
 )
-from ledger.signed_tx import SignedTx
+from ledger.signed_tx import MalformedTransactionError, SignedTx, parse
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -82,7 +82,8 @@ class CheckpointSigner:
 @dataclass
 class _Pending:
     signed: SignedTx
-    future: Future[Receipt | Refusal]
+    future: Future[Receipt | Refusal | int]
+    receipt: bool = True
 
 
 def entry_hash(leaf: bytes) -> str:
@@ -208,9 +209,19 @@ class EmbeddedLedger:
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Queue the transactions for the next group commit and wait until durable."""
+        results = self._enqueue(signed, receipts=True)
+        return [r for r in results if not isinstance(r, int)]
+
+    def import_many(self, signed: Sequence[SignedTx]) -> list[int | Refusal]:
+        """Like ``submit_many`` for bulk loads: durable just the same, but answers with the
+        entry index of each accepted transaction instead of building its receipt."""
+        results = self._enqueue(signed, receipts=False)
+        return [r for r in results if not isinstance(r, Receipt)]
+
+    def _enqueue(self, signed: Sequence[SignedTx], receipts: bool) -> list[Receipt | Refusal | int]:
         if self._closed:
             raise RuntimeError("the ledger is closed")
-        pending = [_Pending(s, Future()) for s in signed]
+        pending = [_Pending(s, Future(), receipts) for s in signed]
         for p in pending:
             self._queue.put(p)
         return [p.future.result() for p in pending]
@@ -232,7 +243,10 @@ class EmbeddedLedger:
                     break
                 group.append(item)
             try:
-                results = self._commit_group([p.signed for p in group])
+                outcome = self._commit_group([p.signed for p in group])
+                results = [
+                    self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
+                ]
             except BaseException as exc:  # a failed commit acknowledges nothing
                 for p in group:
                     p.future.set_exception(exc)
@@ -242,7 +256,18 @@ class EmbeddedLedger:
             if stop:
                 return
 
-    def _commit_group(self, group: list[SignedTx]) -> list[Receipt | Refusal]:
+    def _answer(self, item: int | Refusal, receipt: bool) -> Receipt | Refusal | int:
+        if isinstance(item, Refusal):
+            return item
+        index, duplicate = (-1 - item, True) if item < 0 else (item, False)
+        if not receipt:
+            return index
+        with self._lock:
+            return self._receipt(index, duplicate)
+
+    def _commit_group(self, group: list[SignedTx]) -> list[int | Refusal]:
+        """Commit a group; each transaction's entry index (``-1 - index`` for one already
+        committed earlier) or its refusal."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -280,15 +305,7 @@ class EmbeddedLedger:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            results: list[Receipt | Refusal] = []
-            for item in outcome:
-                if isinstance(item, Refusal):
-                    results.append(item)
-                elif item < 0:
-                    results.append(self._receipt(-1 - item, duplicate=True))
-                else:
-                    results.append(self._receipt(item))
-            return results
+            return outcome
 
     def _tip(self) -> tuple[int, str]:
         row = self._db.execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1").fetchone()
@@ -631,8 +648,6 @@ class EmbeddedLedger:
         return LogCheck(expected, checkpoints, signatures, problems)
 
     def _check_signature(self, entry: dict[str, Any], where: str) -> list[str]:
-        from ledger.signed_tx import MalformedTransactionError, parse
-
         try:
             signed = parse(entry["signed"])
         except MalformedTransactionError as exc:

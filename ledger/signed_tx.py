@@ -36,13 +36,14 @@ class SignedTx:
 
 
 def sign(tx: Transaction, kid: str, signer: TxSigner) -> SignedTx:
+    """Sign a transaction built (and so validated) locally."""
     body = tx.wire()
-    wire = {
-        "tx": body,
-        "kid": kid,
-        "sig": base64.b64encode(signer.sign(canonical_bytes(body))).decode(),
-    }
-    return parse(wire)
+    tx_bytes = canonical_bytes(body)
+    signature = signer.sign(tx_bytes)
+    sig = base64.b64encode(signature).decode()
+    canonical = _canonical(kid, sig, tx_bytes)
+    wire = {"tx": body, "kid": kid, "sig": sig}
+    return SignedTx(wire, tx, kid, signature, tx_bytes, canonical, digest_bytes(canonical))
 
 
 def _canonical(kid: str, sig: str, tx_bytes: bytes) -> bytes:

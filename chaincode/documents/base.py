@@ -145,3 +145,12 @@ def _at(data: Any, path: Path) -> Any:
 def get_path(data: Any, *path: str | int) -> Any:
     """Read a nested value from raw JSON, or None when any step is missing."""
     return _at(data, path)
+
+
+def list_entries(raw: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The objects of a raw JSON list, with their indexes; anything malformed is skipped."""
+    value = raw.get(key)
+    if isinstance(value, list):
+        for i, entry in enumerate(value):
+            if isinstance(entry, Mapping):
+                yield i, entry

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field
 
-from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path
+from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path, list_entries
 from chaincode.documents.codes import (
     CountryCode,
     CurrencyCode,
@@ -235,7 +235,7 @@ def _agreement_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
 def _item_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
     preferential = _parties(raw) is not None
     seen: set[int] = set()
-    for i, item in _entries(raw, "items"):
+    for i, item in list_entries(raw, "items"):
         line = item.get("lineNumber")
         if isinstance(line, int):
             if line in seen:
@@ -271,12 +271,3 @@ def _item_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
                 "weight_or_value_required",
                 "an item needs its gross weight or its FOB value",
             )
-
-
-def _entries(raw: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """The objects of a raw JSON list, with their indexes; anything malformed is skipped."""
-    value = raw.get(key)
-    if isinstance(value, list):
-        for i, entry in enumerate(value):
-            if isinstance(entry, Mapping):
-                yield i, entry

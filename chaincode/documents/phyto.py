@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path
+from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path, list_entries
 from chaincode.documents.codes import (
     CountryCode,
     Digest,
@@ -178,7 +178,7 @@ class QuarantineCertificate(TradeDocument):
             )
         type_code = raw.get("typeCode")
         if isinstance(type_code, str) and type_code in PLANT_CERTIFICATES:
-            for i, commodity in _entries(raw, "commodities"):
+            for i, commodity in list_entries(raw, "commodities"):
                 if commodity.get("scientificName") is None:
                     yield RuleViolation(
                         ("commodities", i, "scientificName"),
@@ -201,7 +201,7 @@ def _replacement_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
     # As in ePhyto, the replacement says so in a note that names the replaced certificate.
     if not any(
         isinstance(note.get("content"), str) and replaced in note["content"]
-        for _, note in _entries(raw, "includedNotes")
+        for _, note in list_entries(raw, "includedNotes")
     ):
         yield RuleViolation(
             ("includedNotes",),
@@ -209,12 +209,3 @@ def _replacement_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
             f"a replacement certificate needs a note that names the replaced certificate "
             f"{replaced!r}",
         )
-
-
-def _entries(raw: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """The objects of a raw JSON list, with their indexes; anything malformed is skipped."""
-    value = raw.get(key)
-    if isinstance(value, list):
-        for i, entry in enumerate(value):
-            if isinstance(entry, Mapping):
-                yield i, entry

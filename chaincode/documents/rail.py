@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path
+from chaincode.documents.base import Part, RuleViolation, TradeDocument, get_path, list_entries
 from chaincode.documents.codes import (
     ContainerNumber,
     CountryCode,
@@ -135,7 +135,7 @@ class RailConsignment(TradeDocument):
         yield from _wagon_rules(raw)
         yield from _seal_rules(raw)
         # A border crossing joins two countries, whether or not the gauge changes there.
-        for i, crossing in _entries(raw, "borderCrossings"):
+        for i, crossing in list_entries(raw, "borderCrossings"):
             exit_country = get_path(crossing, "exitStation", "country")
             if exit_country is not None and exit_country == get_path(
                 crossing, "entryStation", "country"
@@ -150,7 +150,7 @@ class RailConsignment(TradeDocument):
 def _wagon_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
     wagons: set[str] = set()
     first_wagon: dict[str, tuple[int, str]] = {}  # container -> (index, name) of its wagon
-    for i, wagon in _entries(raw, "wagons"):
+    for i, wagon in list_entries(raw, "wagons"):
         number = wagon.get("number")
         name = number if isinstance(number, str) else f"#{i}"
         if isinstance(number, str):
@@ -183,15 +183,17 @@ def _wagon_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
 
 
 def _seal_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
-    wagons = {w["number"] for _, w in _entries(raw, "wagons") if isinstance(w.get("number"), str)}
+    wagons = {
+        w["number"] for _, w in list_entries(raw, "wagons") if isinstance(w.get("number"), str)
+    }
     containers = {
         c
-        for _, w in _entries(raw, "wagons")
+        for _, w in list_entries(raw, "wagons")
         if isinstance(w.get("containers"), list)
         for c in w["containers"]
         if isinstance(c, str)
     }
-    for i, seal in _entries(raw, "seals"):
+    for i, seal in list_entries(raw, "seals"):
         container = seal.get("containerNumber")
         wagon = seal.get("wagonNumber")
         if (container is None) == (wagon is None):
@@ -213,12 +215,3 @@ def _seal_rules(raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
                 "seal_unit_present",
                 f"wagon {wagon} is not in the consignment",
             )
-
-
-def _entries(raw: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """The objects of a raw JSON list, with their indexes; anything malformed is skipped."""
-    value = raw.get(key)
-    if isinstance(value, list):
-        for i, entry in enumerate(value):
-            if isinstance(entry, Mapping):
-                yield i, entry

@@ -2,10 +2,9 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from chaincode.documents.base import FieldError, field_errors
 from chaincode.documents.co import CertificateOfOrigin
+from tests.documents.outcome import Outcome
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "co_cn_sg.json"
 
@@ -15,21 +14,8 @@ def doc():
     return json.loads(EXAMPLE.read_text())
 
 
-def validate(doc) -> CertificateOfOrigin:
-    return CertificateOfOrigin.model_validate_json(json.dumps(doc).encode())
-
-
-def errors(doc) -> list[FieldError]:
-    try:
-        validate(doc)
-    except ValidationError as exc:
-        return field_errors(exc)
-    return []
-
-
-def broken(doc) -> list[tuple[str, str]]:
-    """(path, rule) of every error, sorted, so a test states the complete outcome."""
-    return sorted((e.path, e.rule) for e in errors(doc))
+_outcome = Outcome(CertificateOfOrigin)
+validate, errors, broken = _outcome.validate, _outcome.errors, _outcome.broken
 
 
 # --- The example --------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from chaincode.documents.base import FieldError, field_errors
 from chaincode.documents.ebl import TransportDocument
+from tests.documents.outcome import Outcome
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ebl_cnsha_sgsin.json"
 
@@ -25,21 +25,8 @@ def doc():
     return json.loads(EXAMPLE.read_text())
 
 
-def validate(doc) -> TransportDocument:
-    return TransportDocument.model_validate_json(json.dumps(doc).encode())
-
-
-def errors(doc) -> list[FieldError]:
-    try:
-        validate(doc)
-    except ValidationError as exc:
-        return field_errors(exc)
-    return []
-
-
-def broken(doc) -> list[tuple[str, str]]:
-    """(path, rule) of every error, sorted, so a test states the complete outcome."""
-    return sorted((e.path, e.rule) for e in errors(doc))
+_outcome = Outcome(TransportDocument)
+validate, errors, broken = _outcome.validate, _outcome.errors, _outcome.broken
 
 
 def straight(doc):

@@ -2,10 +2,9 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from chaincode.documents.base import FieldError, field_errors
 from chaincode.documents.phyto import QuarantineCertificate
+from tests.documents.outcome import Outcome
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "phyto_cn_kz_apples.json"
 
@@ -26,21 +25,8 @@ def doc():
     return json.loads(EXAMPLE.read_text())
 
 
-def validate(doc) -> QuarantineCertificate:
-    return QuarantineCertificate.model_validate_json(json.dumps(doc).encode())
-
-
-def errors(doc) -> list[FieldError]:
-    try:
-        validate(doc)
-    except ValidationError as exc:
-        return field_errors(exc)
-    return []
-
-
-def broken(doc) -> list[tuple[str, str]]:
-    """(path, rule) of every error, sorted, so a test states the complete outcome."""
-    return sorted((e.path, e.rule) for e in errors(doc))
+_outcome = Outcome(QuarantineCertificate)
+validate, errors, broken = _outcome.validate, _outcome.errors, _outcome.broken
 
 
 # --- The example --------------------------------------------------------------------------

@@ -2,13 +2,12 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from stdnum import iso6346
 
 from chaincode.canonical import digest, parse_json
-from chaincode.documents.base import FieldError, field_errors
 from chaincode.documents.phyto import QuarantineCertificate
 from chaincode.documents.rail import RailConsignment
+from tests.documents.outcome import Outcome
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE = EXAMPLES / "rail_chongqing_almaty.json"
@@ -23,21 +22,8 @@ def doc():
     return json.loads(EXAMPLE.read_text())
 
 
-def validate(doc) -> RailConsignment:
-    return RailConsignment.model_validate_json(json.dumps(doc).encode())
-
-
-def errors(doc) -> list[FieldError]:
-    try:
-        validate(doc)
-    except ValidationError as exc:
-        return field_errors(exc)
-    return []
-
-
-def broken(doc) -> list[tuple[str, str]]:
-    """(path, rule) of every error, sorted, so a test states the complete outcome."""
-    return sorted((e.path, e.rule) for e in errors(doc))
+_outcome = Outcome(RailConsignment)
+validate, errors, broken = _outcome.validate, _outcome.errors, _outcome.broken
 
 
 # --- The example --------------------------------------------------------------------------
