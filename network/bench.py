@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chaincode.documents.registry import DocumentKind
+from chaincode.lifecycle import Refusal
 from chaincode.transactions import Op
 from ledger import merkle
 from ledger.embedded import batch_root
@@ -65,18 +66,25 @@ def _sign_group(home_path: str, seed: int, count: int) -> list[SignedTx]:
 
 
 def _grow(node: Node, count: int, progress: Callable[[str], None]) -> None:
-    """Append ``count`` entries: a worker process signs while this one commits."""
+    """Append ``count`` entries: a worker process signs the next group while this one
+    commits. Only two groups are signed ahead, so every transaction's time stays within
+    the ledger's allowed clock skew."""
     groups = [min(_GROUP, count - start) for start in range(0, count, _GROUP)]
     with ProcessPoolExecutor(max_workers=1) as pool:
-        futures = [
+        ahead = [
             pool.submit(_sign_group, str(node.home.path), 10_000 + i, g)
-            for i, g in enumerate(groups)
+            for i, g in enumerate(groups[:2])
         ]
-        done = 0
-        for future in futures:
-            results = node.ledger.import_many(future.result())
-            done += len(results)
-            if done % 50_000 < _GROUP:
+        for i in range(len(groups)):
+            signed = ahead.pop(0).result()
+            if i + 2 < len(groups):
+                ahead.append(
+                    pool.submit(_sign_group, str(node.home.path), 10_002 + i, groups[i + 2])
+                )
+            refused = [r for r in node.ledger.import_many(signed) if isinstance(r, Refusal)]
+            if refused:
+                raise RuntimeError(f"the bench's own transactions were refused: {refused[0].rule}")
+            if (i + 1) * _GROUP % 50_000 < _GROUP:
                 progress(f"  {node.ledger.size()} entries")
 
 
