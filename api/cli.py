@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,7 @@ from api.cli_common import (
     out,
 )
 from chaincode.documents.registry import InvalidDocumentError, validate_document
+from identity import tokens
 from network import signed_document
 from network.home import Home, default_home, init_demo
 
@@ -183,6 +185,53 @@ def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> Non
     else:
         demo_story.render_report(out, report)
     raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def serve(
+    home: HomeOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
+) -> None:
+    """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    target = home_of(home)
+    guard(target.config)  # a missing home is one clear line, before uvicorn starts
+    os.environ["TDX_HOME"] = str(target.path)
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def token(
+    as_org: AsOpt,
+    audience: Annotated[
+        str | None, typer.Option("--audience", help="The node it is for [default: this home's].")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Print a bearer token (a 5-minute JWT with x5c) for scripts calling the HTTP API."""
+    h = home_of(home)
+
+    def mint() -> str:
+        creds = h.credentials(as_org)
+        return tokens.mint(
+            h.signing_key(as_org),
+            [creds.document_cert, creds.root],
+            as_org,
+            audience or h.setting("origin"),
+            now(),
+        )
+
+    sys.stdout.write(guard(mint) + "\n")
 
 
 @app.command()

@@ -15,7 +15,6 @@ import datetime
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.app import create_app
+from api.client import ApiProblem, NodeClient
+from api.serving import serving
 from chaincode.documents.registry import DocumentKind, validate_document
-from chaincode.lifecycle import Refusal
-from chaincode.transactions import Op
 from identity.checks import Report, Status
 from ledger import proofs
 from network import signed_document
@@ -93,9 +93,11 @@ def _tamper(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 class _Story:
-    def __init__(self, node: Node, console: Console, quiet: bool) -> None:
-        self.node = node
-        self.home = node.home
+    """The corridor story, told through the node's HTTP API."""
+
+    def __init__(self, api: NodeClient, home: Home, console: Console, quiet: bool) -> None:
+        self.api = api
+        self.home = home
         self.console = console
         self.quiet = quiet
         self.steps: list[Step] = []
@@ -110,50 +112,78 @@ class _Story:
         mark = "[green]ok[/]" if step.ok else "[red]UNEXPECTED[/]"
         self.say(f"  {mark}  {escape(title)}: {escape(actual)}")
 
-    def act(self, title: str, org: str, op: Op, **fields: Any) -> None:
-        """A ledger action that must be committed."""
+    def act(self, title: str, org: str, path: str, body: Any = None) -> None:
+        """An action that must be committed."""
         try:
-            self.node.submit(org, op, **fields)
+            self.api.call("POST", path, org, body if body is not None else {})
             self.record(title, "committed", "committed")
-        except Refusal as refusal:
-            self.record(title, "committed", f"refused: {refusal.rule}")
+        except ApiProblem as problem:
+            self.record(title, "committed", f"{problem.status}: {problem.problem.get('detail')}")
 
-    def refuse(self, title: str, fn: Callable[[], object], expected: str) -> None:
-        """An action that must be refused, with ``expected`` in its reason."""
+    def refuse(self, title: str, org: str, path: str, body: Any, status: int, text: str) -> None:
+        """An action that must be refused with ``status`` and ``text`` in its reason."""
+        expected = f"{status}: {text}"
         try:
-            fn()
-            self.record(title, f"refused: {expected}", "committed")
-        except Refusal as refusal:
-            actual = f"refused: {expected}" if expected in refusal.rule else refusal.rule
-            self.record(title, f"refused: {expected}", actual)
+            self.api.call("POST", path, org, body)
+            self.record(title, expected, "committed")
+        except ApiProblem as problem:
+            detail = str(problem.problem.get("detail"))
+            actual = (
+                expected
+                if problem.status == status and text in detail
+                else f"{problem.status}: {detail}"
+            )
+            self.record(title, expected, actual)
 
-    def verify(self, data: bytes, title: str, expected: str) -> None:
-        self.record(title, expected, _outcome(self.node.verify(data)))
+    def verify(self, envelope: Any, title: str, expected: str) -> None:
+        report = self.api.call("POST", "/v1/verify", None, envelope)
+        failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+        self.record(
+            title, expected, "valid" if report["valid"] else "invalid: " + ", ".join(failed)
+        )
+
+    def issue(
+        self, kind: DocumentKind, filename: str, org: str, links: list[str] | None = None
+    ) -> str:
+        document = json.loads((EXAMPLES / filename).read_text())
+        receipt = self.api.call(
+            "POST",
+            "/v1/documents",
+            org,
+            {"kind": kind.value, "document": document, "links": links or []},
+        )
+        self.say(
+            f"  {org} anchors {kind.value} {receipt['documentId']} as entry {receipt['index']}"
+        )
+        return str(receipt["documentId"])
 
     def run(self) -> None:
-        node = self.node
-        issued: dict[DocumentKind, str] = {}
+        api = self.api
         self.say("[bold]1. CN customs issues a certificate of origin, CN quarantine a phyto[/]")
-        for kind, filename, org in STORY:
-            if kind is DocumentKind.RAIL:
-                continue
-            if kind is DocumentKind.EBL:
-                self.say("[bold]2. The carrier issues the eBL to the exporter[/]")
-            doc = node.issue(kind, (EXAMPLES / filename).read_bytes(), org)
-            issued[kind] = doc.document.digest
-            self.say(
-                f"  {org} anchors {kind.value} {doc.document.digest} as entry {doc.receipt.index}"
-            )
-        ebl = issued[DocumentKind.EBL]
+        co = self.issue(DocumentKind.CO, "co_cn_sg.json", "cn-gacc")
+        phyto = self.issue(DocumentKind.PHYTO, "phyto_cn_kz_apples.json", "cn-gacc")
+        self.say("[bold]2. The carrier issues the eBL to the exporter[/]")
+        ebl = self.issue(DocumentKind.EBL, "ebl_cnsha_sgsin.json", "cn-cosco")
 
         self.say("[bold]3. Title passes exporter -> bank -> importer[/]")
         self.act(
-            "exporter endorses to Bank of China", "cn-exporter", Op.ENDORSE, doc=ebl, to="cn-boc"
+            "exporter endorses to Bank of China",
+            "cn-exporter",
+            f"/v1/ebls/{ebl}/endorsements",
+            {"to": "cn-boc"},
         )
-        self.act("bank endorses to the importer", "cn-boc", Op.ENDORSE, doc=ebl, to="sg-importer")
+        self.act(
+            "bank endorses to the importer",
+            "cn-boc",
+            f"/v1/ebls/{ebl}/endorsements",
+            {"to": "sg-importer"},
+        )
         self.refuse(
             "the exporter tries to transfer it again",
-            lambda: node.submit("cn-exporter", Op.TRANSFER, doc=ebl, to="sg-dbs"),
+            "cn-exporter",
+            f"/v1/ebls/{ebl}/transfers",
+            {"to": "sg-dbs"},
+            409,
             "not the current possessor",
         )
 
@@ -161,85 +191,77 @@ class _Story:
         self.act(
             "importer surrenders for delivery",
             "sg-importer",
-            Op.SURRENDER,
-            doc=ebl,
-            purpose="delivery",
+            f"/v1/ebls/{ebl}/surrenders",
+            {"for": "delivery"},
         )
-        self.act("carrier accepts (SACC)", "cn-cosco", Op.ACCEPT, doc=ebl)
-        containers = list(node.require(ebl).containers)
-        expires = node.clock() + datetime.timedelta(days=3)
+        self.act("carrier accepts (SACC)", "cn-cosco", f"/v1/ebls/{ebl}/surrender-acceptance")
+        containers = api.call("GET", f"/v1/documents/{ebl}", "cn-cosco")["containers"]
+        expires = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3)).isoformat()
         self.act(
             f"carrier releases {', '.join(containers)} to the importer",
             "cn-cosco",
-            Op.RELEASE,
-            doc=ebl,
-            containers=containers,
-            to="sg-importer",
-            expires=expires,
+            f"/v1/ebls/{ebl}/releases",
+            {"containers": containers, "to": "sg-importer", "expires": expires},
         )
         for c in containers:
             self.act(
                 f"importer delegates {c} to its haulier",
                 "sg-importer",
-                Op.DELEGATE,
-                doc=ebl,
-                container=c,
-                to="sg-haulier",
+                f"/v1/ebls/{ebl}/delegations",
+                {"container": c, "to": "sg-haulier"},
             )
 
         self.say("[bold]5. Gate-out at the terminal[/]")
         for c in containers:
-            try:
-                node.pickup(c, "sg-psa", "sg-haulier")
-                self.record(f"PSA gate-out of {c} for the haulier", "released", "released")
-            except Refusal as refusal:
-                self.record(f"PSA gate-out of {c} for the haulier", "released", refusal.rule)
+            self.act(
+                f"PSA gate-out of {c} for the haulier",
+                "sg-psa",
+                f"/v1/containers/{c}/pickups",
+                {"for": "sg-haulier"},
+            )
         self.refuse(
             f"a second pickup of {containers[0]}",
-            lambda: node.pickup(containers[0], "sg-psa"),
+            "sg-psa",
+            f"/v1/containers/{containers[0]}/pickups",
+            {},
+            409,
             "already picked up",
         )
 
         self.say("[bold]6. Singapore Customs verifies the certificate of origin[/]")
-        co_signed = node.store.get(issued[DocumentKind.CO])
-        assert co_signed is not None
-        self.verify(co_signed, "SG customs verifies the CO", "valid")
+        signed = api.call("GET", f"/v1/documents/{co}/signed", "sg-customs")
+        self.verify(signed, "SG customs verifies the CO", "valid")
 
         self.say("[bold]7. A tampered copy of the CO is detected[/]")
-        envelope = json.loads(co_signed)
-        envelope["document"], where = _tamper(envelope["document"])
+        tampered, where = _tamper(signed["document"])
         self.verify(
-            json.dumps(envelope).encode(),
+            {**signed, "document": tampered},
             f"CO with {where} altered",
             "invalid: integrity, anchored",
         )
-        co_doc = validate_document(DocumentKind.CO, json.loads(co_signed)["document"])
-        by_carrier = signed_document.sign(self.home, "cn-cosco", co_doc, node.clock())
+        co_doc = validate_document(DocumentKind.CO, signed["document"])
+        by_carrier = signed_document.sign(
+            self.home, "cn-cosco", co_doc, datetime.datetime.now(datetime.UTC)
+        )
         self.verify(
-            json.dumps(by_carrier.to_json()).encode(),
-            "the same CO signed by a carrier",
-            "invalid: role-for-type",
+            by_carrier.to_json(), "the same CO signed by a carrier", "invalid: role-for-type"
         )
 
         self.say("[bold]8. The rail consignment Chongqing -> Dostyk -> Almaty, linked[/]")
-        rail = node.issue(
-            DocumentKind.RAIL,
-            (EXAMPLES / STORY[3][1]).read_bytes(),
-            "cn-railway",
-            links=[issued[DocumentKind.PHYTO]],
-        )
-        linked = node.ledger.links(rail.document.digest)
+        rail = self.issue(DocumentKind.RAIL, STORY[3][1], "cn-railway", links=[phyto, co])
+        linked = api.call("GET", f"/v1/documents/{rail}/links", "kz-customs")
         self.record(
-            "rail consignment linked to the phyto certificate",
+            "rail consignment linked to the phyto certificate and the CO",
             "linked",
-            "linked" if issued[DocumentKind.PHYTO] in linked else "not linked",
+            "linked" if {phyto, co} <= set(linked) else f"links: {linked}",
         )
 
         self.say("[bold]9. The auditor traces the eBL and checks its proof offline[/]")
-        trace = node.ledger.trace(ebl)
-        self.say("  " + " -> ".join(f"{e.op}({e.actor})" for e in trace))
-        proof = node.ledger.prove(ebl)
-        result = proofs.check(proof, node.ledger.checkpoint(), self.home.setting("checkpointKey"))
+        trace = api.call("GET", f"/v1/documents/{ebl}/trace", "kz-auditor")
+        self.say("  " + " -> ".join(f"{e['op']}({e['actor']})" for e in trace))
+        proof = api.call("GET", f"/v1/documents/{ebl}/proof", "kz-auditor")
+        latest = api.call("GET", "/v1/checkpoints/latest")
+        result = proofs.check(proof, latest["checkpoint"], latest["key"])
         self.record(
             f"offline proof of the eBL's {len(proof['entries'])} entries",
             "proof holds",
@@ -247,11 +269,11 @@ class _Story:
             if result.ok
             else "; ".join(line for line in result.lines if line.startswith("FAIL")),
         )
-        log = node.ledger.verify_log()
+        log = api.call("POST", "/v1/ledger/verification", "kz-auditor", {})
         self.record(
-            f"the whole log re-checked ({log.entries} entries)",
+            f"the whole log re-checked ({log['entries']} entries)",
             "ok",
-            "ok" if log.ok else "; ".join(log.problems[:3]),
+            "ok" if log["ok"] else "; ".join(log["problems"][:3]),
         )
 
     def summary(self) -> None:
@@ -262,16 +284,21 @@ class _Story:
 
 
 def run(home_dir: Path | None, console: Console, as_json: bool) -> bool:
-    """Run the story; True if every step gave the expected result."""
+    """Start a node on a free loopback port, tell the story over HTTP; True if every step
+    gave the expected result."""
     with tempfile.TemporaryDirectory(prefix="tdx-demo-") as tmp:
         path = home_dir or Path(tmp) / "home"
         home = Home(path)
         if not home.exists():
             init_demo(path, datetime.datetime.now(datetime.UTC))
-        with Node(home) as node:
-            story = _Story(node, console, quiet=as_json)
-            story.say(f"[bold]tdx demo[/] (home: {path})")
-            story.run()
+        with Node(home) as node, serving(create_app(node)) as base_url:
+            api = NodeClient(base_url, home)
+            story = _Story(api, home, console, quiet=as_json)
+            story.say(f"[bold]tdx demo[/] (home: {path}; node at {base_url})")
+            try:
+                story.run()
+            finally:
+                api.close()
         ok = all(s.ok for s in story.steps)
         if as_json:
             sys.stdout.write(

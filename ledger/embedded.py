@@ -415,6 +415,10 @@ class EmbeddedLedger:
             return note
         return str(row[0])
 
+    def queue_depth(self) -> int:
+        """Transactions waiting for the writer (approximate, for metrics)."""
+        return self._queue.qsize()
+
     def size(self) -> int:
         with self._lock:
             return self._tip()[0]

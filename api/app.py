@@ -1,0 +1,273 @@
+"""The node's HTTP face: a FastAPI app over one ``Node``.
+
+It parses, authenticates (bearer JWT with x5c, checked against the trust list, audience,
+expiry and a replay cache), calls the node and renders. Every error is problem+json;
+request bodies are capped; every request is logged as one JSON line with its request id,
+never with a token or key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import routes
+from api.problems import Problem, from_invalid_document, from_refusal
+from chaincode.documents.registry import InvalidDocumentError
+from chaincode.lifecycle import Refusal
+from identity.tokens import TokenClaims, TokenError
+from identity.tokens import verify as verify_token
+from network.home import Home, default_home
+from network.node import Node
+from network.replay import ReplayCache
+
+MAX_BODY = 5 * 1024 * 1024
+log = logging.getLogger("tdx.http")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry, separators=(",", ":"))
+
+
+def _configure_logging() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_JsonLines())
+        log.addHandler(handler)
+        log.setLevel(os.environ.get("TDX_LOG_LEVEL", "INFO"))
+        log.propagate = False
+
+
+class BodyLimit:
+    """413 for a body over the limit, whether declared (Content-Length) or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_big = Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await too_big.response()(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
+            return message
+
+        await self.app(scope, counted, send)  # a Problem raised here becomes the 413
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "tdx_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tdx_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.commits = Counter(
+            "tdx_ledger_commits_total",
+            "Transactions committed to the ledger",
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "tdx_ledger_queue_depth",
+            "Transactions waiting for the ledger writer",
+            registry=self.registry,
+        )
+
+
+def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
+    _configure_logging()
+    metrics = Metrics()
+    replay = ReplayCache(node.home.path / "tokens.db")
+    aud = audience or node.home.setting("origin")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        replay.close()
+
+    app = FastAPI(
+        title="tdx node",
+        version="1",
+        summary="Issue, anchor, pass on and verify trade documents.",
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    app.state.metrics = metrics
+
+    def authenticate(request: Request) -> TokenClaims:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise Problem(401, "a bearer token is required (tdx token --as ORG)", "unauthenticated")
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            claims = verify_token(
+                header[7:].strip(), node.trust_list, node.revocation_lists, aud, now
+            )
+        except TokenError as exc:
+            raise Problem(401, str(exc), "unauthenticated") from None
+        if not replay.first_use(claims.jti, claims.expires, now):
+            raise Problem(401, "token already used (replayed jti)", "unauthenticated")
+        request.state.org = claims.organisation.id
+        return claims
+
+    app.state.authenticate = authenticate
+    app.include_router(routes.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        try:
+            size = node.ledger.size()
+        except Exception as exc:
+            return JSONResponse({"status": "not ready", "reason": str(exc)}, 503)
+        return JSONResponse({"status": "ready", "entries": size})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def prometheus() -> Response:
+        metrics.queue_depth.set(node.ledger.queue_depth())
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return exc.response(request.url.path)
+
+    @app.exception_handler(Refusal)
+    async def on_refusal(request: Request, exc: Refusal) -> Response:
+        return from_refusal(exc).response(request.url.path)
+
+    @app.exception_handler(InvalidDocumentError)
+    async def on_invalid(request: Request, exc: InvalidDocumentError) -> Response:
+        return from_invalid_document(exc).response(request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
+                "rule": e["type"],
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return Problem(
+            422, "the request body is not valid", "invalid-request", errors=errors
+        ).response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id", "")
+        rid = rid if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid) else uuid.uuid4().hex
+        start = time.perf_counter()
+        if request.method in {"POST", "PUT", "PATCH"}:
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                response: Response = Problem(
+                    415, "send the body as application/json", "unsupported-media-type"
+                ).response(request.url.path)
+                return _finish(request, response, rid, start, metrics)
+        try:
+            response = await call_next(request)
+        except Problem as exc:  # raised while streaming the body (413)
+            response = exc.response(request.url.path)
+        except Exception:
+            log.exception("unhandled error", extra={"fields": {"request_id": rid}})
+            response = Problem(500, "internal error; see the node's log", "internal").response()
+        return _finish(request, response, rid, start, metrics)
+
+    app.add_middleware(BodyLimit, limit=max_body)
+    return app
+
+
+def _finish(
+    request: Request, response: Response, rid: str, start: float, metrics: Metrics
+) -> Response:
+    elapsed = time.perf_counter() - start
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+    metrics.latency.labels(request.method, route).observe(elapsed)
+    response.headers["X-Request-Id"] = rid
+    log.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": rid,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 3),
+                "org": getattr(request.state, "org", None),
+            }
+        },
+    )
+    return response
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``tdx serve`` gives uvicorn: the node home comes from ``TDX_HOME``."""
+    home = Home(Path(os.environ["TDX_HOME"]) if os.environ.get("TDX_HOME") else default_home())
+    return create_app(Node(home))

@@ -1,0 +1,48 @@
+"""A small client of the node's HTTP API, used by the demo and the API benchmark.
+
+It mints a fresh token for each request (tokens are single-use: the node refuses a
+replayed ``jti``), and raises ``ApiProblem`` with the problem+json body on any error.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import httpx
+
+from identity import tokens
+from network.home import Home
+
+
+class ApiProblem(Exception):  # noqa: N818 (carries an HTTP problem)
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status}: {problem.get('detail')}")
+        self.status = status
+        self.problem = problem
+
+
+class NodeClient:
+    def __init__(self, base_url: str, home: Home, audience: str | None = None) -> None:
+        self.home = home
+        self.audience = audience or home.setting("origin")
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self._keys: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self.http.close()
+
+    def token(self, org_id: str) -> str:
+        if org_id not in self._keys:
+            creds = self.home.credentials(org_id)
+            self._keys[org_id] = (self.home.signing_key(org_id), [creds.document_cert, creds.root])
+        key, chain = self._keys[org_id]
+        return tokens.mint(key, chain, org_id, self.audience, datetime.datetime.now(datetime.UTC))
+
+    def call(self, method: str, path: str, org_id: str | None = None, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token(org_id)}"} if org_id else {}
+        response = self.http.request(method, path, json=body, headers=headers)
+        data = response.json() if response.content else None
+        if response.status_code >= 400:
+            raise ApiProblem(response.status_code, data or {})
+        return data

@@ -1,0 +1,72 @@
+"""RFC 9457 problem details: every HTTP error is ``application/problem+json`` naming the
+rule that was broken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from chaincode.documents.registry import InvalidDocumentError
+from chaincode.lifecycle import Refusal, RefusalKind
+
+PROBLEM_JSON = "application/problem+json"
+_BASE = "https://tdx.example/problems/"
+
+REFUSAL_STATUS = {
+    RefusalKind.INVALID: 422,
+    RefusalKind.FORBIDDEN: 403,
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.CONFLICT: 409,
+}
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+class Problem(Exception):  # noqa: N818 (an HTTP outcome, not a program error)
+    def __init__(self, status: int, detail: str, slug: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.slug = slug
+        self.extra = extra
+
+    def response(self, instance: str | None = None) -> JSONResponse:
+        body: dict[str, Any] = {
+            "type": _BASE + self.slug,
+            "title": _TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
+        if instance:
+            body["instance"] = instance
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse(body, self.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_refusal(refusal: Refusal) -> Problem:
+    return Problem(
+        REFUSAL_STATUS[refusal.kind],
+        refusal.rule,
+        f"refused/{refusal.kind.value}",
+        rule=refusal.rule,
+    )
+
+
+def from_invalid_document(exc: InvalidDocumentError) -> Problem:
+    return Problem(
+        422,
+        f"the {exc.kind.value} document has {len(exc.errors)} error(s)",
+        "invalid-document",
+        errors=[{"path": e.path, "rule": e.rule, "message": e.message} for e in exc.errors],
+    )

@@ -1,0 +1,91 @@
+"""Request and response bodies of the HTTP API (pydantic models at the edge)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chaincode.documents.registry import DocumentKind
+
+OrgId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$", examples=["cn-boc"])]
+DocId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+Container = Annotated[str, Field(pattern=r"^[A-Z]{4}\d{7}$", examples=["CXRU1523418"])]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueRequest(_Body):
+    kind: DocumentKind
+    document: dict[str, Any]
+    links: list[DocId] = Field(default_factory=list, max_length=100)
+    to: OrgId | None = Field(None, description="eBL only: the first holder (default: shipper).")
+
+
+class SupersedeRequest(_Body):
+    document: dict[str, Any]
+    reason: Reason
+
+
+class ReasonRequest(_Body):
+    reason: Reason
+
+
+class ToRequest(_Body):
+    to: OrgId
+
+
+class SurrenderRequest(_Body):
+    purpose: Literal["delivery", "amendment"] = Field(alias="for")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ReleaseRequest(_Body):
+    containers: list[Container] = Field(min_length=1, max_length=1000)
+    to: OrgId
+    expires: datetime.datetime
+
+
+class DelegateRequest(_Body):
+    container: Container
+    to: OrgId
+
+
+class PickupRequest(_Body):
+    for_: OrgId | None = Field(None, alias="for", description="The party at the gate.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Check(BaseModel):
+    name: str
+    status: Literal["pass", "fail", "not_checked"]
+    reason: str
+
+
+class VerifyReport(BaseModel):
+    valid: bool
+    checks: list[Check]
+    facts: dict[str, str] = Field(default_factory=dict)
+
+
+class Receipt(BaseModel):
+    txId: str  # noqa: N815 (JSON names)
+    index: int
+    entryHash: str  # noqa: N815
+    checkpoint: str
+    inclusionProof: list[str]  # noqa: N815
+    documents: list[dict[str, Any]]
+    documentId: str | None = None  # noqa: N815
+    duplicate: bool = False
+
+
+class CheckpointResponse(BaseModel):
+    checkpoint: str
+    key: str
+    origin: str

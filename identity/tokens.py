@@ -1,0 +1,101 @@
+"""Short-lived bearer tokens: a JWT (RFC 7519) signed by an organisation's key, carrying
+its certificate chain in ``x5c``.
+
+The node checks the signature, the chain against its trust list and revocation lists, the
+audience (itself), the expiry and a lifetime of at most five minutes. Replay protection
+(``jti``) needs storage, so the node does it; this module only reads the ``jti``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from identity import jws
+from identity.certificates import Organisation, Purpose
+from identity.chain import check_revocation, validate_chain
+from identity.checks import Status
+from identity.keys import PrivateKey
+from identity.trust_list import TrustList
+
+JWT_TYPE = "JWT"
+MAX_LIFETIME = datetime.timedelta(minutes=5)
+LEEWAY = datetime.timedelta(seconds=30)
+
+
+class TokenError(ValueError):
+    """A token that must not be accepted; the message says why."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    organisation: Organisation
+    certified_roles: frozenset[str]
+    jti: str
+    expires: datetime.datetime
+
+
+def mint(
+    key: PrivateKey,
+    chain: list[x509.Certificate],
+    issuer: str,
+    audience: str,
+    now: datetime.datetime,
+    lifetime: datetime.timedelta = MAX_LIFETIME,
+) -> str:
+    iat = int(now.timestamp())
+    claims = {
+        "iss": issuer,
+        "sub": issuer,
+        "aud": audience,
+        "iat": iat,
+        "exp": iat + int(lifetime.total_seconds()),
+        "jti": secrets.token_urlsafe(16),
+    }
+    return jws.sign(json.dumps(claims, separators=(",", ":")).encode(), key, chain, JWT_TYPE)
+
+
+def verify(
+    token: str,
+    trust_list: TrustList,
+    revocation_lists: Mapping[str, x509.CertificateRevocationList],
+    audience: str,
+    now: datetime.datetime,
+) -> TokenClaims:
+    try:
+        verified = jws.verify(token, jws.SUPPORTED_ALGORITHMS, JWT_TYPE)
+        claims = json.loads(verified.payload)
+        iat = datetime.datetime.fromtimestamp(int(claims["iat"]), datetime.UTC)
+        exp = datetime.datetime.fromtimestamp(int(claims["exp"]), datetime.UTC)
+        jti, aud, iss = str(claims["jti"]), claims["aud"], str(claims["iss"])
+    except jws.JwsError as exc:
+        raise TokenError(str(exc)) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TokenError("token claims are malformed (iss, aud, iat, exp, jti)") from exc
+    if aud != audience:
+        raise TokenError(f"token audience {aud!r} is not this node ({audience!r})")
+    if exp - iat > MAX_LIFETIME:
+        raise TokenError("token lifetime is over 5 minutes")
+    if now > exp + LEEWAY:
+        raise TokenError(f"token expired at {exp.isoformat()}")
+    if iat > now + LEEWAY:
+        raise TokenError("token issued in the future")
+    result = validate_chain(
+        verified.chain, trust_list, now, Purpose.DOCUMENT, str(verified.header["alg"])
+    )
+    if result.check.status is not Status.PASS or result.organisation is None:
+        raise TokenError(result.check.reason)
+    assert result.entry is not None
+    revoked = check_revocation(verified.chain[0], result.entry, revocation_lists, now, now)
+    if revoked.status is not Status.PASS:
+        raise TokenError(revoked.reason)
+    if result.organisation.id != iss:
+        raise TokenError(f"token issuer {iss} is not the certificate's {result.organisation.id}")
+    return TokenClaims(
+        result.organisation, frozenset(r.value for r in result.certified_roles), jti, exp
+    )

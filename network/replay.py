@@ -1,0 +1,40 @@
+"""The node's cache of token ids (``jti``) already seen, shared by its worker processes.
+
+A SQLite table in the node home: a token id is accepted once, until its expiry. Durability
+is not needed here (an expired token is refused anyway), so the writes do not fsync.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sqlite3
+import threading
+from pathlib import Path
+
+
+class ReplayCache:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (jti TEXT PRIMARY KEY, expires REAL NOT NULL)"
+        )
+        self._lock = threading.Lock()
+        self._last_purge = 0.0
+
+    def first_use(self, jti: str, expires: datetime.datetime, now: datetime.datetime) -> bool:
+        """True the first time a token id is presented; False on every replay."""
+        with self._lock:
+            if now.timestamp() - self._last_purge > 60:
+                self._db.execute("DELETE FROM seen WHERE expires < ?", (now.timestamp() - 120,))
+                self._last_purge = now.timestamp()
+            try:
+                self._db.execute("INSERT INTO seen VALUES (?, ?)", (jti, expires.timestamp()))
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+    def close(self) -> None:
+        self._db.close()
