@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes
 from api.problems import Problem, from_invalid_document, from_refusal
+from chaincode.canonical import CanonicalizationError
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal
 from identity.tokens import TokenClaims, TokenError
@@ -193,6 +194,10 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
     @app.exception_handler(Refusal)
     async def on_refusal(request: Request, exc: Refusal) -> Response:
         return from_refusal(exc).response(request.url.path)
+
+    @app.exception_handler(CanonicalizationError)
+    async def on_not_canonical(request: Request, exc: CanonicalizationError) -> Response:
+        return Problem(422, str(exc), "not-canonical-json").response(request.url.path)
 
     @app.exception_handler(InvalidDocumentError)
     async def on_invalid(request: Request, exc: InvalidDocumentError) -> Response:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api import cli_bench, cli_ebl, cli_ledger
+from api import cli_bench, cli_ebl, cli_ledger, cli_network
 from api import demo as demo_story
 from api.cli_common import (
     AsOpt,
@@ -51,6 +51,7 @@ app.add_typer(doc_app, name="doc")
 cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
+app.add_typer(cli_network.app, name="network")
 
 
 @app.command()

@@ -8,7 +8,7 @@ import datetime
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api import schemas
@@ -33,6 +33,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "Invalid input; each error names its path and rule"),
     )
 }
+
+
+DocPath = Annotated[str, Path(pattern=r"^sha256:[0-9a-f]{64}$", description="Document id")]
+ContainerPath = Annotated[str, Path(pattern=r"^[A-Z]{4}\d{7}$", description="ISO 6346 number")]
+OrgPath = Annotated[str, Path(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$", description="Organisation id")]
 
 
 def node_of(request: Request) -> Node:
@@ -74,12 +79,12 @@ def issue(request: Request, body: schemas.IssueRequest, node: NodeDep, who: Call
 
 
 @router.get("/documents/{doc_id}", tags=["documents"], responses=_ERRORS)
-def status(doc_id: str, node: NodeDep, who: Caller) -> dict[str, Any]:
+def status(doc_id: DocPath, node: NodeDep, who: Caller) -> dict[str, Any]:
     return node.status(doc_id)
 
 
 @router.get("/documents/{doc_id}/signed", tags=["documents"], responses=_ERRORS)
-def signed(doc_id: str, node: NodeDep, who: Caller) -> JSONResponse:
+def signed(doc_id: DocPath, node: NodeDep, who: Caller) -> JSONResponse:
     data = node.store.get(doc_id) if doc_id.startswith("sha256:") and len(doc_id) == 71 else None
     if data is None:
         raise Problem(404, f"no signed document {doc_id} in this node's store", "not-found")
@@ -94,7 +99,7 @@ def signed(doc_id: str, node: NodeDep, who: Caller) -> JSONResponse:
     tags=["documents"],
 )
 def amend(
-    request: Request, doc_id: str, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     issued = node.supersede(
         Op.AMEND, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
@@ -110,7 +115,7 @@ def amend(
     tags=["documents"],
 )
 def replace(
-    request: Request, doc_id: str, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     issued = node.supersede(
         Op.REPLACE, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
@@ -126,7 +131,7 @@ def replace(
     tags=["documents"],
 )
 def revoke(
-    request: Request, doc_id: str, body: schemas.ReasonRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.ReasonRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _receipt(
         request, node.submit(who.organisation.id, Op.REVOKE, doc=doc_id, reason=body.reason)
@@ -134,19 +139,19 @@ def revoke(
 
 
 @router.get("/documents/{doc_id}/trace", tags=["documents"], responses=_ERRORS)
-def trace(doc_id: str, node: NodeDep, who: Caller) -> list[dict[str, Any]]:
+def trace(doc_id: DocPath, node: NodeDep, who: Caller) -> list[dict[str, Any]]:
     node.require(doc_id)
     return [e.to_json() for e in node.ledger.trace(doc_id)]
 
 
 @router.get("/documents/{doc_id}/links", tags=["documents"], responses=_ERRORS)
-def links(doc_id: str, node: NodeDep, who: Caller) -> list[str]:
+def links(doc_id: DocPath, node: NodeDep, who: Caller) -> list[str]:
     node.require(doc_id)
     return node.ledger.links(doc_id)
 
 
 @router.get("/documents/{doc_id}/proof", tags=["ledger"], responses=_ERRORS)
-def proof(doc_id: str, node: NodeDep, who: Caller) -> dict[str, Any]:
+def proof(doc_id: DocPath, node: NodeDep, who: Caller) -> dict[str, Any]:
     return node.ledger.prove(doc_id)
 
 
@@ -169,21 +174,21 @@ _EBL: dict[str, Any] = {
 
 @router.post("/ebls/{doc_id}/transfers", **_EBL)
 def transfer(
-    request: Request, doc_id: str, body: schemas.ToRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.ToRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _ebl_action(request, node, who, Op.TRANSFER, doc=doc_id, to=body.to)
 
 
 @router.post("/ebls/{doc_id}/endorsements", **_EBL)
 def endorse(
-    request: Request, doc_id: str, body: schemas.ToRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.ToRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _ebl_action(request, node, who, Op.ENDORSE, doc=doc_id, to=body.to)
 
 
 @router.post("/ebls/{doc_id}/surrenders", **_EBL)
 def surrender(
-    request: Request, doc_id: str, body: schemas.SurrenderRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.SurrenderRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _ebl_action(request, node, who, Op.SURRENDER, doc=doc_id, purpose=body.purpose)
 
@@ -191,7 +196,7 @@ def surrender(
 @router.post("/ebls/{doc_id}/surrender-acceptance", **_EBL)
 def accept(
     request: Request,
-    doc_id: str,
+    doc_id: DocPath,
     node: NodeDep,
     who: Caller,
     body: Annotated[dict[str, Any] | None, Body()] = None,
@@ -201,14 +206,14 @@ def accept(
 
 @router.post("/ebls/{doc_id}/surrender-rejection", **_EBL)
 def reject(
-    request: Request, doc_id: str, body: schemas.ReasonRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.ReasonRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _ebl_action(request, node, who, Op.REJECT, doc=doc_id, reason=body.reason)
 
 
 @router.post("/ebls/{doc_id}/releases", **_EBL)
 def release(
-    request: Request, doc_id: str, body: schemas.ReleaseRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.ReleaseRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     expires = body.expires if body.expires.tzinfo else body.expires.replace(tzinfo=datetime.UTC)
     return _ebl_action(
@@ -225,7 +230,7 @@ def release(
 
 @router.post("/ebls/{doc_id}/delegations", **_EBL)
 def delegate(
-    request: Request, doc_id: str, body: schemas.DelegateRequest, node: NodeDep, who: Caller
+    request: Request, doc_id: DocPath, body: schemas.DelegateRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
     return _ebl_action(
         request, node, who, Op.DELEGATE, doc=doc_id, container=body.container, to=body.to
@@ -238,7 +243,7 @@ def delegate(
 @router.post("/containers/{container}/pickups", **_EBL)
 def pickup(
     request: Request,
-    container: str,
+    container: ContainerPath,
     node: NodeDep,
     who: Caller,
     body: Annotated[schemas.PickupRequest | None, Body()] = None,
@@ -249,12 +254,12 @@ def pickup(
 
 
 @router.get("/containers/{container}/documents", tags=["containers"], responses=_ERRORS)
-def container_documents(container: str, node: NodeDep, who: Caller) -> list[str]:
+def container_documents(container: ContainerPath, node: NodeDep, who: Caller) -> list[str]:
     return node.ledger.documents_for_container(container)
 
 
 @router.get("/organisations/{org_id}/ebls", tags=["eBL"], responses=_ERRORS)
-def held(org_id: str, node: NodeDep, who: Caller) -> list[str]:
+def held(org_id: OrgPath, node: NodeDep, who: Caller) -> list[str]:
     return node.ledger.held_by(org_id)
 
 

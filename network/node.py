@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from chaincode.documents.registry import DocumentKind, ValidDocument, validate_document
 from chaincode.facts import PartyRef, facts_of
 from chaincode.lifecycle import Refusal, RefusalKind
@@ -85,8 +87,13 @@ class Node:
         return self._signers[org_id]
 
     def transaction(self, org_id: str, op: Op, **fields: Any) -> SignedTx:
+        try:
+            tx = Transaction(op=op, actor=org_id, time=self.clock(), **fields)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise Refusal(RefusalKind.INVALID, f"{where}: {first['msg']}") from None
         kid, signer = self._signer(org_id)
-        tx = Transaction(op=op, actor=org_id, time=self.clock(), **fields)
         return sign(tx, kid, signer)
 
     def submit(self, org_id: str, op: Op, **fields: Any) -> Receipt:
