@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from api import bench_http
 from api.cli_common import emit_json, err
 from network import bench
 
@@ -32,3 +33,31 @@ def ledger(
         progress=lambda text: err.print(f"bench: {text}", markup=False),
     )
     emit_json(result)
+
+
+@app.command("api")
+def api(
+    n: Annotated[int, typer.Option("--n", min=10, max=1_000_000, help="Verify requests.")] = 20_000,
+    issues: Annotated[int, typer.Option("--issues", min=1, max=100_000)] = 1000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 2,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Requests per second and p50/p99 for verify and issue over HTTP on loopback."""
+    emit_json(
+        bench_http.api(
+            n, issues, workers, concurrency, lambda text: err.print(f"bench: {text}", markup=False)
+        )
+    )
+
+
+@app.command("evm")
+def evm(
+    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of an anvil (chain id 1337).")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Gas of our contract against TradeTrust's official contracts on the same chain, and
+    anchors per second with pipelined transactions."""
+    from network.evm_gas import gas_report
+
+    emit_json(gas_report(rpc, lambda text: err.print(f"bench: {text}", markup=False)))

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from identity.certificates import country_of, signature_hash
 from identity.keys import PrivateKey
@@ -72,6 +72,9 @@ def crl_number(crl: x509.CertificateRevocationList) -> int:
         return 0
 
 
+_SIGNED_BY_ROOT: set[tuple[bytes, bytes]] = set()
+
+
 def check_crl(
     crl: x509.CertificateRevocationList, root: x509.Certificate, now: datetime.datetime
 ) -> None:
@@ -79,8 +82,15 @@ def check_crl(
     country = country_of(root)
     if crl.issuer != root.subject:
         raise RevocationListError(f"the revocation list for {country} names another issuer")
-    if not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
-        raise RevocationListError(f"the revocation list for {country} is not signed by its root")
+    # A CRL's signature never changes; remember the (CRL, root) pairs already checked.
+    pair = (crl.fingerprint(hashes.SHA256()), root.fingerprint(hashes.SHA256()))
+    if pair not in _SIGNED_BY_ROOT:
+        if not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
+            raise RevocationListError(
+                f"the revocation list for {country} is not signed by its root"
+            )
+        if len(_SIGNED_BY_ROOT) < 10_000:
+            _SIGNED_BY_ROOT.add(pair)
     next_update = crl.next_update_utc
     if next_update is None or next_update < now:
         raise RevocationListError(

@@ -442,6 +442,19 @@ class EmbeddedLedger:
         row = self._db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
         return bytes(row[0])
 
+    def inclusion(self, doc_id: str) -> tuple[int, bytes, list[bytes], str]:
+        """The first entry that touched a document, its inclusion proof and the checkpoint
+        it is proven against: what a verifier needs, without a whole proof bundle."""
+        with self._lock:
+            note = self.checkpoint()
+            size = int(note.split("\n")[1])
+            indexes = self._entry_indexes({doc_id}, below=size)
+            if not indexes:
+                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+            index = indexes[0]
+            path = merkle.inclusion_proof(_NodeReader(self._db), index, size)
+            return index, self._leaf(index), path, note
+
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
         with self._lock:

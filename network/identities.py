@@ -39,6 +39,7 @@ class HomeIdentities:
         self._chains: dict[str, ChainResult] = {}
         self._fingerprints: dict[int, str] = {}
         self._crl_signature_ok: set[str] = set()
+        self._by_kid: dict[str, bytes] | None = None
         self._parties: dict[str, Actor | None] = {}
 
     def _ledger_cert(self, org_id: str) -> tuple[x509.Certificate, x509.Certificate]:
@@ -117,8 +118,11 @@ class HomeIdentities:
         return self._parties[org_id]
 
     def certificate(self, kid: str) -> bytes | None:
-        for org_id in self._home.org_ids():
-            cert, _ = self._ledger_cert(org_id)
-            if self._fingerprint(cert) == kid:
-                return cert.public_bytes(serialization.Encoding.DER)
-        return None
+        if self._by_kid is None:
+            self._by_kid = {}
+            for org_id in self._home.org_ids():
+                cert, _ = self._ledger_cert(org_id)
+                self._by_kid[self._fingerprint(cert)] = cert.public_bytes(
+                    serialization.Encoding.DER
+                )
+        return self._by_kid.get(kid)

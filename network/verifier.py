@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from chaincode.authority import issue_refusal
 from chaincode.canonical import canonical_bytes, digest_bytes
-from chaincode.documents.registry import InvalidDocumentError, validate_document
+from chaincode.documents.registry import InvalidDocumentError, ValidDocument, validate_document
 from identity import jws
 from identity.certificates import Purpose
-from identity.chain import check_revocation, validate_chain
-from identity.checks import Check, Report
+from identity.chain import ChainResult, check_revocation, validate_chain
+from identity.checks import Check, Report, Status
 from identity.trust_list import TrustList
 from network import signed_document
 
@@ -67,15 +68,17 @@ class Verifier:
     ) -> None:
         self.trust_list = trust_list
         self.revocation_lists = revocation_lists
+        self._chains: dict[tuple[tuple[bytes, ...], str], ChainResult] = {}
 
     def verify(
         self,
         data: bytes,
         now: datetime.datetime,
-        anchored_at: datetime.datetime | None = None,
+        anchored_at: Callable[[str], datetime.datetime | None] | None = None,
     ) -> Report:
-        """Verify a signed document. ``anchored_at``, when the ledger knows it, is the time
-        at which the certificate is judged; otherwise the signing time the signer claims."""
+        """Verify a signed document. ``anchored_at(digest)``, when the ledger knows the
+        document, gives the time at which the certificate is judged; otherwise it is the
+        signing time the signer claims."""
         report = Report()
         try:
             envelope = signed_document.parse(data)
@@ -100,7 +103,15 @@ class Verifier:
         report.add(Check.passed(SIGNATURE, f"{alg} signature verifies with the x5c certificate"))
         report.facts["signedAt"] = signed.signed_at.isoformat()
 
-        actual = digest_bytes(canonical_bytes(envelope.document))
+        # One canonicalisation serves the integrity and the document checks.
+        doc: ValidDocument | None = None
+        invalid: InvalidDocumentError | None = None
+        try:
+            doc = validate_document(envelope.kind, envelope.document)
+            actual = doc.digest
+        except InvalidDocumentError as exc:
+            invalid = exc
+            actual = digest_bytes(canonical_bytes(envelope.document))
         report.facts["digest"] = actual
         if signed.kind != envelope.kind.value:
             report.add(
@@ -118,17 +129,17 @@ class Verifier:
             report.add(Check.passed(INTEGRITY, f"digest {actual} matches the signed digest"))
 
         issuing_country: str | None = None
-        try:
-            doc = validate_document(envelope.kind, envelope.document)
+        if doc is not None:
             issuing_country = doc.model.issuing_country()
             report.add(Check.passed(DOCUMENT, f"valid {envelope.kind.value} document"))
-        except InvalidDocumentError as exc:
-            shown = "; ".join(str(e) for e in exc.errors[:3])
-            more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
-            report.add(Check.failed(DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
+        elif invalid is not None:
+            shown = "; ".join(str(e) for e in invalid.errors[:3])
+            more = f" (+{len(invalid.errors) - 3} more)" if len(invalid.errors) > 3 else ""
+            report.add(Check.failed(DOCUMENT, f"{len(invalid.errors)} error(s): {shown}{more}"))
 
-        at = anchored_at or signed.signed_at
-        chain = validate_chain(verified.chain, self.trust_list, at, Purpose.DOCUMENT, alg)
+        anchored = anchored_at(actual) if anchored_at is not None else None
+        at = anchored or signed.signed_at
+        chain = self._chain(verified.chain, at, alg)
         report.add(chain.check)
         if chain.organisation is None or chain.entry is None:
             return _skip_rest(report, "no trusted chain")
@@ -148,3 +159,22 @@ class Verifier:
 
         report.add(check_revocation(verified.chain[0], chain.entry, self.revocation_lists, at, now))
         return report
+
+    def _chain(self, chain: list[x509.Certificate], at: datetime.datetime, alg: str) -> ChainResult:
+        # The signatures and extensions of a chain are checked once; validity periods,
+        # which depend on the time judged, every time. Bounded: a node sees few signers.
+        key = (tuple(c.fingerprint(hashes.SHA256()) for c in chain), alg)
+        cached = self._chains.get(key)
+        if (
+            cached is not None
+            and cached.entry is not None
+            and all(
+                c.not_valid_before_utc <= at <= c.not_valid_after_utc
+                for c in (*chain, cached.entry.root)
+            )
+        ):
+            return cached
+        result = validate_chain(chain, self.trust_list, at, Purpose.DOCUMENT, alg)
+        if result.check.status is Status.PASS and len(self._chains) < 10_000:
+            self._chains[key] = result
+        return result
