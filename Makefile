@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 
 # Pinned node tools (solc, anvil, TradeTrust's contracts) in the git-ignored node_modules/.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	# `npm ci` refuses this lock: the other platforms' anvil packages are not on this
+	# registry. `npm install --no-save` installs exactly the locked versions all the same.
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 tools: $(NODE_STAMP)
