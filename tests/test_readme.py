@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,16 +10,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _tour() -> str:
+def _block(heading: str) -> str:
     text = (ROOT / "README.md").read_text()
-    section = text[text.index("## A short tour") :]
+    section = text[text.index(heading) :]
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _script(block: str) -> str:
-    lines = ["set -euo pipefail"]
+    # Whatever happens, stop the server the script started in the background.
+    lines = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
+    block = block.replace("\\\n", " ")  # join continued lines
     for line in block.splitlines():
-        command = line.split("#", 1)[0].strip() if "#" in line else line.strip()
+        command = line.split("  #", 1)[0].strip() if "  #" in line else line.strip()
         if not command or command.startswith(". .venv/bin/activate"):
             continue
         if re.search(r"#\s*exit 1", line):
@@ -28,8 +37,15 @@ def _script(block: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_the_readme_tour_runs(tmp_path):
-    script = _script(_tour())
+def test_the_readme_tour_and_api_calls_run(tmp_path):
+    # The API section runs on a free port instead of 8000, in the tour's home.
+    api = (
+        _block("## Serving the API")
+        .replace(":8000", f":{_free_port()}")
+        .replace("--port 8000", "--port PORT")
+    )
+    port = re.search(r"127\.0\.0\.1:(\d+)", api).group(1)
+    script = _script(_block("## A short tour") + api.replace("--port PORT", f"--port {port}"))
     assert script.count("\n") > 20
     env = {
         **os.environ,
@@ -43,3 +59,5 @@ def test_the_readme_tour_runs(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "PROOF OK" in result.stdout
     assert "ledger OK" in result.stdout
+    assert '"documentId":"sha256:' in result.stdout  # the phyto issued over HTTP
+    assert '"valid":true' in result.stdout  # the CO verified over HTTP

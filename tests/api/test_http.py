@@ -278,3 +278,16 @@ def test_garbage_to_verify_is_a_report_not_a_crash(http, path):
     response = http.post(path, json={"format": "nope"})
     assert response.status_code == 200
     assert response.json()["valid"] is False
+
+
+def test_logs_carry_request_ids_but_never_tokens(http, caplog):
+    headers = auth(http.home, "cn-boc")
+    with caplog.at_level("INFO", logger="tdx.http"):
+        response = http.get(
+            "/v1/organisations/cn-boc/ebls", headers={**headers, "X-Request-Id": "abc-123"}
+        )
+    assert response.headers["x-request-id"] == "abc-123"
+    token = headers["Authorization"].split()[1]
+    lines = [r.getMessage() + str(getattr(r, "fields", "")) for r in caplog.records]
+    assert any("abc-123" in line for line in lines)
+    assert not any(token in line or token[:40] in line for line in lines)
