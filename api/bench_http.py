@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 
-from identity import tokens
 from network.home import init_demo
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "co_cn_sg.json"
@@ -174,15 +173,10 @@ def api(
         try:
             _wait_ready(base, proc)
             document = json.loads(EXAMPLE.read_text())
-            creds = home.credentials("cn-gacc")
-            key, chain = home.signing_key("cn-gacc"), [creds.document_cert, creds.root]
-            audience = home.setting("origin")
 
             def auth() -> dict[str, str]:
                 now = datetime.datetime.now(datetime.UTC)
-                return {
-                    "Authorization": f"Bearer {tokens.mint(key, chain, 'cn-gacc', audience, now)}"
-                }
+                return {"Authorization": f"Bearer {home.mint_token('cn-gacc', now)}"}
 
             first = httpx.post(
                 f"{base}/v1/documents", json={"kind": "co", "document": document}, headers=auth()

@@ -34,7 +34,6 @@ from api.cli_common import (
     out,
 )
 from chaincode.documents.registry import InvalidDocumentError, validate_document
-from identity import tokens
 from network import signed_document
 from network.home import Home, default_home, init_demo
 
@@ -221,18 +220,7 @@ def token(
 ) -> None:
     """Print a bearer token (a 5-minute JWT with x5c) for scripts calling the HTTP API."""
     h = home_of(home)
-
-    def mint() -> str:
-        creds = h.credentials(as_org)
-        return tokens.mint(
-            h.signing_key(as_org),
-            [creds.document_cert, creds.root],
-            as_org,
-            audience or h.setting("origin"),
-            now(),
-        )
-
-    sys.stdout.write(guard(mint) + "\n")
+    sys.stdout.write(guard(lambda: h.mint_token(as_org, now(), audience)) + "\n")
 
 
 @app.command()

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 
-from identity import tokens
 from network.home import Home
 
 
@@ -27,17 +26,12 @@ class NodeClient:
         self.home = home
         self.audience = audience or home.setting("origin")
         self.http = httpx.Client(base_url=base_url, timeout=30)
-        self._keys: dict[str, Any] = {}
 
     def close(self) -> None:
         self.http.close()
 
     def token(self, org_id: str) -> str:
-        if org_id not in self._keys:
-            creds = self.home.credentials(org_id)
-            self._keys[org_id] = (self.home.signing_key(org_id), [creds.document_cert, creds.root])
-        key, chain = self._keys[org_id]
-        return tokens.mint(key, chain, org_id, self.audience, datetime.datetime.now(datetime.UTC))
+        return self.home.mint_token(org_id, datetime.datetime.now(datetime.UTC), self.audience)
 
     def call(self, method: str, path: str, org_id: str | None = None, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token(org_id)}"} if org_id else {}

@@ -30,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from identity import keys, revocation, trust_list
+from identity import keys, revocation, tokens, trust_list
 from identity.certificates import (
     Organisation,
     Purpose,
@@ -165,6 +165,24 @@ class Home:
     def signing_key(self, org_id: str, purpose: Purpose = Purpose.DOCUMENT) -> PrivateKey:
         self.credentials(org_id)
         return keys.load(self.path / "orgs" / org_id / f"{purpose.value}.key", self.passphrase())
+
+    def mint_token(
+        self,
+        org_id: str,
+        now: datetime.datetime,
+        audience: str | None = None,
+        lifetime: datetime.timedelta = tokens.MAX_LIFETIME,
+    ) -> str:
+        """A bearer token for this home's node (or ``audience``), signed as ``org_id``."""
+        creds = self.credentials(org_id)
+        return tokens.mint(
+            self.signing_key(org_id),
+            [creds.document_cert, creds.root],
+            org_id,
+            audience or self.setting("origin"),
+            now,
+            lifetime,
+        )
 
     # --- changing ----------------------------------------------------------------------
 

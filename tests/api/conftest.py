@@ -22,15 +22,7 @@ def http(demo_home):
 
 
 def token(home, org, now=None, lifetime=tokens.MAX_LIFETIME, audience=None):
-    creds = home.credentials(org)
-    return tokens.mint(
-        home.signing_key(org),
-        [creds.document_cert, creds.root],
-        org,
-        audience or home.setting("origin"),
-        now or datetime.datetime.now(datetime.UTC),
-        lifetime,
-    )
+    return home.mint_token(org, now or datetime.datetime.now(datetime.UTC), audience, lifetime)
 
 
 def auth(home, org, **kw):
