@@ -245,14 +245,14 @@ class Observe:
         headers = dict(scope.get("headers") or [])
         rid = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = rid if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid) else uuid.uuid4().hex
-        status = 500
         method, path = scope["method"], scope["path"]
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                # Logged as the response starts, so the line exists before the client
+                # has its answer (and a test can look for it without waiting).
+                self._record(scope, rid, message["status"], time.perf_counter() - start)
             await send(message)
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
@@ -269,7 +269,9 @@ class Observe:
             await Problem(500, "internal error; see the node's log", "internal").response()(
                 scope, receive, send_with_id
             )
-        elapsed = time.perf_counter() - start
+
+    def _record(self, scope: Scope, rid: str, status: int, elapsed: float) -> None:
+        method = scope["method"]
         route = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(method, route, str(status)).inc()
         self.metrics.latency.labels(method, route).observe(elapsed)
@@ -280,7 +282,7 @@ class Observe:
                 "fields": {
                     "request_id": rid,
                     "method": method,
-                    "path": path,
+                    "path": scope["path"],
                     "status": status,
                     "ms": round(elapsed * 1000, 3),
                     "org": state.get("org"),
