@@ -294,4 +294,6 @@ class Observe:
 def app_from_environment() -> FastAPI:
     """The factory ``tdx serve`` gives uvicorn: the node home comes from ``TDX_HOME``."""
     home = Home(Path(os.environ["TDX_HOME"]) if os.environ.get("TDX_HOME") else default_home())
+    if os.environ.get("TDX_LEDGER") == "evm":
+        return create_app(Node(home, engine="evm", rpc=os.environ.get("TDX_RPC") or None))
     return create_app(Node(home))

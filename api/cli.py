@@ -7,6 +7,7 @@ non-zero: 1 for a refusal or an invalid input, 2 for a usage error.
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api import cli_bench, cli_ebl, cli_ledger, cli_network
+from api import cli_bench, cli_ebl, cli_evm, cli_ledger, cli_network
 from api import demo as demo_story
 from api.cli_common import (
     AsOpt,
@@ -37,6 +38,12 @@ from chaincode.documents.registry import InvalidDocumentError, validate_document
 from network import signed_document
 from network.home import Home, default_home, init_demo
 
+
+class LedgerEngine(enum.StrEnum):
+    EMBEDDED = "embedded"
+    EVM = "evm"
+
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -51,6 +58,7 @@ cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
+app.add_typer(cli_evm.app, name="evm")
 
 
 @app.command()
@@ -193,13 +201,22 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
+    ledger: Annotated[
+        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (after tdx evm deploy).")
+    ] = LedgerEngine.EMBEDDED,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
 ) -> None:
     """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
 
     target = home_of(home)
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
+    if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
+        fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
     os.environ["TDX_HOME"] = str(target.path)
+    os.environ["TDX_LEDGER"] = ledger.value
+    if rpc:
+        os.environ["TDX_RPC"] = rpc
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,

@@ -44,8 +44,13 @@ class Receipt:
     inclusion: list[str]
     documents: list[dict[str, Any]]
     duplicate: bool = False
+    # The EVM engine's coordinates of the transaction (None on the embedded engine).
+    block: int | None = None
+    tx_hash: str | None = None
+    log_index: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        evm = {"block": self.block, "txHash": self.tx_hash, "logIndex": self.log_index}
         return {
             "txId": self.tx_id,
             "index": self.index,
@@ -54,6 +59,7 @@ class Receipt:
             "inclusionProof": self.inclusion,
             "documents": self.documents,
             **({"duplicate": True} if self.duplicate else {}),
+            **({"evm": evm} if self.tx_hash is not None else {}),
         }
 
 

@@ -1,0 +1,136 @@
+"""What only the EVM engine has: the contract as the judge of a race that the node's own
+check could not see, and an indexer that pages and resumes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from chaincode.documents.registry import DocumentKind
+from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.transactions import Op
+from network.evm_home import deploy
+from network.node import Node
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture
+def evm_node(anvil, demo_home):
+    deploy(anvil, demo_home)
+    with Node(demo_home, engine="evm", rpc=anvil) as node:
+        yield node
+
+
+def rpc(node, method, params):
+    response = node.ledger._chain.w3.provider.make_request(method, params)
+    assert "error" not in response, response
+    return response["result"]
+
+
+def wait_for_pending(node, count, thread):
+    for _ in range(200):  # 10 s at most
+        if int(rpc(node, "txpool_status", [])["pending"], 16) >= count or not thread.is_alive():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} transaction(s) never reached the pool")
+
+
+def test_a_race_in_one_block_is_refused_by_the_contract_with_the_chaincode_text(evm_node):
+    node = evm_node
+    ebl = node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    ).document.digest
+    a = node.transaction("cn-exporter", Op.TRANSFER, doc=ebl, to="cn-boc")
+    b = node.transaction("cn-exporter", Op.TRANSFER, doc=ebl, to="sg-dbs")
+    results: dict[str, object] = {}
+    rpc(node, "evm_setAutomine", [False])
+    try:
+
+        def go(name, signed):
+            try:
+                results[name] = node.ledger.submit(signed)
+            except Refusal as refusal:
+                results[name] = refusal
+
+        threads = [threading.Thread(target=go, args=item) for item in (("a", a), ("b", b))]
+        for count, thread in enumerate(threads, start=1):
+            # Both pass the node's own check against the mined state (the first is not mined
+            # yet); the second then meets the contract, when its gas is estimated against the
+            # pending block, or when it is mined after the first.
+            thread.start()
+            wait_for_pending(node, count, thread)
+        rpc(node, "evm_mine", [])
+    finally:
+        rpc(node, "evm_setAutomine", [True])
+    for t in threads:
+        t.join(timeout=60)
+    assert not isinstance(results["a"], Refusal)
+    loser = results["b"]
+    assert isinstance(loser, Refusal)
+    assert (loser.kind, loser.rule) == (
+        RefusalKind.CONFLICT,
+        "not the current possessor (possessor: cn-boc, state ISSUED)",
+    )
+    assert node.ledger.document(ebl).holder == "cn-boc"
+
+
+def test_the_indexer_pages_and_resumes_from_its_cursor(anvil, demo_home):
+    deploy(anvil, demo_home)
+    with Node(demo_home, engine="evm", rpc=anvil) as node:
+        for i in range(5):
+            node.submit("cn-gacc", Op.ISSUE, doc=f"sha256:{i:064x}", kind=DocumentKind.CO)
+        cursor = node.ledger._meta("cursor")
+    # A second node process on the same chain, with a tiny page and no index yet: it reads
+    # every event back from the deployment block, a page at a time.
+    (demo_home.path / "evm-index.db").rename(demo_home.path / "old-index.db")
+    with Node(demo_home, engine="evm", rpc=anvil) as fresh:
+        fresh.ledger._page = 2
+        assert fresh.ledger.size() == 5
+        entry = fresh.ledger.history("sha256:" + "0" * 63 + "3")[0]
+        # Not sent by this index's node: the id is the EVM transaction's hash, the rest from
+        # the events.
+        assert (entry.op, entry.actor, entry.details) == ("ISSUE", "cn-gacc", {"kind": "co"})
+        assert entry.tx_id.startswith("0x")
+        assert fresh.ledger._meta("cursor") == cursor
+
+
+def test_retry_backs_off_on_transport_failures_only():
+    from ledger.evm import retry
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("dropped")
+        return "answer"
+
+    assert retry(flaky) == "answer"
+    assert len(calls) == 3
+
+    def refused():
+        raise ValueError("execution reverted")
+
+    with pytest.raises(ValueError, match="reverted"):
+        retry(refused)  # an answer of the node is not retried
+
+    def down():
+        raise ConnectionError("gone")
+
+    with pytest.raises(ConnectionError):
+        retry(down, attempts=3)
+
+
+def test_resending_after_a_lost_acknowledgement_executes_once(evm_node):
+    """The raw transaction is stored before it is broadcast; a retry sends the same bytes."""
+    node = evm_node
+    signed = node.transaction("cn-gacc", Op.ISSUE, doc="sha256:" + "a" * 64, kind=DocumentKind.CO)
+    first = node.ledger.submit(signed)
+    raw = node.ledger._db.execute("SELECT raw FROM sent WHERE tx_id = ?", (signed.id,)).fetchone()
+    node.ledger._broadcast(bytes(raw[0]), None)  # the node answers "already known": success
+    again = node.ledger.submit(signed)
+    assert again.duplicate
+    assert (again.tx_hash, again.block) == (first.tx_hash, first.block)
+    assert node.ledger.size() == 1

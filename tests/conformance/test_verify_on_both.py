@@ -1,0 +1,29 @@
+"""A signed document verifies end to end on either engine, through the node."""
+
+import json
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from chaincode.documents.registry import DocumentKind
+from tests.conftest import EXAMPLES
+
+
+def test_an_issued_document_verifies(node, engine):
+    issued = node.issue(DocumentKind.CO, (EXAMPLES / "co_cn_sg.json").read_bytes(), "cn-gacc")
+    report = node.verify(node.store.get(issued.document.digest))
+    assert report.valid, report.to_json()
+    inclusion = next(c for c in report.checks if c.name == "inclusion")
+    expected = "from contract 0x" if engine == "evm" else "signed checkpoint"
+    assert expected in inclusion.reason
+
+
+def test_evm_deploy_command(anvil, demo_home):
+    result = CliRunner().invoke(
+        app, ["evm", "deploy", "--rpc", anvil, "--home", str(demo_home.path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["contract"].startswith("0x")
+    recorded = json.loads((demo_home.path / "evm.json").read_text())
+    assert recorded["contract"] == body["contract"]
