@@ -241,9 +241,18 @@ def token(
 
 
 @app.command()
-def demo(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+def demo(
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+    ledger: Annotated[
+        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (starts its own anvil).")
+    ] = LedgerEngine.EMBEDDED,
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
+    ] = None,
+) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
-    ok = guard(lambda: demo_story.run(home, out, as_json))
+    ok = guard(lambda: demo_story.run(home, out, as_json, ledger.value, rpc))
     raise typer.Exit(0 if ok else 1)
 
 

@@ -27,3 +27,14 @@ def test_evm_deploy_command(anvil, demo_home):
     assert body["contract"].startswith("0x")
     recorded = json.loads((demo_home.path / "evm.json").read_text())
     assert recorded["contract"] == body["contract"]
+
+
+def test_the_demo_runs_on_the_evm_engine(tmp_path):
+    """`tdx demo --ledger evm` starts its own anvil, deploys, and tells the whole story."""
+    result = CliRunner().invoke(
+        app, ["demo", "--ledger", "evm", "--home", str(tmp_path / "home"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["ok"] is True
+    assert any(s["step"] == "the eBL's state read from the chain" for s in body["steps"])
