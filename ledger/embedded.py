@@ -28,6 +28,7 @@ from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger import checkpoint, merkle
+from ledger.admission import admit, batch_root
 from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
 from ledger.records_codec import (
     DOCUMENT_COLUMNS,
@@ -66,7 +67,6 @@ CREATE TABLE IF NOT EXISTS batches (root TEXT PRIMARY KEY, entry INTEGER NOT NUL
     WITHOUT ROWID;
 """
 
-MAX_SKEW = datetime.timedelta(minutes=5)
 ENTRY_FORMAT = "tdx-entry/1"
 GENESIS_PREV = "0" * 64
 
@@ -111,11 +111,6 @@ def entry_leaf(index: int, prev: str, committed_at: str, signed: SignedTx) -> by
             b"}",
         )
     )
-
-
-def batch_root(digests: Sequence[str]) -> str:
-    """The Merkle root (RFC 9162) over a batch's document ids, as a document id."""
-    return "sha256:" + merkle.root_of_batch([d.encode() for d in digests]).hex()
 
 
 class _View:
@@ -316,17 +311,7 @@ class EmbeddedLedger:
     def _execute(self, signed: SignedTx, view: _View, index: int, prev: str) -> bytes:
         tx = signed.tx
         now = self._clock()
-        if abs(tx.time - now) > MAX_SKEW:
-            raise Refusal(
-                RefusalKind.INVALID,
-                f"transaction time {utc(tx.time)} is more than {MAX_SKEW} from the ledger's "
-                f"clock ({utc(now)})",
-            )
-        actor, verifier = self._identities.authenticate(tx.actor, signed.kid, tx.time)
-        if not verifier.verify(signed.signature, signed.signed_bytes):
-            raise Refusal(RefusalKind.FORBIDDEN, f"the signature is not {tx.actor}'s")
-        if tx.op is Op.ANCHOR_BATCH and tx.doc != batch_root(tx.digests):
-            raise Refusal(RefusalKind.INVALID, "doc is not the Merkle root of the batch's digests")
+        actor = admit(signed, self._identities, now)
         effects = apply(tx, actor, view)
         leaf = entry_leaf(index, prev, utc(now), signed)
         db = self._db

@@ -52,7 +52,7 @@ from chaincode.lifecycle import Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction, utc
 from ledger import merkle
-from ledger.embedded import MAX_SKEW, batch_root
+from ledger.admission import admit
 from ledger.evm_calls import ZERO32, contract_call
 from ledger.evm_chain import (
     STATE,
@@ -322,20 +322,7 @@ class EvmLedger:
 
     def _authenticate(self, signed: SignedTx) -> Actor:
         """The embedded engine's checks, in its order and with its texts."""
-        tx = signed.tx
-        now = self._clock()
-        if abs(tx.time - now) > MAX_SKEW:
-            raise Refusal(
-                RefusalKind.INVALID,
-                f"transaction time {utc(tx.time)} is more than {MAX_SKEW} from the ledger's "
-                f"clock ({utc(now)})",
-            )
-        actor, verifier = self._identities.authenticate(tx.actor, signed.kid, tx.time)
-        if not verifier.verify(signed.signature, signed.signed_bytes):
-            raise Refusal(RefusalKind.FORBIDDEN, f"the signature is not {tx.actor}'s")
-        if tx.op is Op.ANCHOR_BATCH and tx.doc != batch_root(tx.digests):
-            raise Refusal(RefusalKind.INVALID, "doc is not the Merkle root of the batch's digests")
-        return actor
+        return admit(signed, self._identities, self._clock())
 
     def _account(self, org_id: str) -> LocalAccount:
         if org_id not in self._accounts:

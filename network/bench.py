@@ -22,7 +22,7 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal
 from chaincode.transactions import Op
 from ledger import merkle
-from ledger.embedded import batch_root
+from ledger.admission import batch_root
 from ledger.signed_tx import SignedTx
 from network.home import Home, init_demo
 from network.node import Node

@@ -14,7 +14,7 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op
 from ledger import checkpoint, merkle, proofs
-from ledger.embedded import batch_root
+from ledger.admission import batch_root
 from ledger.signed_tx import parse
 from network.node import Node
 from tests.conftest import EXAMPLES
