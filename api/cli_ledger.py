@@ -98,6 +98,14 @@ def issue(
     show_receipt(issued.receipt, as_json, issued.document.digest)
 
 
+def _supersede(
+    op: Op, doc_id: str, file: Path, as_org: str, reason: str, home: Path | None, as_json: bool
+) -> None:
+    with node_of(home) as node:
+        issued = guard(lambda: node.supersede(op, doc_id, file.read_bytes(), as_org, reason))
+    show_receipt(issued.receipt, as_json, issued.document.digest)
+
+
 def amend(
     doc_id: IdArg,
     file: FileArg,
@@ -107,9 +115,7 @@ def amend(
     as_json: JsonOpt = False,
 ) -> None:
     """Supersede a document with a corrected one (for an eBL: after surrender for amendment)."""
-    with node_of(home) as node:
-        issued = guard(lambda: node.supersede(Op.AMEND, doc_id, file.read_bytes(), as_org, reason))
-    show_receipt(issued.receipt, as_json, issued.document.digest)
+    _supersede(Op.AMEND, doc_id, file, as_org, reason, home, as_json)
 
 
 def replace(
@@ -121,11 +127,7 @@ def replace(
     as_json: JsonOpt = False,
 ) -> None:
     """Replace a quarantine certificate with a replacement certificate."""
-    with node_of(home) as node:
-        issued = guard(
-            lambda: node.supersede(Op.REPLACE, doc_id, file.read_bytes(), as_org, reason)
-        )
-    show_receipt(issued.receipt, as_json, issued.document.digest)
+    _supersede(Op.REPLACE, doc_id, file, as_org, reason, home, as_json)
 
 
 def revoke(

@@ -91,36 +91,40 @@ def signed(doc_id: DocPath, node: NodeDep, who: Caller) -> JSONResponse:
     return JSONResponse(json.loads(data))
 
 
-@router.post(
-    "/documents/{doc_id}/amendments",
-    status_code=201,
-    response_model=schemas.Receipt,
-    responses=_ERRORS,
-    tags=["documents"],
-)
+def _supersede(
+    request: Request,
+    op: Op,
+    doc_id: str,
+    body: schemas.SupersedeRequest,
+    node: Node,
+    who: TokenClaims,
+) -> JSONResponse:
+    issued = node.supersede(
+        op, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
+    )
+    return _receipt(request, issued.receipt, issued.document.digest)
+
+
+_SUPERSEDE: dict[str, Any] = {
+    "status_code": 201,
+    "response_model": schemas.Receipt,
+    "responses": _ERRORS,
+    "tags": ["documents"],
+}
+
+
+@router.post("/documents/{doc_id}/amendments", **_SUPERSEDE)
 def amend(
     request: Request, doc_id: DocPath, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
-    issued = node.supersede(
-        Op.AMEND, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
-    )
-    return _receipt(request, issued.receipt, issued.document.digest)
+    return _supersede(request, Op.AMEND, doc_id, body, node, who)
 
 
-@router.post(
-    "/documents/{doc_id}/replacements",
-    status_code=201,
-    response_model=schemas.Receipt,
-    responses=_ERRORS,
-    tags=["documents"],
-)
+@router.post("/documents/{doc_id}/replacements", **_SUPERSEDE)
 def replace(
     request: Request, doc_id: DocPath, body: schemas.SupersedeRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
-    issued = node.supersede(
-        Op.REPLACE, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
-    )
-    return _receipt(request, issued.receipt, issued.document.digest)
+    return _supersede(request, Op.REPLACE, doc_id, body, node, who)
 
 
 @router.post(
