@@ -29,12 +29,9 @@ from web3.types import TxReceipt
 from ledger import merkle
 from ledger.evm_chain import (
     KIND,
-    ROLE_BITS,
-    STATE,
     Chain,
     TxError,
     container_bytes,
-    country_bytes,
     deploy_ledger,
     dev_accounts,
     doc_id_bytes,
@@ -318,20 +315,3 @@ def _pipelined_anchors(
         "anchors_per_second": round(count / seconds, 1),
         "gas_per_anchor": gas // count,
     }
-
-
-__all__ = [
-    "KIND",
-    "ROLE_BITS",
-    "STATE",
-    "Chain",
-    "TxError",
-    "container_bytes",
-    "country_bytes",
-    "deploy_ledger",
-    "dev_accounts",
-    "doc_id_bytes",
-    "gas_report",
-    "kind_country",
-    "roles_mask",
-]

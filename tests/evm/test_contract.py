@@ -15,17 +15,17 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from ledger import merkle
-from network.evm_gas import (
+from ledger.evm_chain import (
     STATE,
     Chain,
     container_bytes,
     deploy_ledger,
     dev_accounts,
     doc_id_bytes,
-    gas_report,
     kind_country,
     roles_mask,
 )
+from network.evm_gas import gas_report
 from tests.evm.conftest import run_anvil
 
 CERT = hashlib.sha256(b"organisation certificate").digest()
