@@ -34,8 +34,9 @@ from prometheus_client import (
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import routes
+from api import routes, verify_endpoint
 from api.problems import Problem, from_invalid_document, from_refusal
+from api.verify_endpoint import VerifyEndpoint
 from chaincode.canonical import CanonicalizationError
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal
@@ -221,6 +222,10 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
 
+    documented = next(
+        r for r in routes.router.routes if getattr(r, "path", None) == verify_endpoint.PATH
+    )
+    app.add_middleware(VerifyEndpoint, node=node, route=documented)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(Observe, metrics=metrics)
     return app

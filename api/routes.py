@@ -9,10 +9,9 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from api import schemas
+from api import schemas, verify_endpoint
 from api.problems import PROBLEM_JSON, Problem
 from chaincode.transactions import Op
 from identity.tokens import TokenClaims
@@ -284,12 +283,11 @@ def held(org_id: OrgPath, node: NodeDep, who: Caller) -> list[str]:
         }
     },
 )
-async def verify(request: Request, node: NodeDep) -> JSONResponse:
-    # The raw body goes to the verifier as it came (it parses strictly, refusing duplicate
-    # keys); the CPU work runs in the thread pool, since it reads under the ledger's lock.
-    body = await request.body()
-    report = await run_in_threadpool(node.verify, body)
-    return JSONResponse(report.to_json())
+async def verify(request: Request, node: NodeDep) -> Response:
+    # Served by api.verify_endpoint ahead of the router; this entry documents it. The raw
+    # body goes to the verifier as it came (it parses strictly, refusing duplicate keys).
+    report = await verify_endpoint.verify(node, await request.body())
+    return Response(verify_endpoint.render(report), media_type="application/json")
 
 
 @router.get("/checkpoints/latest", response_model=schemas.CheckpointResponse, tags=["ledger"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import warnings
 from collections.abc import Collection
@@ -66,16 +67,37 @@ class _X5cRegistry(jws.JWSRegistry):
     max_header_length = 8192
 
 
+# One registry per algorithm, each allowing only that algorithm (they hold no state).
+_REGISTRIES = {alg: _X5cRegistry(algorithms=[alg]) for alg in SUPPORTED_ALGORITHMS}
+
+
 def _registry(alg: str) -> jws.JWSRegistry:
-    return _X5cRegistry(algorithms=[alg])
+    return _REGISTRIES[alg]
 
 
-def _call_joserfc(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def _call_joserfc(fn: Any, alg: str, *args: Any, **kwargs: Any) -> Any:
+    if alg != EDDSA:
+        return fn(*args, **kwargs)
     # joserfc warns that "EdDSA" is superseded by RFC 9864's "Ed25519"; the EdDSA name is
     # the one our peers and the trust list use, so the warning is expected here.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*EdDSA.*")
         return fn(*args, **kwargs)
+
+
+# Parsing a certificate and importing its key are pure functions of the x5c entry; a node
+# sees few signers, so both are kept (bounded). Signatures are checked every time.
+@functools.lru_cache(maxsize=4096)
+def _x5c_certificate(entry: str) -> x509.Certificate:
+    return x509.load_der_x509_certificate(base64.b64decode(entry, validate=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _x5c_key(entry: str) -> tuple[PublicKey, ECKey | OKPKey]:
+    key = _x5c_certificate(entry).public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+        raise JwsError(f"signer key type {type(key).__name__} is not allowed")
+    return key, _jose_key(key)
 
 
 def sign(
@@ -91,7 +113,7 @@ def sign(
     if extra_header:
         header.update(extra_header)
     token: str = _call_joserfc(
-        jws.serialize_compact, header, payload, _jose_key(key), registry=_registry(alg)
+        jws.serialize_compact, alg, header, payload, _jose_key(key), registry=_registry(alg)
     )
     return token
 
@@ -101,6 +123,7 @@ def sign_with_key(payload: bytes, key: PrivateKey, typ: str) -> str:
     alg = algorithm_for(key)
     token: str = _call_joserfc(
         jws.serialize_compact,
+        alg,
         {"alg": alg, "typ": typ},
         payload,
         _jose_key(key),
@@ -135,11 +158,11 @@ def _check_header(header: dict[str, Any], allowed: Collection[str], typ: str) ->
     return str(alg)
 
 
-def _verify_with(token: str, key: PublicKey, alg: str) -> bytes:
+def _verify_with(token: str, key: PublicKey, alg: str, jose_key: ECKey | OKPKey) -> bytes:
     if algorithm_for(key) != alg:
         raise JwsError(f"header alg {alg} does not match the signer's {algorithm_for(key)} key")
     try:
-        obj = _call_joserfc(jws.deserialize_compact, token, _jose_key(key), registry=_registry(alg))
+        obj = _call_joserfc(jws.deserialize_compact, alg, token, jose_key, registry=_registry(alg))
     except JoseError as exc:
         raise JwsError(f"signature does not verify ({exc.error})") from exc
     except ValueError as exc:
@@ -160,17 +183,15 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise JwsError("the JWS has no x5c certificate chain")
     try:
-        chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in x5c]
+        chain = [_x5c_certificate(c) for c in x5c]
     except (binascii.Error, ValueError) as exc:
         raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
-    leaf_key = chain[0].public_key()
-    if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
-        raise JwsError(f"signer key type {type(leaf_key).__name__} is not allowed")
-    return VerifiedJws(header, _verify_with(token, leaf_key, alg), chain)
+    leaf_key, jose_key = _x5c_key(x5c[0])
+    return VerifiedJws(header, _verify_with(token, leaf_key, alg, jose_key), chain)
 
 
 def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:
     """Verify a JWS made by ``sign_with_key`` against a pinned public key."""
     header = _decode_header(token)
     alg = _check_header(header, SUPPORTED_ALGORITHMS, typ)
-    return _verify_with(token, key, alg)
+    return _verify_with(token, key, alg, _jose_key(key))

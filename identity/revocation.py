@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from identity.certificates import country_of, signature_hash
 from identity.keys import PrivateKey
@@ -72,29 +72,33 @@ def crl_number(crl: x509.CertificateRevocationList) -> int:
         return 0
 
 
-_SIGNED_BY_ROOT: set[tuple[bytes, bytes]] = set()
+# The issuer and signature of a CRL object never change: remember the (CRL, root) object
+# pairs already checked. Keyed by identity, holding both objects so an id is never reused.
+_CHECKED: dict[tuple[int, int], tuple[x509.CertificateRevocationList, x509.Certificate]] = {}
 
 
 def check_crl(
     crl: x509.CertificateRevocationList, root: x509.Certificate, now: datetime.datetime
 ) -> None:
     """Raise unless the CRL is the root's, signed by it, and current at ``now``."""
-    country = country_of(root)
-    if crl.issuer != root.subject:
-        raise RevocationListError(f"the revocation list for {country} names another issuer")
-    # A CRL's signature never changes; remember the (CRL, root) pairs already checked.
-    pair = (crl.fingerprint(hashes.SHA256()), root.fingerprint(hashes.SHA256()))
-    if pair not in _SIGNED_BY_ROOT:
+    key = (id(crl), id(root))
+    seen = _CHECKED.get(key)
+    if seen is None or seen[0] is not crl or seen[1] is not root:
+        if crl.issuer != root.subject:
+            raise RevocationListError(
+                f"the revocation list for {country_of(root)} names another issuer"
+            )
         if not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
             raise RevocationListError(
-                f"the revocation list for {country} is not signed by its root"
+                f"the revocation list for {country_of(root)} is not signed by its root"
             )
-        if len(_SIGNED_BY_ROOT) < 10_000:
-            _SIGNED_BY_ROOT.add(pair)
+        if len(_CHECKED) < 10_000:
+            _CHECKED[key] = (crl, root)
     next_update = crl.next_update_utc
     if next_update is None or next_update < now:
         raise RevocationListError(
-            f"the revocation list for {country} is out of date (next update was {next_update})"
+            f"the revocation list for {country_of(root)} is out of date "
+            f"(next update was {next_update})"
         )
 
 

@@ -4,7 +4,8 @@ One writer thread takes every queued transaction, executes the chaincode on each
 its own savepoint (a refused transaction changes nothing), appends the accepted ones to
 the hash-chained log and its RFC 9162 tree, signs a checkpoint of the new tree, and
 commits once with ``synchronous=FULL`` (an fsync of the WAL). Only then are the callers'
-receipts released: nothing acknowledged is lost.
+receipts released: nothing acknowledged is lost. Reads use a pool of their own
+connections, each read one snapshot of the last commit, and never wait for the writer.
 """
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ class _NodeReader:
 
 
 class EmbeddedLedger:
+    nonblocking_reads = True  # reads use their own WAL connections (see _reading)
+
     def __init__(
         self,
         path: Path,
@@ -186,7 +189,12 @@ class EmbeddedLedger:
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
         self._db.executescript(SCHEMA)
-        self._lock = threading.RLock()
+        self._path = path
+        # Readers get their own connections: in WAL mode a reader sees the last commit and
+        # never waits for the writer, so a verification does not queue behind an fsync.
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(
@@ -257,53 +265,54 @@ class EmbeddedLedger:
         index, duplicate = (-1 - item, True) if item < 0 else (item, False)
         if not receipt:
             return index
-        with self._lock:
-            return self._receipt(index, duplicate)
+        with self._reading() as db:
+            return self._receipt(db, index, duplicate)
 
     def _commit_group(self, group: list[SignedTx]) -> list[int | Refusal]:
         """Commit a group; each transaction's entry index (``-1 - index`` for one already
         committed earlier) or its refusal."""
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                size, prev = self._tip()
-                view = _View(db, self._identities)
-                outcome: list[int | Refusal] = []
-                for signed in group:
-                    existing = db.execute(
-                        "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
-                    ).fetchone()
-                    if existing is not None:
-                        outcome.append(-1 - int(existing[0]))  # a duplicate: its index, marked
-                        continue
-                    db.execute("SAVEPOINT tx")
-                    try:
-                        leaf = self._execute(signed, view, size, prev)
-                    except Refusal as refusal:
-                        db.execute("ROLLBACK TO tx")
-                        db.execute("RELEASE tx")
-                        outcome.append(refusal)
-                        continue
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            size, prev = self._tip()
+            view = _View(db, self._identities)
+            outcome: list[int | Refusal] = []
+            for signed in group:
+                existing = db.execute(
+                    "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
+                ).fetchone()
+                if existing is not None:
+                    outcome.append(-1 - int(existing[0]))  # a duplicate: its index, marked
+                    continue
+                db.execute("SAVEPOINT tx")
+                try:
+                    leaf = self._execute(signed, view, size, prev)
+                except Refusal as refusal:
+                    db.execute("ROLLBACK TO tx")
                     db.execute("RELEASE tx")
-                    outcome.append(size)
-                    prev = entry_hash(leaf)
-                    size += 1
-                note = self._signer.sign(
-                    checkpoint.Checkpoint(
-                        self._signer.origin, size, merkle.root(_NodeReader(db), size)
-                    )
-                )
-                db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
-                db.execute("UPDATE entries SET cp_size = ? WHERE cp_size = -1", (size,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return outcome
+                    outcome.append(refusal)
+                    continue
+                db.execute("RELEASE tx")
+                outcome.append(size)
+                prev = entry_hash(leaf)
+                size += 1
+            note = self._signer.sign(
+                checkpoint.Checkpoint(self._signer.origin, size, merkle.root(_NodeReader(db), size))
+            )
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
+            db.execute("UPDATE entries SET cp_size = ? WHERE cp_size = -1", (size,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return outcome
 
-    def _tip(self) -> tuple[int, str]:
-        row = self._db.execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1").fetchone()
+    def _tip(self, db: sqlite3.Connection | None = None) -> tuple[int, str]:
+        row = (
+            (db or self._db)
+            .execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1")
+            .fetchone()
+        )
         if row is None:
             return 0, GENESIS_PREV
         return int(row[0]) + 1, entry_hash(bytes(row[1]))
@@ -359,25 +368,23 @@ class EmbeddedLedger:
 
     # --- receipts and proofs ----------------------------------------------------------
 
-    def _receipt(self, index: int, duplicate: bool = False) -> Receipt:
-        row = self._db.execute(
+    def _receipt(self, db: sqlite3.Connection, index: int, duplicate: bool = False) -> Receipt:
+        row = db.execute(
             "SELECT tx_id, leaf, cp_size FROM entries WHERE idx = ?", (index,)
         ).fetchone()
         tx_id, leaf, cp_size = str(row[0]), bytes(row[1]), int(row[2])
-        note = self._db.execute(
-            "SELECT note FROM checkpoints WHERE size = ?", (cp_size,)
-        ).fetchone()[0]
-        proof = merkle.inclusion_proof(_NodeReader(self._db), index, cp_size)
+        note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
+        proof = merkle.inclusion_proof(_NodeReader(db), index, cp_size)
         docs = [
-            self._summary(str(r[0]))
-            for r in self._db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
+            self._summary(db, str(r[0]))
+            for r in db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
         ]
         return Receipt(
             tx_id, index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
         )
 
-    def _summary(self, doc_id: str) -> dict[str, Any]:
-        doc = self.document(doc_id)
+    def _summary(self, db: sqlite3.Connection, doc_id: str) -> dict[str, Any]:
+        doc = _View(db, self._identities).document(doc_id)
         if doc is None:
             return {"id": doc_id}
         out: dict[str, Any] = {"id": doc.id, "kind": doc.kind.value, "state": doc.state.value}
@@ -385,72 +392,99 @@ class EmbeddedLedger:
             out["holder"] = doc.holder
         return out
 
-    def checkpoint(self) -> str:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
-            ).fetchone()
+    # --- reading ----------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection inside one read transaction: a consistent snapshot of the
+        last commit, taken without the writer's lock."""
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA query_only=ON")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA mmap_size=268435456")
+            with self._opened_lock:
+                self._opened.append(db)
+        try:
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
+        finally:
+            self._readers.put(db)
+
+    def _checkpoint(self, db: sqlite3.Connection) -> str:
+        row = db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         if row is None:
-            with self._lock:
-                note = self._signer.sign(
-                    checkpoint.Checkpoint(
-                        self._signer.origin, 0, merkle.root(_NodeReader(self._db), 0)
-                    )
-                )
-            return note
+            return self._signer.sign(
+                checkpoint.Checkpoint(self._signer.origin, 0, merkle.root(_NodeReader(db), 0))
+            )
         return str(row[0])
+
+    def checkpoint(self) -> str:
+        with self._reading() as db:
+            return self._checkpoint(db)
 
     def queue_depth(self) -> int:
         """Transactions waiting for the writer (approximate, for metrics)."""
         return self._queue.qsize()
 
     def size(self) -> int:
-        with self._lock:
-            return self._tip()[0]
+        with self._reading() as db:
+            return self._tip(db)[0]
 
-    def _entry_indexes(self, doc_ids: set[str], below: int | None = None) -> list[int]:
+    @staticmethod
+    def _entry_indexes(
+        db: sqlite3.Connection, doc_ids: set[str], below: int | None = None
+    ) -> list[int]:
         """The log entries that touched these documents (including their batches' entry)."""
         keys = set(doc_ids)
         for doc_id in doc_ids:
-            row = self._db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            row = db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
             if row is not None and row[0] is not None:
                 keys.add(str(row[0]))
         ordered = sorted(keys)
         marks = ",".join("?" * len(ordered))
-        rows = self._db.execute(
+        rows = db.execute(
             f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
             tuple(ordered),
         ).fetchall()
         return [int(r[0]) for r in rows if below is None or int(r[0]) < below]
 
-    def _leaf(self, index: int) -> bytes:
-        row = self._db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
+    @staticmethod
+    def _leaf(db: sqlite3.Connection, index: int) -> bytes:
+        row = db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
         return bytes(row[0])
 
     def inclusion(self, doc_id: str) -> tuple[int, bytes, list[bytes], str]:
         """The first entry that touched a document, its inclusion proof and the checkpoint
         it is proven against: what a verifier needs, without a whole proof bundle."""
-        with self._lock:
-            note = self.checkpoint()
+        with self._reading() as db:
+            note = self._checkpoint(db)
             size = int(note.split("\n")[1])
-            indexes = self._entry_indexes({doc_id}, below=size)
+            indexes = self._entry_indexes(db, {doc_id}, below=size)
             if not indexes:
                 raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
             index = indexes[0]
-            path = merkle.inclusion_proof(_NodeReader(self._db), index, size)
-            return index, self._leaf(index), path, note
+            path = merkle.inclusion_proof(_NodeReader(db), index, size)
+            return index, self._leaf(db, index), path, note
 
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
-        with self._lock:
-            note = self.checkpoint()
+        with self._reading() as db:
+            note = self._checkpoint(db)
             size = int(note.split("\n")[1])
-            reader = _NodeReader(self._db)
+            reader = _NodeReader(db)
             entries = []
             kids = set()
             batch_digests: list[str] = []
-            for index in self._entry_indexes({doc_id}, below=size):
-                leaf = self._leaf(index)
+            for index in self._entry_indexes(db, {doc_id}, below=size):
+                leaf = self._leaf(db, index)
                 tx = json.loads(leaf)["signed"]
                 kids.add(tx["kid"])
                 if tx["tx"]["op"] == Op.ANCHOR_BATCH.value:
@@ -495,22 +529,19 @@ class EmbeddedLedger:
                 }
             return proof
 
-    # --- reading ----------------------------------------------------------------------
-
     def document(self, doc_id: str) -> DocumentRecord | None:
-        with self._lock:
-            return _View(self._db, self._identities).document(doc_id)
+        with self._reading() as db:
+            return _View(db, self._identities).document(doc_id)
 
     def pickup_right(self, container: str) -> PickupRight | None:
-        with self._lock:
-            return _View(self._db, self._identities).pickup_right(container)
+        with self._reading() as db:
+            return _View(db, self._identities).pickup_right(container)
 
-    def _entries(self, indexes: Sequence[int]) -> list[HistoryEntry]:
+    @staticmethod
+    def _entries(db: sqlite3.Connection, indexes: Sequence[int]) -> list[HistoryEntry]:
         out = []
         for index in indexes:
-            row = self._db.execute(
-                "SELECT tx_id, leaf FROM entries WHERE idx = ?", (index,)
-            ).fetchone()
+            row = db.execute("SELECT tx_id, leaf FROM entries WHERE idx = ?", (index,)).fetchone()
             entry = json.loads(row[1])
             tx = entry["signed"]["tx"]
             details = {
@@ -537,46 +568,46 @@ class EmbeddedLedger:
         return out
 
     def history(self, doc_id: str) -> list[HistoryEntry]:
-        with self._lock:
-            return self._entries(self._entry_indexes({doc_id}))
+        with self._reading() as db:
+            return self._entries(db, self._entry_indexes(db, {doc_id}))
 
     def links(self, doc_id: str) -> list[str]:
-        with self._lock:
+        with self._reading() as db:
             return [
                 str(r[0])
-                for r in self._db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
+                for r in db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
             ]
 
     def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
         """Every entry that touched the document or any document linked to it (transitively,
         bounded), in log order."""
-        with self._lock:
+        with self._reading() as db:
             seen = {doc_id}
             frontier = [doc_id]
             while frontier and len(seen) < max_documents:
                 nxt = []
                 for d in frontier:
-                    for (b,) in self._db.execute("SELECT b FROM links WHERE a = ?", (d,)):
+                    for (b,) in db.execute("SELECT b FROM links WHERE a = ?", (d,)):
                         if b not in seen and len(seen) < max_documents:
                             seen.add(b)
                             nxt.append(b)
                 frontier = nxt
-            return self._entries(self._entry_indexes(seen))
+            return self._entries(db, self._entry_indexes(db, seen))
 
     def documents_for_container(self, container: str) -> list[str]:
-        with self._lock:
+        with self._reading() as db:
             return [
                 str(r[0])
-                for r in self._db.execute(
+                for r in db.execute(
                     "SELECT doc FROM containers WHERE container = ? ORDER BY doc", (container,)
                 )
             ]
 
     def held_by(self, org_id: str) -> list[str]:
-        with self._lock:
+        with self._reading() as db:
             return [
                 str(r[0])
-                for r in self._db.execute(
+                for r in db.execute(
                     "SELECT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
                 )
             ]
@@ -588,7 +619,7 @@ class EmbeddedLedger:
         checkpoint (signature, root, consistency with the one before)."""
         problems: list[str] = []
         signatures = 0
-        with self._lock, self._snapshot() as db:
+        with self._reading() as db:
             total = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
             store = merkle.MemoryNodeStore()
             stored = _NodeReader(db)
@@ -662,14 +693,6 @@ class EmbeddedLedger:
             return [f"{where}: signature does not verify"]
         return []
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN")
-        try:
-            yield self._db
-        finally:
-            self._db.execute("COMMIT")
-
     def close(self) -> None:
         if self._closed:
             return
@@ -677,3 +700,7 @@ class EmbeddedLedger:
         self._queue.put(None)
         self._writer.join()
         self._db.close()
+        with self._opened_lock:
+            for db in self._opened:
+                db.close()
+            self._opened.clear()

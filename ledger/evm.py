@@ -160,6 +160,8 @@ class _ChainView:
 class EvmLedger:
     """``ledger.interface.Ledger`` over the TradeLedger contract on a JSON-RPC node."""
 
+    nonblocking_reads = False  # reads may call the JSON-RPC node
+
     def __init__(
         self,
         config: EvmConfig,

@@ -100,6 +100,10 @@ class LogCheck:
 
 
 class Ledger(Protocol):
+    # True when reads are local and never wait for the writer or the network, so a
+    # verification may run on a server's event loop instead of a worker thread.
+    nonblocking_reads: bool
+
     def submit(self, signed: SignedTx) -> Receipt:
         """Commit one transaction; raises ``Refusal`` if the rules refuse it."""
         ...

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from chaincode.authority import issue_refusal
 from chaincode.canonical import canonical_bytes, digest_bytes
@@ -68,7 +67,7 @@ class Verifier:
     ) -> None:
         self.trust_list = trust_list
         self.revocation_lists = revocation_lists
-        self._chains: dict[tuple[tuple[bytes, ...], str], ChainResult] = {}
+        self._chains: dict[tuple[tuple[str, ...], str], ChainResult] = {}
 
     def verify(
         self,
@@ -139,7 +138,7 @@ class Verifier:
 
         anchored = anchored_at(actual) if anchored_at is not None else None
         at = anchored or signed.signed_at
-        chain = self._chain(verified.chain, at, alg)
+        chain = self._chain(verified, at, alg)
         report.add(chain.check)
         if chain.organisation is None or chain.entry is None:
             return _skip_rest(report, "no trusted chain")
@@ -160,10 +159,12 @@ class Verifier:
         report.add(check_revocation(verified.chain[0], chain.entry, self.revocation_lists, at, now))
         return report
 
-    def _chain(self, chain: list[x509.Certificate], at: datetime.datetime, alg: str) -> ChainResult:
+    def _chain(self, verified: jws.VerifiedJws, at: datetime.datetime, alg: str) -> ChainResult:
         # The signatures and extensions of a chain are checked once; validity periods,
         # which depend on the time judged, every time. Bounded: a node sees few signers.
-        key = (tuple(c.fingerprint(hashes.SHA256()) for c in chain), alg)
+        # The key is the x5c entries themselves: the DER bytes, as base64.
+        chain = verified.chain
+        key = (tuple(verified.header["x5c"]), alg)
         cached = self._chains.get(key)
         if (
             cached is not None

@@ -256,6 +256,11 @@ def test_bad_input_is_422_with_paths_and_rules(http):
         post(http, "/v1/ebls/sha256:" + "0" * 64 + "/releases", "cn-cosco", {"containers": []}), 422
     )
     assert body["type"].endswith("invalid-request")
+    # A lone surrogate (legal as a JSON escape) has no UTF-8 form, so no canonical form.
+    lone = b'{"kind": "co", "document": {"\\ud800": 1}}'
+    headers = {**auth(http.home, "cn-gacc"), "content-type": "application/json"}
+    body = problem(http.post("/v1/documents", content=lone, headers=headers), 422)
+    assert "non-UTF-8" in json.dumps(body)
 
 
 def test_malformed_json_wrong_content_type_and_size(http):

@@ -2,6 +2,7 @@ import json
 import random
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +117,68 @@ def test_ambiguous_or_broken_json_is_refused(text, fragment):
 def test_integers_beyond_ijson_range_are_refused():
     with pytest.raises(CanonicalizationError):
         canonical_bytes({"n": 2**60})
+
+
+# Everything rfc8785 might be given, including what it refuses: the fast path must write
+# exactly its bytes, or refuse exactly when it refuses.
+any_text = st.text(st.characters(codec=None, blacklist_categories=()), max_size=10)
+wide_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()
+    | st.sampled_from([5.0, -0.0, 1e-4, 9.999e-5, 2.0**53, 2.0**53 + 2, 1e16, 1e21, 123.456])
+    | st.sampled_from([float("inf"), float("-inf"), float("nan")])
+    | any_text
+)
+wide_values = st.recursive(
+    wide_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(any_text | st.integers(0, 3), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _reference(value):
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError):
+        return CanonicalizationError
+
+
+def _ours(value):
+    try:
+        return canonical_bytes(value)
+    except CanonicalizationError:
+        return CanonicalizationError
+
+
+@settings(max_examples=1500)
+@given(wide_values)
+def test_canonical_bytes_are_rfc8785s_bytes(value):
+    assert _ours(value) == _reference(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ufb33": 2},  # JCS sorts by UTF-16 units, Python by code points
+        {"a": "\ud800"},  # a lone surrogate
+        {"\ud800": "a"},  # one in a key, which rfc8785 itself lets escape as UnicodeEncodeError
+        {"n": 48650.0, "m": [-0.0, 1.5e-5, 0.0001, 1e16, 2.0**53 + 2]},
+        {"s": "tab\there \x00\x1f\x7f \u2028"},
+        ("a", 1),
+        {1: "non-string key"},
+    ],
+)
+def test_canonical_bytes_match_rfc8785_on_the_edges(value):
+    assert _ours(value) == _reference(value)
+
+
+def test_a_lone_surrogate_anywhere_is_a_canonicalization_error():
+    for value in ({"\ud800": 1}, {"a": ["\udfff"]}):
+        with pytest.raises(CanonicalizationError, match="non-UTF-8"):
+            canonical_bytes(value)
