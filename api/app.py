@@ -47,6 +47,7 @@ from network.node import Node
 from network.replay import ReplayCache
 
 MAX_BODY = 5 * 1024 * 1024
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 log = logging.getLogger("tdx.http")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -86,10 +87,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        too_big = Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await too_big.response()(scope, receive, send)
+            await self._too_big().response()(scope, receive, send)
             return
         seen = 0
 
@@ -98,10 +98,13 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
+                raise self._too_big()
             return message
 
         await self.app(scope, counted, send)  # a Problem raised here becomes the 413
+
+    def _too_big(self) -> Problem:
+        return Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
 
 
 class Metrics:
@@ -130,6 +133,20 @@ class Metrics:
             "Transactions waiting for the ledger writer",
             registry=self.registry,
         )
+        # Each label set's children, looked up once (labels() takes a lock and builds keys).
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def count(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
 
 def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
@@ -247,9 +264,9 @@ class Observe:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        headers = dict(scope.get("headers") or [])
+        headers = dict(scope["headers"])
         rid = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = rid if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid) else uuid.uuid4().hex
+        rid = rid if _REQUEST_ID.fullmatch(rid) else uuid.uuid4().hex
         method, path = scope["method"], scope["path"]
 
         async def send_with_id(message: Message) -> None:
@@ -278,8 +295,9 @@ class Observe:
     def _record(self, scope: Scope, rid: str, status: int, elapsed: float) -> None:
         method = scope["method"]
         route = getattr(scope.get("route"), "path", "unmatched")
-        self.metrics.requests.labels(method, route, str(status)).inc()
-        self.metrics.latency.labels(method, route).observe(elapsed)
+        self.metrics.count(method, route, status, elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return
         state = scope.get("state") or {}
         log.info(
             "request",

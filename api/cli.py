@@ -207,7 +207,7 @@ def serve(
     rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
 ) -> None:
     """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
-    import uvicorn
+    from api import workers as workers_module
 
     target = home_of(home)
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
@@ -217,14 +217,10 @@ def serve(
     os.environ["TDX_LEDGER"] = ledger.value
     if rpc:
         os.environ["TDX_RPC"] = rpc
-    uvicorn.run(
-        "api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    try:
+        workers_module.serve(host, port, workers)
+    except workers_module.ServeError as exc:
+        fail(str(exc))
 
 
 @app.command()

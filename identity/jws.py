@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
+from joserfc.jws import CompactSignature
 
 from identity.keys import PrivateKey, PublicKey
 
@@ -132,18 +132,22 @@ def sign_with_key(payload: bytes, key: PrivateKey, typ: str) -> str:
     return token
 
 
-def _decode_header(token: str) -> dict[str, Any]:
-    parts = token.split(".")
-    if len(parts) != 3:
+# Extraction splits and decodes the token once; the algorithm is then checked against the
+# caller's allowlist, and the signature with a registry that allows that one algorithm.
+_EXTRACTION = _X5cRegistry(algorithms=sorted(SUPPORTED_ALGORITHMS))
+
+
+def _extract(token: str) -> tuple[CompactSignature, dict[str, Any]]:
+    if token.count(".") != 2:
         raise JwsError("not a compact JWS (expected three dot-separated parts)")
     try:
-        raw = base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4))
-        header = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise JwsError("the JWS header is not base64url-encoded JSON") from exc
+        obj = jws.extract_compact(token.encode("ascii"), registry=_EXTRACTION)
+    except (JoseError, ValueError) as exc:  # UnicodeError is a ValueError
+        raise JwsError(f"malformed JWS: {exc}") from exc
+    header = obj.protected
     if not isinstance(header, dict):
         raise JwsError("the JWS header is not a JSON object")
-    return header
+    return obj, dict(header)
 
 
 def _check_header(header: dict[str, Any], allowed: Collection[str], typ: str) -> str:
@@ -158,15 +162,19 @@ def _check_header(header: dict[str, Any], allowed: Collection[str], typ: str) ->
     return str(alg)
 
 
-def _verify_with(token: str, key: PublicKey, alg: str, jose_key: ECKey | OKPKey) -> bytes:
+def _verify_with(
+    obj: CompactSignature, key: PublicKey, alg: str, jose_key: ECKey | OKPKey
+) -> bytes:
     if algorithm_for(key) != alg:
         raise JwsError(f"header alg {alg} does not match the signer's {algorithm_for(key)} key")
     try:
-        obj = _call_joserfc(jws.deserialize_compact, alg, token, jose_key, registry=_registry(alg))
+        valid = _call_joserfc(jws.validate_compact, alg, obj, jose_key, registry=_registry(alg))
     except JoseError as exc:
         raise JwsError(f"signature does not verify ({exc.error})") from exc
     except ValueError as exc:
         raise JwsError(f"malformed JWS: {exc}") from exc
+    if not valid:
+        raise JwsError("signature does not verify (bad_signature)")
     payload: bytes = obj.payload
     return payload
 
@@ -177,7 +185,7 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     This proves only that the holder of that certificate's key signed; whether the chain
     is trusted is the chain validator's question.
     """
-    header = _decode_header(token)
+    obj, header = _extract(token)
     alg = _check_header(header, allowed, typ)
     x5c = header.get("x5c")
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
@@ -187,11 +195,11 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     except (binascii.Error, ValueError) as exc:
         raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
     leaf_key, jose_key = _x5c_key(x5c[0])
-    return VerifiedJws(header, _verify_with(token, leaf_key, alg, jose_key), chain)
+    return VerifiedJws(header, _verify_with(obj, leaf_key, alg, jose_key), chain)
 
 
 def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:
     """Verify a JWS made by ``sign_with_key`` against a pinned public key."""
-    header = _decode_header(token)
+    obj, header = _extract(token)
     alg = _check_header(header, SUPPORTED_ALGORITHMS, typ)
-    return _verify_with(token, key, alg, _jose_key(key))
+    return _verify_with(obj, key, alg, _jose_key(key))

@@ -395,9 +395,10 @@ class EmbeddedLedger:
     # --- reading ----------------------------------------------------------------------
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """A read connection inside one read transaction: a consistent snapshot of the
-        last commit, taken without the writer's lock."""
+    def _reading(self, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
+        """A read connection, taken without the writer's lock. With ``snapshot`` its reads
+        share one read transaction (one consistent view of the last commit); a single
+        statement is consistent on its own and skips the BEGIN and COMMIT."""
         if self._closed:
             raise RuntimeError("the ledger is closed")
         try:
@@ -410,6 +411,9 @@ class EmbeddedLedger:
             with self._opened_lock:
                 self._opened.append(db)
         try:
+            if not snapshot:
+                yield db
+                return
             db.execute("BEGIN")
             try:
                 yield db
@@ -427,7 +431,7 @@ class EmbeddedLedger:
         return str(row[0])
 
     def checkpoint(self) -> str:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return self._checkpoint(db)
 
     def queue_depth(self) -> int:
@@ -435,7 +439,7 @@ class EmbeddedLedger:
         return self._queue.qsize()
 
     def size(self) -> int:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return self._tip(db)[0]
 
     @staticmethod
@@ -530,11 +534,11 @@ class EmbeddedLedger:
             return proof
 
     def document(self, doc_id: str) -> DocumentRecord | None:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return _View(db, self._identities).document(doc_id)
 
     def pickup_right(self, container: str) -> PickupRight | None:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return _View(db, self._identities).pickup_right(container)
 
     @staticmethod
@@ -572,7 +576,7 @@ class EmbeddedLedger:
             return self._entries(db, self._entry_indexes(db, {doc_id}))
 
     def links(self, doc_id: str) -> list[str]:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return [
                 str(r[0])
                 for r in db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
@@ -595,7 +599,7 @@ class EmbeddedLedger:
             return self._entries(db, self._entry_indexes(db, seen))
 
     def documents_for_container(self, container: str) -> list[str]:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return [
                 str(r[0])
                 for r in db.execute(
@@ -604,7 +608,7 @@ class EmbeddedLedger:
             ]
 
     def held_by(self, org_id: str) -> list[str]:
-        with self._reading() as db:
+        with self._reading(snapshot=False) as db:
             return [
                 str(r[0])
                 for r in db.execute(

@@ -1,0 +1,103 @@
+"""tdx serve --workers 2: connections are dealt evenly to the workers, SIGTERM stops every
+worker, and a port already in use is one clear line."""
+
+import contextlib
+import http.client
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from network.anvil import free_port
+
+TDX = str(Path(sys.executable).parent / "tdx")
+
+
+def _wait_ready(base, proc, attempts=600):
+    for _ in range(attempts):  # bounded: about a minute
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            if httpx.get(f"{base}/readyz", timeout=0.1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.1)  # the pause between attempts, cut short if it exits
+    pytest.fail("tdx serve did not become ready")
+
+
+def _workers(parent):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"multiprocessing.spawn" in cmdline:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _established(pid, port):
+    """Established TCP connections to ``port`` held by process ``pid``."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        parts = line.split()
+        if int(parts[1].split(":")[1], 16) == port and parts[3] == "01" and parts[9] in inodes:
+            count += 1
+    return count
+
+
+def test_connections_are_dealt_evenly_and_sigterm_stops_every_worker(demo_home):
+    port = free_port()
+    command = [TDX, "serve", "--home", str(demo_home.path), "--port", str(port), "--workers", "2"]
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", proc)
+            connections = [
+                http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(8)
+            ]
+            for c in connections:  # opened one after another, kept alive
+                c.request("GET", "/healthz")
+                assert c.getresponse().read() == b'{"status":"ok"}'
+            workers = _workers(proc.pid)
+            assert len(workers) == 2
+            assert sorted(_established(pid, port) for pid in workers) == [4, 4]
+            for c in connections:
+                c.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+        assert proc.returncode == 0, proc.stderr.read()
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_a_port_in_use_is_one_clear_line(demo_home):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [TDX, "serve", "--home", str(demo_home.path), "--port", str(port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"tdx: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
