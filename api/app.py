@@ -165,6 +165,9 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
         version="1",
         summary="Issue, anchor, pass on and verify trade documents.",
         lifespan=lifespan,
+        # Metrics go to Prometheus and logs are our JSON lines; FastAPI's OpenTelemetry
+        # hooks would otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.node = node
     app.state.metrics = metrics

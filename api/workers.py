@@ -46,6 +46,7 @@ def uvicorn_config(**kwargs: object) -> uvicorn.Config:
         # the client's address: uvicorn's access log and proxy-header rewriting are off.
         access_log=False,
         proxy_headers=False,
+        server_header=False,  # no need to tell the world which server software answers
         **kwargs,  # type: ignore[arg-type]
     )
 
