@@ -130,8 +130,9 @@ class _Worker:
             self.process.terminate()
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve until SIGINT or SIGTERM; with several workers, restart one that dies."""
+def serve(host: str, port: int, workers: int, startup_grace: float = STARTUP_GRACE) -> None:
+    """Serve until SIGINT or SIGTERM; with several workers, restart one that dies (unless
+    it dies within ``startup_grace`` seconds of starting, which stops the node)."""
     if workers == 1:
         uvicorn.Server(uvicorn_config(host=host, port=port)).run()
         return
@@ -169,7 +170,7 @@ def serve(host: str, port: int, workers: int) -> None:
                 if worker.process.is_alive() or stopping:
                     continue
                 code = worker.process.exitcode
-                if time.monotonic() - worker.started < STARTUP_GRACE:
+                if time.monotonic() - worker.started < startup_grace:
                     log.error("worker %s exited at start (%s)", worker.process.pid, code)
                     failed = stopping = True
                     break

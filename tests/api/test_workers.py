@@ -1,8 +1,11 @@
 """tdx serve --workers 2: connections are dealt evenly to the workers, SIGTERM stops every
-worker, and a port already in use is one clear line."""
+worker, a dead worker is replaced, one that cannot start stops the node, and a port
+already in use is one clear line."""
 
 import contextlib
 import http.client
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -101,3 +104,54 @@ def test_a_port_in_use_is_one_clear_line(demo_home):
     assert result.stderr.strip().splitlines() == [
         f"tdx: error: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def _serve_in_python(home, port, startup_grace):
+    """The supervisor itself, with a chosen start-up grace (tdx serve uses 10 s)."""
+    code = (
+        "import sys; from api.workers import serve, ServeError\n"
+        f"try: serve('127.0.0.1', {port}, 2, startup_grace={startup_grace})\n"
+        "except ServeError as exc: sys.exit(str(exc))\n"
+    )
+    env = {**os.environ, "TDX_HOME": str(home), "TDX_LEDGER": "embedded"}
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_a_worker_that_dies_is_replaced(demo_home):
+    port = free_port()
+    with _serve_in_python(demo_home.path, port, startup_grace=0) as proc:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, proc)
+            first = _workers(proc.pid)
+            assert len(first) == 2
+            os.kill(first[0], signal.SIGKILL)
+            for _ in range(600):  # bounded: about a minute
+                now = _workers(proc.pid)
+                if len(now) == 2 and first[0] not in now:
+                    break
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.1)
+            assert first[0] not in now
+            assert len(now) == 2
+            _wait_ready(base, proc)
+            for _ in range(4):  # both workers answer, the new one included
+                assert httpx.get(f"{base}/healthz", timeout=30).status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+        assert "died" in proc.stderr.read()
+
+
+def test_workers_that_cannot_start_stop_the_node(tmp_path):
+    with _serve_in_python(tmp_path / "no-such-home", free_port(), startup_grace=60) as proc:
+        proc.wait(timeout=120)
+        assert proc.returncode == 1
+        assert "a worker failed to start" in proc.stderr.read()
