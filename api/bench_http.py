@@ -27,6 +27,8 @@ import httpx
 from network.home import init_demo
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "co_cn_sg.json"
+VERIFY_DOCUMENTS = 100  # distinct signed documents that the verify load cycles through
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_verify.lua"
 
 
 def _free_port() -> int:
@@ -52,8 +54,12 @@ def _figures(latencies: list[float], elapsed: float, errors: int) -> dict[str, A
 
 
 async def _load(
-    base: str, requests: list[tuple[str, dict[str, Any], dict[str, str]]], concurrency: int
+    base: str,
+    requests: list[tuple[str, dict[str, Any], dict[str, str]]],
+    concurrency: int,
+    document_ids: list[str] | None = None,
 ) -> tuple[list[float], float, int]:
+    """Send the requests, ``concurrency`` at a time; collect issued ids if asked."""
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[tuple[str, dict[str, Any], dict[str, str]]] = asyncio.Queue()
@@ -71,6 +77,8 @@ async def _load(
                 latencies.append(time.perf_counter() - t)
                 if response.status_code >= 400:
                     errors += 1
+                elif document_ids is not None:
+                    document_ids.append(response.json()["documentId"])
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -91,15 +99,14 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], attempts: int = 300) -
 
 
 def _wrk(
-    base: str, body: dict[str, Any], connections: int, seconds: int, tmp: Path
+    base: str,
+    bodies: Path,
+    connections: int,
+    seconds: int,
+    rate: int | None = None,
 ) -> dict[str, Any]:
-    """Load /v1/verify with wrk (a C load generator in its own process), bounded in time."""
-    (tmp / "body.json").write_text(json.dumps(body))
-    script = tmp / "verify.lua"
-    script.write_text(
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f'local f = io.open("{tmp / "body.json"}", "r"); wrk.body = f:read("*a"); f:close()\n'
-    )
+    """Load /v1/verify with wrk (a C load generator in its own process), bounded in time;
+    the requests present the documents in ``bodies`` in turn, paced at ``rate`` if given."""
     result = subprocess.run(  # noqa: S603 (fixed arguments; wrk from PATH)
         [
             shutil.which("wrk") or "wrk",
@@ -108,8 +115,11 @@ def _wrk(
             f"-d{seconds}s",
             "--latency",
             "-s",
-            str(script),
+            str(WRK_SCRIPT),
             f"{base}/v1/verify",
+            "--",
+            str(bodies),
+            *([str(rate)] if rate else []),
         ],
         capture_output=True,
         text=True,
@@ -125,17 +135,18 @@ def _wrk(
         value, unit = float(match.group(1)), match.group(2)
         return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 3)
 
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    served = re.search(r"Requests/sec:\s+([\d.]+)", text)
     total = re.search(r"(\d+) requests in", text)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    if rate is None or total is None:
+    if served is None or total is None:
         raise RuntimeError("could not read wrk's output")
     return {
         "client": "wrk",
+        **({"offered_per_second": rate} if rate else {}),
         "seconds": seconds,
         "n": int(total.group(1)),
         "errors": int(errors.group(1)) if errors else 0,
-        "per_second": round(float(rate.group(1))),
+        "per_second": round(float(served.group(1))),
         "p50_ms": latency("50%"),
         "p99_ms": latency("99%"),
     }
@@ -148,7 +159,10 @@ def api(
     concurrency: int,
     progress: Callable[[str], None],
     verify_seconds: int = 10,
+    rate: int | None = None,
 ) -> dict[str, Any]:
+    """Issue ``issue_n`` documents, then load verification of 100 of them: back to back
+    (the most the node serves) and, with ``rate`` and wrk, at that offered rate."""
     with tempfile.TemporaryDirectory(prefix="tdx-bench-api-") as tmp:
         home = init_demo(Path(tmp) / "home", datetime.datetime.now(datetime.UTC))
         port = _free_port()
@@ -178,29 +192,43 @@ def api(
                 now = datetime.datetime.now(datetime.UTC)
                 return {"Authorization": f"Bearer {home.mint_token('cn-gacc', now)}"}
 
-            first = httpx.post(
-                f"{base}/v1/documents", json={"kind": "co", "document": document}, headers=auth()
-            )
-            first.raise_for_status()
-            doc_id = first.json()["documentId"]
-            signed = httpx.get(f"{base}/v1/documents/{doc_id}/signed", headers=auth()).json()
-
-            progress(f"verifications, {concurrency} connections")
-            asyncio.run(_load(base, [("/v1/verify", signed, {})] * min(200, verify_n), concurrency))
-            if shutil.which("wrk"):
-                verify = _wrk(base, signed, concurrency, verify_seconds, Path(tmp))
-            else:
-                verify = _figures(
-                    *asyncio.run(_load(base, [("/v1/verify", signed, {})] * verify_n, concurrency))
-                ) | {"client": "httpx (install wrk for a load generator that costs less CPU)"}
-
             progress(f"{issue_n} issues, {concurrency} at a time")
-            bodies = []
+            requests = []
             for i in range(issue_n):
                 doc = json.loads(json.dumps(document))
                 doc["certificateNumber"] = f"{document['certificateNumber']}-B{i}"
-                bodies.append(("/v1/documents", {"kind": "co", "document": doc}, auth()))
-            issue = _figures(*asyncio.run(_load(base, bodies, concurrency)))
+                requests.append(("/v1/documents", {"kind": "co", "document": doc}, auth()))
+            issued: list[str] = []
+            issue = _figures(*asyncio.run(_load(base, requests, concurrency, issued)))
+            if not issued:
+                raise RuntimeError("no document was issued; see the node's log")
+
+            # Verification presents distinct documents in turn, so that nothing about one
+            # document (its digest, its ledger entry) is the same from request to request.
+            signed = [
+                httpx.get(f"{base}/v1/documents/{doc_id}/signed", headers=auth()).json()
+                for doc_id in issued[:VERIFY_DOCUMENTS]
+            ]
+            progress(f"verifications of {len(signed)} documents, {concurrency} connections")
+            warm: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+                ("/v1/verify", b, {}) for b in signed
+            ]
+            asyncio.run(_load(base, warm * max(1, 200 // len(warm)), concurrency))
+            paced: dict[str, Any] | None = None
+            if shutil.which("wrk"):
+                bodies = Path(tmp) / "bodies.jsonl"
+                bodies.write_text("".join(json.dumps(b) + "\n" for b in signed))
+                verify = _wrk(base, bodies, concurrency, verify_seconds)
+                if rate:
+                    progress(f"verifications offered at {rate}/s")
+                    paced = _wrk(base, bodies, concurrency, verify_seconds, rate)
+                    paced["documents"] = len(signed)
+            else:
+                cycle = [warm[i % len(warm)] for i in range(verify_n)]
+                verify = _figures(*asyncio.run(_load(base, cycle, concurrency))) | {
+                    "client": "httpx (install wrk for a load generator that costs less CPU)"
+                }
+            verify["documents"] = len(signed)
         finally:
             proc.terminate()
             try:
@@ -212,5 +240,6 @@ def api(
             "server": {"workers": workers},
             "client": {"concurrency": concurrency, "same_machine": True},
             "verify": verify,
+            **({"verify_at_rate": paced} if paced else {}),
             "issue": issue,
         }

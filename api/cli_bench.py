@@ -41,12 +41,21 @@ def api(
     issues: Annotated[int, typer.Option("--issues", min=1, max=100_000)] = 1000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 2,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 16,
+    rate: Annotated[
+        int,
+        typer.Option("--rate", min=0, help="Also verify at this offered rate (wrk); 0: skip."),
+    ] = 1500,
     as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
 ) -> None:
     """Requests per second and p50/p99 for verify and issue over HTTP on loopback."""
     emit_json(
         bench_http.api(
-            n, issues, workers, concurrency, lambda text: err.print(f"bench: {text}", markup=False)
+            n,
+            issues,
+            workers,
+            concurrency,
+            lambda text: err.print(f"bench: {text}", markup=False),
+            rate=rate or None,
         )
     )
 

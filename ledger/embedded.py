@@ -72,6 +72,11 @@ ENTRY_FORMAT = "tdx-entry/1"
 GENESIS_PREV = "0" * 64
 
 
+# The first entry that touched a document, its leaf, its inclusion proof and the signed
+# checkpoint the proof is against.
+Inclusion = tuple[int, bytes, list[bytes], str]
+
+
 @dataclass(frozen=True)
 class CheckpointSigner:
     origin: str
@@ -163,6 +168,20 @@ class _NodeReader:
         if row is None:
             raise LookupError(f"Merkle node ({level}, {index}) is missing")
         return bytes(row[0])
+
+
+def _inclusion_path(db: sqlite3.Connection, index: int, size: int) -> list[bytes]:
+    """``merkle.inclusion_proof`` with every node it needs fetched in one statement."""
+    wanted = merkle.inclusion_proof_nodes(index, size)
+    store = merkle.MemoryNodeStore()
+    if wanted:
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+        for level, idx, value in db.execute(
+            f"SELECT level, idx, hash FROM nodes WHERE {where}",  # noqa: S608 (placeholders)
+            [n for node in wanted for n in node],
+        ):
+            store.put(level, idx, bytes(value))
+    return merkle.inclusion_proof(store, index, size)  # a missing node raises KeyError
 
 
 class EmbeddedLedger:
@@ -374,7 +393,7 @@ class EmbeddedLedger:
         ).fetchone()
         tx_id, leaf, cp_size = str(row[0]), bytes(row[1]), int(row[2])
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
-        proof = merkle.inclusion_proof(_NodeReader(db), index, cp_size)
+        proof = _inclusion_path(db, index, cp_size)
         docs = [
             self._summary(db, str(r[0]))
             for r in db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
@@ -465,25 +484,41 @@ class EmbeddedLedger:
         row = db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
         return bytes(row[0])
 
-    def inclusion(self, doc_id: str) -> tuple[int, bytes, list[bytes], str]:
+    def inclusion(self, doc_id: str) -> Inclusion:
         """The first entry that touched a document, its inclusion proof and the checkpoint
         it is proven against: what a verifier needs, without a whole proof bundle."""
         with self._reading() as db:
-            note = self._checkpoint(db)
-            size = int(note.split("\n")[1])
-            indexes = self._entry_indexes(db, {doc_id}, below=size)
-            if not indexes:
-                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
-            index = indexes[0]
-            path = merkle.inclusion_proof(_NodeReader(db), index, size)
-            return index, self._leaf(db, index), path, note
+            row = db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            return self._inclusion(db, doc_id, None if row is None else row[0])
+
+    def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion] | None:
+        """A document's record and its ``inclusion``, read in one snapshot: what a
+        verification needs from the ledger."""
+        with self._reading() as db:
+            record = _View(db, self._identities).document(doc_id)
+            if record is None:
+                return None
+            return record, self._inclusion(db, doc_id, record.batch)
+
+    def _inclusion(self, db: sqlite3.Connection, doc_id: str, batch: str | None) -> Inclusion:
+        note = self._checkpoint(db)
+        size = int(note.split("\n")[1])
+        keys = (doc_id, batch) if batch else (doc_id,)
+        marks = ",".join("?" * len(keys))
+        (first,) = db.execute(
+            f"SELECT MIN(entry) FROM history WHERE doc IN ({marks}) AND entry < ?",  # noqa: S608
+            (*keys, size),
+        ).fetchone()
+        if first is None:
+            raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+        index = int(first)
+        return index, self._leaf(db, index), _inclusion_path(db, index, size), note
 
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
         with self._reading() as db:
             note = self._checkpoint(db)
             size = int(note.split("\n")[1])
-            reader = _NodeReader(db)
             entries = []
             kids = set()
             batch_digests: list[str] = []
@@ -497,9 +532,7 @@ class EmbeddedLedger:
                     {
                         "index": index,
                         "leaf": base64.b64encode(leaf).decode(),
-                        "inclusionProof": [
-                            p.hex() for p in merkle.inclusion_proof(reader, index, size)
-                        ],
+                        "inclusionProof": [p.hex() for p in _inclusion_path(db, index, size)],
                     }
                 )
             if not entries:

@@ -108,23 +108,32 @@ def inclusion_proof(store: NodeStore, index: int, size: int) -> list[bytes]:
     Hashes are listed from the leaf's sibling up to the root's child, as ``verify_inclusion``
     expects.
     """
+    return [_range_hash(store.get, start, end) for start, end in _proof_ranges(index, size)]
+
+
+def inclusion_proof_nodes(index: int, size: int) -> list[tuple[int, int]]:
+    """The stored nodes ``(level, index)`` that ``inclusion_proof`` reads, so that a store
+    can fetch them in one go."""
+    return [node for start, end in _proof_ranges(index, size) for node in _range_nodes(start, end)]
+
+
+def _proof_ranges(index: int, size: int) -> list[tuple[int, int]]:
     _check_size(size)
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is out of range for a tree of size {size}")
-    get = store.get
-    path: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     start, end = 0, size
     # Walk down PATH(m, D[start:end]) from the root, collecting the sibling at each split.
     while end - start > 1:
         split = start + _largest_power_of_two_below(end - start)
         if index < split:
-            path.append(_range_hash(get, split, end))
+            ranges.append((split, end))
             end = split
         else:
-            path.append(_range_hash(get, start, split))
+            ranges.append((start, split))
             start = split
-    path.reverse()
-    return path
+    ranges.reverse()
+    return ranges
 
 
 def consistency_proof(store: NodeStore, old_size: int, new_size: int) -> list[bytes]:
@@ -293,19 +302,25 @@ def _mth(leaves: Sequence[bytes], start: int, end: int) -> bytes:
     return node_hash(_mth(leaves, start, split), _mth(leaves, split, end))
 
 
-def _range_hash(get: Callable[[int, int], bytes], start: int, end: int) -> bytes:
-    """MTH of leaves ``[start, end)``, from stored complete subtrees.
+def _range_nodes(start: int, end: int) -> list[tuple[int, int]]:
+    """The complete subtrees that make up leaves ``[start, end)``, largest first.
 
     Every range a proof needs starts at a multiple of a power of two at least ``end - start``,
-    so it splits into complete subtrees, one per set bit of its length, largest first; one
-    read each, then they fold from the right as MTH does.
+    so it splits into complete subtrees, one per set bit of its length.
     """
-    peaks: list[bytes] = []
+    nodes: list[tuple[int, int]] = []
     length, position = end - start, start
     for level in range(length.bit_length() - 1, -1, -1):
         if length >> level & 1:
-            peaks.append(get(level, position >> level))
+            nodes.append((level, position >> level))
             position += 1 << level
+    return nodes
+
+
+def _range_hash(get: Callable[[int, int], bytes], start: int, end: int) -> bytes:
+    """MTH of leaves ``[start, end)``, from stored complete subtrees: one read each, then
+    they fold from the right as MTH does."""
+    peaks = [get(level, index) for level, index in _range_nodes(start, end)]
     value = peaks.pop()
     while peaks:
         value = node_hash(peaks.pop(), value)

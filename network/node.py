@@ -24,7 +24,7 @@ from identity.certificates import Purpose, fingerprint
 from identity.checks import Check, Report
 from identity.tx_keys import TxSigner
 from ledger import checkpoint, merkle
-from ledger.embedded import CheckpointSigner, EmbeddedLedger
+from ledger.embedded import CheckpointSigner, EmbeddedLedger, Inclusion
 from ledger.evm import EvmLedger
 from ledger.interface import Receipt
 from ledger.signed_tx import SignedTx, sign
@@ -232,9 +232,16 @@ class Node:
         the signing time the signer claims.
         """
         records: dict[str, DocumentRecord | None] = {}
+        inclusions: dict[str, Inclusion] = {}
 
         def anchored_at(digest: str) -> datetime.datetime | None:
-            records[digest] = self.ledger.document(digest)
+            if isinstance(self.ledger, EmbeddedLedger):  # the record and its proof at once
+                found = self.ledger.document_and_inclusion(digest)
+                if found is not None:
+                    inclusions[digest] = found[1]
+                records[digest] = found[0] if found else None
+            else:
+                records[digest] = self.ledger.document(digest)
             record = records[digest]
             return record.issued_at if record else None
 
@@ -254,13 +261,13 @@ class Node:
             Check.passed("anchored", f"issued by {record.issuer} at {record.issued_at.isoformat()}")
         )
         report.add(_status_check(record))
-        report.add(self._inclusion_check(record.id))
+        report.add(self._inclusion_check(record.id, inclusions.get(record.id)))
         report.facts["state"] = record.state.value
         if record.holder:
             report.facts["holder"] = record.holder
         return report
 
-    def _inclusion_check(self, doc_id: str) -> Check:
+    def _inclusion_check(self, doc_id: str, known: Inclusion | None = None) -> Check:
         if isinstance(self.ledger, EvmLedger):
             # No Merkle log on this engine: the state was read from the contract, whose
             # history the chain's consensus (QBFT on Besu; none on anvil) stands behind.
@@ -270,7 +277,7 @@ class Node:
                 f"state read from contract {head['contract']} on chain {head['chainId']} "
                 f"at block {head['block']} (no Merkle checkpoint on the evm engine)",
             )
-        index, leaf, path, note = self.ledger.inclusion(doc_id)
+        index, leaf, path, note = known or self.ledger.inclusion(doc_id)
         try:
             cp = self._opened.get(note) or checkpoint.open_note(note, self.checkpoint_key)
         except checkpoint.CheckpointError as exc:

@@ -182,3 +182,11 @@ def test_a_lone_surrogate_anywhere_is_a_canonicalization_error():
     for value in ({"\ud800": 1}, {"a": ["\udfff"]}):
         with pytest.raises(CanonicalizationError, match="non-UTF-8"):
             canonical_bytes(value)
+
+
+def test_integral_numbers_are_read_as_ints_without_changing_the_digest():
+    parsed = parse_json('{"a": 5.0, "b": 1e20, "c": -0.0, "d": 1.5, "e": 2.5e1}')
+    assert parsed == {"a": 5, "b": 1e20, "c": 0, "d": 1.5, "e": 25}
+    assert [type(parsed[k]) for k in "abcde"] == [int, float, int, float, int]
+    as_floats = {"a": 5.0, "b": 1e20, "c": -0.0, "d": 1.5, "e": 25.0}
+    assert canonical_bytes(parsed) == rfc8785.dumps(as_floats)

@@ -507,3 +507,21 @@ def test_vector_consistency_proofs(old_size, new_size, proof):
 @given(st.lists(st.binary(max_size=8), max_size=300))
 def test_bottom_up_batch_root_is_the_rfc_root(leaves):
     assert merkle.root_of_batch(leaves) == merkle.root_from_leaves(leaves)
+
+
+class _Recording:
+    def __init__(self, store):
+        self.store = store
+        self.read = []
+
+    def get(self, level, index):
+        self.read.append((level, index))
+        return self.store.get(level, index)
+
+
+@given(st.integers(1, MAX_SIZE).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))))
+def test_inclusion_proof_nodes_are_exactly_the_nodes_a_proof_reads(size_index):
+    size, index = size_index
+    recording = _Recording(built_store())
+    merkle.inclusion_proof(recording, index, size)
+    assert merkle.inclusion_proof_nodes(index, size) == recording.read
