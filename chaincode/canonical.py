@@ -5,9 +5,9 @@ The canonical form is RFC 8785 (JCS). The digest is SHA-256 over those bytes, wr
 because two parsers that disagree on them would disagree on the digest.
 
 ``rfc8785`` (pure Python) is the reference. Most trade documents are plain JSON for
-which the standard library's C encoder writes exactly the same bytes about six times
+which ``orjson`` (compact, keys sorted) writes exactly the same bytes some fifty times
 faster, so those take that path; anything else (non-BMP text, which JCS sorts by UTF-16
-units; floats outside the range where Python and ECMAScript print alike; out-of-range
+units; integral floats and floats outside the range where both print alike; out-of-range
 integers; subclasses of the JSON types) goes to ``rfc8785``. A property test holds the two
 paths byte for byte equal.
 """
@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 import rfc8785
 
 DIGEST_PREFIX = "sha256:"
@@ -69,14 +70,8 @@ def parse_json(data: bytes | str) -> Any:
 
 
 _SAFE_INTEGER = 2**53 - 1  # I-JSON's range, which rfc8785 enforces
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False,
-    allow_nan=False,
-    sort_keys=True,
-    separators=(",", ":"),
-    check_circular=False,
-)
-_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+# In UTF-8 a character beyond the BMP, and only such a character, starts with F0-F4.
+_BEYOND_BMP = re.compile(b"[\xf0-\xf4]")
 _PLAIN, _INTEGRAL_FLOATS, _OTHER = 0, 1, 2
 
 
@@ -129,12 +124,13 @@ def canonical_bytes(value: Any) -> bytes:
     if kind != _OTHER:
         if kind == _INTEGRAL_FLOATS:
             value = _integral_floats_as_ints(value)
-        text = _ENCODER.encode(value)
-        if _BEYOND_BMP.search(text) is None:
-            try:
-                return text.encode("utf-8")
-            except UnicodeEncodeError:
-                pass  # a lone surrogate: rfc8785 explains the refusal
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # a lone surrogate: rfc8785 explains the refusal
+        else:
+            if _BEYOND_BMP.search(data) is None:
+                return data
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:

@@ -172,16 +172,32 @@ class _NodeReader:
 
 def _inclusion_path(db: sqlite3.Connection, index: int, size: int) -> list[bytes]:
     """``merkle.inclusion_proof`` with every node it needs fetched in one statement."""
+    return _leaf_and_path(db, index, size, with_leaf=False)[1]
+
+
+def _leaf_and_path(
+    db: sqlite3.Connection, index: int, size: int, with_leaf: bool = True
+) -> tuple[bytes, list[bytes]]:
+    """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves, read in
+    one statement. Both are immutable once written, so no snapshot is needed around it."""
     wanted = merkle.inclusion_proof_nodes(index, size)
-    store = merkle.MemoryNodeStore()
+    parts = ["SELECT -1, idx, leaf FROM entries WHERE idx = ?"] if with_leaf else []
+    params: list[int] = [index] if with_leaf else []
     if wanted:
         where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
-        for level, idx, value in db.execute(
-            f"SELECT level, idx, hash FROM nodes WHERE {where}",  # noqa: S608 (placeholders)
-            [n for node in wanted for n in node],
-        ):
-            store.put(level, idx, bytes(value))
-    return merkle.inclusion_proof(store, index, size)  # a missing node raises KeyError
+        parts.append(f"SELECT level, idx, hash FROM nodes WHERE {where}")  # noqa: S608
+        params += [n for node in wanted for n in node]
+    store = merkle.MemoryNodeStore()
+    leaf = b""
+    if parts:
+        for level, idx, value in db.execute(" UNION ALL ".join(parts), params):
+            if level == -1:
+                leaf = bytes(value)
+            else:
+                store.put(level, idx, bytes(value))
+    if with_leaf and not leaf:
+        raise LookupError(f"log entry {index} is missing")
+    return leaf, merkle.inclusion_proof(store, index, size)  # a missing node: KeyError
 
 
 class EmbeddedLedger:
@@ -492,13 +508,28 @@ class EmbeddedLedger:
             return self._inclusion(db, doc_id, None if row is None else row[0])
 
     def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion] | None:
-        """A document's record and its ``inclusion``, read in one snapshot: what a
-        verification needs from the ledger."""
-        with self._reading() as db:
-            record = _View(db, self._identities).document(doc_id)
-            if record is None:
+        """A document's record and its ``inclusion``: what a verification needs from the
+        ledger, in two statements. The first reads the record, the latest checkpoint and
+        the document's first entry below it, all from one snapshot; the second reads what
+        those fix for ever (the entry's leaf, the tree's complete subtrees)."""
+        with self._reading(snapshot=False) as db:
+            row = db.execute(
+                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
+                "(SELECT MIN(entry) FROM history"
+                " WHERE doc IN (documents.id, documents.batch) AND entry < cp.size) "
+                "FROM documents, "
+                "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
+                "WHERE documents.id = ?",
+                (doc_id,),
+            ).fetchone()
+            if row is None:
                 return None
-            return record, self._inclusion(db, doc_id, record.batch)
+            record = document_from_row(row[:9])
+            size, note, first = int(row[9]), str(row[10]), row[11]
+            if first is None:
+                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+            leaf, path = _leaf_and_path(db, int(first), size)
+            return record, (int(first), leaf, path, note)
 
     def _inclusion(self, db: sqlite3.Connection, doc_id: str, batch: str | None) -> Inclusion:
         note = self._checkpoint(db)
@@ -512,7 +543,8 @@ class EmbeddedLedger:
         if first is None:
             raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
         index = int(first)
-        return index, self._leaf(db, index), _inclusion_path(db, index, size), note
+        leaf, path = _leaf_and_path(db, index, size)
+        return index, leaf, path, note
 
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
