@@ -224,6 +224,8 @@ def api(
                     paced = _wrk(base, bodies, concurrency, verify_seconds, rate)
                     paced["documents"] = len(signed)
             else:
+                if rate:
+                    paced = {"skipped": "an offered rate needs wrk"}
                 cycle = [warm[i % len(warm)] for i in range(verify_n)]
                 verify = _figures(*asyncio.run(_load(base, cycle, concurrency))) | {
                     "client": "httpx (install wrk for a load generator that costs less CPU)"

@@ -45,6 +45,9 @@ def api(
         int,
         typer.Option("--rate", min=0, help="Also verify at this offered rate (wrk); 0: skip."),
     ] = 1500,
+    seconds: Annotated[
+        int, typer.Option("--seconds", min=1, max=600, help="Length of each wrk run.")
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
 ) -> None:
     """Requests per second and p50/p99 for verify and issue over HTTP on loopback."""
@@ -55,6 +58,7 @@ def api(
             workers,
             concurrency,
             lambda text: err.print(f"bench: {text}", markup=False),
+            verify_seconds=seconds,
             rate=rate or None,
         )
     )
