@@ -24,6 +24,8 @@ from typing import Any
 
 import uvicorn
 
+from api.http_protocol import CoalescingHttpToolsProtocol
+
 log = logging.getLogger("tdx.serve")
 APP = "api.app:app_from_environment"
 # A worker that dies this soon after it started is failing to start (a bad home, say):
@@ -47,6 +49,7 @@ def uvicorn_config(**kwargs: object) -> uvicorn.Config:
         access_log=False,
         proxy_headers=False,
         server_header=False,  # no need to tell the world which server software answers
+        http=CoalescingHttpToolsProtocol,
         **kwargs,  # type: ignore[arg-type]
     )
 
