@@ -183,6 +183,14 @@ def ledger(
                 node.ledger.trace(doc_id)
                 trace_times.append(time.perf_counter() - t)
             entries = node.ledger.size()
+
+            # Committing must not slow down as the log grows.
+            progress(f"single submits on the log of {entries} entries")
+            large_latencies = []
+            for _ in range(min(n, 200)):
+                t = time.perf_counter()
+                node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **issue)
+                large_latencies.append(time.perf_counter() - t)
         return {
             "machine": {"cpus": os.cpu_count()},
             "single_submit": {
@@ -204,6 +212,12 @@ def ledger(
                 "documents_per_second": round(batched),
             },
             "proof_checks_per_second": round(proof_rate),
+            "single_submit_on_large_log": {
+                "log_entries": entries,
+                "n": len(large_latencies),
+                "p50_ms": _ms(statistics.median(large_latencies)),
+                "p99_ms": _ms(_percentile(large_latencies, 99)),
+            },
             "trace": {
                 "log_entries": entries,
                 "p50_ms": _ms(statistics.median(trace_times)),
