@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
 import json
 import queue
 import sqlite3
@@ -24,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaincode.canonical import canonical_bytes
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger import checkpoint, merkle
 from ledger.admission import admit, batch_root
+from ledger.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.log_audit import audit_log
 from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
@@ -38,7 +38,7 @@ from ledger.records_codec import (
     right_from_json,
     right_to_json,
 )
-from ledger.signed_tx import MalformedTransactionError, SignedTx, parse
+from ledger.signed_tx import SignedTx
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -69,10 +69,6 @@ CREATE TABLE IF NOT EXISTS batches (root TEXT PRIMARY KEY, entry INTEGER NOT NUL
     WITHOUT ROWID;
 """
 
-ENTRY_FORMAT = "tdx-entry/1"
-GENESIS_PREV = "0" * 64
-
-
 # The first entry that touched a document, its leaf, its inclusion proof and the signed
 # checkpoint the proof is against.
 Inclusion = tuple[int, bytes, list[bytes], str]
@@ -91,33 +87,6 @@ class _Pending:
     signed: SignedTx
     future: Future[Receipt | Refusal | int]
     receipt: bool = True
-
-
-def entry_hash(leaf: bytes) -> str:
-    return hashlib.sha256(leaf).hexdigest()
-
-
-def entry_leaf(index: int, prev: str, committed_at: str, signed: SignedTx) -> bytes:
-    """The RFC 8785 form of the log entry, assembled from parts already canonical.
-
-    Equal to ``canonical_bytes({"committedAt", "format", "index", "prev", "signed"})`` (a
-    test holds it to that); the signed transaction is not canonicalised a second time.
-    """
-    return b"".join(
-        (
-            b'{"committedAt":',
-            canonical_bytes(committed_at),
-            b',"format":',
-            canonical_bytes(ENTRY_FORMAT),
-            b',"index":',
-            canonical_bytes(index),
-            b',"prev":',
-            canonical_bytes(prev),
-            b',"signed":',
-            signed.canonical,
-            b"}",
-        )
-    )
 
 
 class _View:
@@ -156,19 +125,6 @@ class _View:
 
     def party(self, org_id: str) -> Actor | None:
         return self._identities.party(org_id)
-
-
-class _NodeReader:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def get(self, level: int, index: int) -> bytes:
-        row = self._db.execute(
-            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
-        ).fetchone()
-        if row is None:
-            raise LookupError(f"Merkle node ({level}, {index}) is missing")
-        return bytes(row[0])
 
 
 def _inclusion_path(db: sqlite3.Connection, index: int, size: int) -> list[bytes]:
@@ -334,7 +290,7 @@ class EmbeddedLedger:
                 prev = entry_hash(leaf)
                 size += 1
             note = self._signer.sign(
-                checkpoint.Checkpoint(self._signer.origin, size, merkle.root(_NodeReader(db), size))
+                checkpoint.Checkpoint(self._signer.origin, size, merkle.root(NodeTable(db), size))
             )
             db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
             # This group's entries, found by primary key: a scan for cp_size = -1 would read
@@ -364,7 +320,7 @@ class EmbeddedLedger:
         leaf = entry_leaf(index, prev, utc(now), signed)
         db = self._db
         db.execute("INSERT INTO entries VALUES (?, ?, ?, -1)", (index, signed.id, leaf))
-        get = _NodeReader(db).get
+        get = NodeTable(db).get
         db.executemany(
             "INSERT INTO nodes VALUES (?, ?, ?)",
             merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
@@ -465,7 +421,7 @@ class EmbeddedLedger:
         row = db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         if row is None:
             return self._signer.sign(
-                checkpoint.Checkpoint(self._signer.origin, 0, merkle.root(_NodeReader(db), 0))
+                checkpoint.Checkpoint(self._signer.origin, 0, merkle.root(NodeTable(db), 0))
             )
         return str(row[0])
 
@@ -688,83 +644,10 @@ class EmbeddedLedger:
     # --- auditing ---------------------------------------------------------------------
 
     def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
-        """Re-check every entry (index, hash chain, signature, Merkle nodes) and every
-        checkpoint (signature, root, consistency with the one before)."""
-        problems: list[str] = []
-        signatures = 0
+        """Re-check every entry and every checkpoint (see ``ledger.log_audit``), from one
+        snapshot; writers carry on meanwhile."""
         with self._reading() as db:
-            total = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-            store = merkle.MemoryNodeStore()
-            stored = _NodeReader(db)
-            prev = GENESIS_PREV
-            expected = 0
-            for index, leaf_blob in db.execute("SELECT idx, leaf FROM entries ORDER BY idx"):
-                # A tampered row may hold TEXT rather than a BLOB; judge its bytes anyway.
-                leaf = leaf_blob.encode() if isinstance(leaf_blob, str) else bytes(leaf_blob)
-                where = f"entry {index}"
-                if index != expected:
-                    problems.append(f"{where}: expected index {expected}")
-                    expected = index
-                try:
-                    entry = json.loads(leaf)
-                    if entry.get("index") != index:
-                        problems.append(f"{where}: records index {entry.get('index')}")
-                    if entry.get("prev") != prev:
-                        problems.append(f"{where}: hash chain broken (prev does not match)")
-                    if canonical_bytes(entry) != leaf:
-                        problems.append(f"{where}: not in canonical form")
-                    problems.extend(self._check_signature(entry, where))
-                    signatures += 1
-                except (ValueError, KeyError, TypeError) as exc:
-                    problems.append(f"{where}: unreadable ({exc})")
-                for level, idx, h in merkle.append_nodes(index, merkle.leaf_hash(leaf), store.get):
-                    store.put(level, idx, h)
-                    try:
-                        if stored.get(level, idx) != h:
-                            problems.append(f"{where}: Merkle node ({level}, {idx}) does not match")
-                    except LookupError:
-                        problems.append(f"{where}: Merkle node ({level}, {idx}) is missing")
-                prev = entry_hash(leaf)
-                expected += 1
-                if progress is not None and expected % 10_000 == 0:
-                    progress(expected, total)
-            checkpoints = 0
-            previous: checkpoint.Checkpoint | None = None
-            for size, note in db.execute("SELECT size, note FROM checkpoints ORDER BY size"):
-                checkpoints += 1
-                try:
-                    cp = checkpoint.open_note(note, self._signer.verifier_key)
-                except checkpoint.CheckpointError as exc:
-                    problems.append(f"checkpoint {size}: {exc}")
-                    continue
-                if cp.size != size or cp.size > expected:
-                    problems.append(f"checkpoint {size}: size does not match the log")
-                    continue
-                if cp.root != merkle.root(store, cp.size):
-                    problems.append(f"checkpoint {size}: root does not match the log")
-                if previous is not None and not merkle.verify_consistency(
-                    previous.size,
-                    cp.size,
-                    previous.root,
-                    cp.root,
-                    merkle.consistency_proof(store, previous.size, cp.size),
-                ):
-                    problems.append(f"checkpoint {size}: not consistent with {previous.size}")
-                previous = cp
-        return LogCheck(expected, checkpoints, signatures, problems)
-
-    def _check_signature(self, entry: dict[str, Any], where: str) -> list[str]:
-        try:
-            signed = parse(entry["signed"])
-        except MalformedTransactionError as exc:
-            return [f"{where}: malformed transaction ({exc})"]
-        try:
-            _, verifier = self._identities.authenticate(signed.tx.actor, signed.kid, signed.tx.time)
-        except Refusal as refusal:
-            return [f"{where}: signer not trusted ({refusal.rule})"]
-        if not verifier.verify(signed.signature, signed.signed_bytes):
-            return [f"{where}: signature does not verify"]
-        return []
+            return audit_log(db, self._identities, self._signer.verifier_key, progress)
 
     def close(self) -> None:
         if self._closed:
