@@ -39,6 +39,7 @@ from ledger.records_codec import (
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
+from ledger.sqlite_files import setting_up
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -173,14 +174,14 @@ class EmbeddedLedger:
         self._clock = clock
         self._max_group = max_group
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        with setting_up(path):  # tdx serve's workers open the same file at once
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=30000")
         # Index lookups dominate batched anchoring; keep the hot pages in memory.
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
-        self._db.executescript(SCHEMA)
         self._path = path
         # Readers get their own connections: in WAL mode a reader sees the last commit and
         # never waits for the writer, so a verification does not queue behind an fsync.
@@ -399,9 +400,10 @@ class EmbeddedLedger:
         try:
             db = self._readers.get_nowait()
         except queue.Empty:
-            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA query_only=ON")
-            db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA mmap_size=268435456")
             with self._opened_lock:
                 self._opened.append(db)

@@ -20,6 +20,7 @@ from chaincode.transactions import Op, Transaction
 from ledger.evm_events import Event
 from ledger.evm_text import container_text, doc_text, org_name
 from ledger.interface import HistoryEntry
+from ledger.sqlite_files import setting_up
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,10 +60,11 @@ class EvmIndex:
 
     def __init__(self, path: Path, org_of: Mapping[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        with setting_up(path):  # tdx serve's workers open the same index at once
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
         self.lock = threading.RLock()
         self._org_of = org_of
 

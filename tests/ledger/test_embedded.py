@@ -7,6 +7,7 @@ import base64
 import datetime
 import json
 import sqlite3
+import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,6 +18,7 @@ from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op
 from ledger import checkpoint, merkle, proofs
 from ledger.admission import batch_root
+from ledger.embedded import EmbeddedLedger
 from ledger.signed_tx import parse
 from network.node import Node
 from tests.conftest import EXAMPLES
@@ -150,3 +152,29 @@ def test_the_ledger_survives_a_restart(demo_home):
         check = node.ledger.verify_log()
         assert check.ok, check.problems
         assert (check.entries, check.signatures) == (2, 2)
+
+
+def test_ledgers_opened_at_the_same_moment_all_open(demo_home, tmp_path):
+    # tdx serve's workers open the same new ledger at once. Unserialised, switching it to
+    # WAL and creating the schema deadlocked inside SQLite about once in ten rounds here
+    # ("database is locked", which stopped a freshly started node).
+    errors = []
+    with Node(demo_home) as node:
+        identities, signer = node.identities, node.ledger._signer
+
+        def open_ledger(path, barrier):
+            barrier.wait()
+            try:
+                EmbeddedLedger(path, identities, signer).close()
+            except sqlite3.OperationalError as exc:
+                errors.append(str(exc))
+
+        for round_ in range(40):
+            barrier = threading.Barrier(4)
+            path = tmp_path / f"ledger-{round_}.db"
+            openers = [threading.Thread(target=open_ledger, args=(path, barrier)) for _ in range(4)]
+            for t in openers:
+                t.start()
+            for t in openers:
+                t.join(timeout=60)
+    assert errors == []
