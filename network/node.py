@@ -82,6 +82,7 @@ class Node:
         self.checkpoint_key = home.setting("checkpointKey")
         self._opened: dict[str, checkpoint.Checkpoint] = {}
         self._signers: dict[str, tuple[str, TxSigner]] = {}
+        self._document_signers: dict[str, signed_document.DocumentSigner] = {}
 
     def __enter__(self) -> Node:
         return self
@@ -142,7 +143,9 @@ class Node:
         return fields
 
     def _anchor_new(self, org_id: str, document: ValidDocument, op: Op, **fields: Any) -> Receipt:
-        envelope = signed_document.sign(self.home, org_id, document, self.clock())
+        if org_id not in self._document_signers:  # reading the key decrypts it: once
+            self._document_signers[org_id] = signed_document.DocumentSigner.of(self.home, org_id)
+        envelope = self._document_signers[org_id].sign(document, self.clock())
         created = self.store.put(document.digest, envelope.to_json())
         try:
             return self.submit(org_id, op, **fields)

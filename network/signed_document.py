@@ -11,9 +11,12 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
+
 from chaincode.canonical import canonical_bytes, parse_json
 from chaincode.documents.registry import DocumentKind, ValidDocument
 from identity import jws
+from identity.keys import PrivateKey
 from network.home import Home
 
 FORMAT = "tdx-signed-document/1"
@@ -44,14 +47,29 @@ def timestamp(at: datetime.datetime) -> str:
     return at.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class DocumentSigner:
+    """An organisation's document-signing key and the x5c chain its signatures carry."""
+
+    key: PrivateKey
+    chain: tuple[x509.Certificate, ...]
+
+    @classmethod
+    def of(cls, home: Home, org_id: str) -> DocumentSigner:
+        """Read from the home (the key file is decrypted, which takes a while)."""
+        creds = home.credentials(org_id)
+        return cls(home.signing_key(org_id), (creds.document_cert, creds.root))
+
+    def sign(self, doc: ValidDocument, now: datetime.datetime) -> Envelope:
+        payload = canonical_bytes(
+            {"kind": doc.kind.value, "digest": doc.digest, "signedAt": timestamp(now)}
+        )
+        token = jws.sign(payload, self.key, list(self.chain), JWS_TYPE)
+        return Envelope(doc.kind, doc.content, token)
+
+
 def sign(home: Home, org_id: str, doc: ValidDocument, now: datetime.datetime) -> Envelope:
-    creds = home.credentials(org_id)
-    key = home.signing_key(org_id)
-    payload = canonical_bytes(
-        {"kind": doc.kind.value, "digest": doc.digest, "signedAt": timestamp(now)}
-    )
-    token = jws.sign(payload, key, [creds.document_cert, creds.root], JWS_TYPE)
-    return Envelope(doc.kind, doc.content, token)
+    return DocumentSigner.of(home, org_id).sign(doc, now)
 
 
 def parse(data: bytes) -> Envelope:
