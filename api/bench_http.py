@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from network.bench import latency_ms
 from network.home import init_demo
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "co_cn_sg.json"
@@ -38,18 +38,12 @@ def _free_port() -> int:
         return port
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
 def _figures(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
     return {
         "n": len(latencies),
         "errors": errors,
         "per_second": round(len(latencies) / elapsed),
-        "p50_ms": round(statistics.median(latencies) * 1000, 3),
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 3),
+        **latency_ms(latencies),
     }
 
 

@@ -10,11 +10,9 @@ description and calls the same function.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import Problem
 from identity.checks import Report
@@ -24,12 +22,6 @@ PATH = "/v1/verify"
 # Bodies up to this size are verified on the event loop (well under a millisecond); a
 # larger document goes to a worker thread so that it cannot stall the other requests.
 INLINE_BODY = 64 * 1024
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def verify(node: Node, body: bytes) -> Report:

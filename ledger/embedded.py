@@ -39,7 +39,7 @@ from ledger.records_codec import (
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
-from ledger.sqlite_files import setting_up
+from ledger.sqlite_files import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -128,32 +128,24 @@ class _View:
         return self._identities.party(org_id)
 
 
-def _inclusion_path(db: sqlite3.Connection, index: int, size: int) -> list[bytes]:
-    """``merkle.inclusion_proof`` with every node it needs fetched in one statement."""
-    return _leaf_and_path(db, index, size, with_leaf=False)[1]
-
-
-def _leaf_and_path(
-    db: sqlite3.Connection, index: int, size: int, with_leaf: bool = True
-) -> tuple[bytes, list[bytes]]:
+def _leaf_and_path(db: sqlite3.Connection, index: int, size: int) -> tuple[bytes, list[bytes]]:
     """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves, read in
     one statement. Both are immutable once written, so no snapshot is needed around it."""
     wanted = merkle.inclusion_proof_nodes(index, size)
-    parts = ["SELECT -1, idx, leaf FROM entries WHERE idx = ?"] if with_leaf else []
-    params: list[int] = [index] if with_leaf else []
+    query = "SELECT -1, idx, leaf FROM entries WHERE idx = ?"
+    params = [index]
     if wanted:
         where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
-        parts.append(f"SELECT level, idx, hash FROM nodes WHERE {where}")  # noqa: S608
+        query += f" UNION ALL SELECT level, idx, hash FROM nodes WHERE {where}"  # noqa: S608
         params += [n for node in wanted for n in node]
     store = merkle.MemoryNodeStore()
-    leaf = b""
-    if parts:
-        for level, idx, value in db.execute(" UNION ALL ".join(parts), params):
-            if level == -1:
-                leaf = bytes(value)
-            else:
-                store.put(level, idx, bytes(value))
-    if with_leaf and not leaf:
+    leaf = None
+    for level, idx, value in db.execute(query, params):
+        if level == -1:
+            leaf = bytes(value)
+        else:
+            store.put(level, idx, bytes(value))
+    if leaf is None:
         raise LookupError(f"log entry {index} is missing")
     return leaf, merkle.inclusion_proof(store, index, size)  # a missing node: KeyError
 
@@ -173,12 +165,7 @@ class EmbeddedLedger:
         self._signer = signer
         self._clock = clock
         self._max_group = max_group
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        with setting_up(path):  # tdx serve's workers open the same file at once
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_database(path, SCHEMA, synchronous="FULL")
         # Index lookups dominate batched anchoring; keep the hot pages in memory.
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
@@ -365,18 +352,17 @@ class EmbeddedLedger:
     # --- receipts and proofs ----------------------------------------------------------
 
     def _receipt(self, db: sqlite3.Connection, index: int, duplicate: bool = False) -> Receipt:
-        row = db.execute(
-            "SELECT tx_id, leaf, cp_size FROM entries WHERE idx = ?", (index,)
+        tx_id, cp_size = db.execute(
+            "SELECT tx_id, cp_size FROM entries WHERE idx = ?", (index,)
         ).fetchone()
-        tx_id, leaf, cp_size = str(row[0]), bytes(row[1]), int(row[2])
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
-        proof = _inclusion_path(db, index, cp_size)
+        leaf, proof = _leaf_and_path(db, index, int(cp_size))
         docs = [
             self._summary(db, str(r[0]))
             for r in db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
         ]
         return Receipt(
-            tx_id, index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
+            str(tx_id), index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
         )
 
     def _summary(self, db: sqlite3.Connection, doc_id: str) -> dict[str, Any]:
@@ -457,29 +443,18 @@ class EmbeddedLedger:
         ).fetchall()
         return [int(r[0]) for r in rows if below is None or int(r[0]) < below]
 
-    @staticmethod
-    def _leaf(db: sqlite3.Connection, index: int) -> bytes:
-        row = db.execute("SELECT leaf FROM entries WHERE idx = ?", (index,)).fetchone()
-        return bytes(row[0])
-
-    def inclusion(self, doc_id: str) -> Inclusion:
-        """The first entry that touched a document, its inclusion proof and the checkpoint
-        it is proven against: what a verifier needs, without a whole proof bundle."""
-        with self._reading() as db:
-            row = db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
-            return self._inclusion(db, doc_id, None if row is None else row[0])
-
-    def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion] | None:
-        """A document's record and its ``inclusion``: what a verification needs from the
-        ledger, in two statements. The first reads the record, the latest checkpoint and
-        the document's first entry below it, all from one snapshot; the second reads what
-        those fix for ever (the entry's leaf, the tree's complete subtrees)."""
+    def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion | None] | None:
+        """A document's record and its inclusion: the first entry that touched it, that
+        entry's proof and the latest checkpoint it is proven against. What a verification
+        needs, in two statements: the record, checkpoint and entry number from one
+        snapshot, then what those fix for ever (the leaf, the tree's complete subtrees).
+        The inclusion is None only if the stored log does not hold the entry."""
         with self._reading(snapshot=False) as db:
             row = db.execute(
                 f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
                 "(SELECT MIN(entry) FROM history"
                 " WHERE doc IN (documents.id, documents.batch) AND entry < cp.size) "
-                "FROM documents, "
+                "FROM documents LEFT JOIN "
                 "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
                 "WHERE documents.id = ?",
                 (doc_id,),
@@ -487,26 +462,14 @@ class EmbeddedLedger:
             if row is None:
                 return None
             record = document_from_row(row[:9])
-            size, note, first = int(row[9]), str(row[10]), row[11]
+            size, note, first = row[9], row[10], row[11]
             if first is None:
-                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
-            leaf, path = _leaf_and_path(db, int(first), size)
-            return record, (int(first), leaf, path, note)
-
-    def _inclusion(self, db: sqlite3.Connection, doc_id: str, batch: str | None) -> Inclusion:
-        note = self._checkpoint(db)
-        size = int(note.split("\n")[1])
-        keys = (doc_id, batch) if batch else (doc_id,)
-        marks = ",".join("?" * len(keys))
-        (first,) = db.execute(
-            f"SELECT MIN(entry) FROM history WHERE doc IN ({marks}) AND entry < ?",  # noqa: S608
-            (*keys, size),
-        ).fetchone()
-        if first is None:
-            raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
-        index = int(first)
-        leaf, path = _leaf_and_path(db, index, size)
-        return index, leaf, path, note
+                return record, None
+            try:
+                leaf, path = _leaf_and_path(db, int(first), int(size))
+            except LookupError:
+                return record, None
+            return record, (int(first), leaf, path, str(note))
 
     def prove(self, doc_id: str) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline."""
@@ -517,7 +480,7 @@ class EmbeddedLedger:
             kids = set()
             batch_digests: list[str] = []
             for index in self._entry_indexes(db, {doc_id}, below=size):
-                leaf = self._leaf(db, index)
+                leaf, path = _leaf_and_path(db, index, size)
                 tx = json.loads(leaf)["signed"]
                 kids.add(tx["kid"])
                 if tx["tx"]["op"] == Op.ANCHOR_BATCH.value:
@@ -526,7 +489,7 @@ class EmbeddedLedger:
                     {
                         "index": index,
                         "leaf": base64.b64encode(leaf).decode(),
-                        "inclusionProof": [p.hex() for p in _inclusion_path(db, index, size)],
+                        "inclusionProof": [p.hex() for p in path],
                     }
                 )
             if not entries:

@@ -8,7 +8,6 @@ resumes where it stopped. Reading the chain is the engine's business, not this m
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ from chaincode.transactions import Op, Transaction
 from ledger.evm_events import Event
 from ledger.evm_text import container_text, doc_text, org_name
 from ledger.interface import HistoryEntry
-from ledger.sqlite_files import setting_up
+from ledger.sqlite_files import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,12 +58,7 @@ class EvmIndex:
     """The index file; ``org_of`` maps checksum addresses to organisation ids."""
 
     def __init__(self, path: Path, org_of: Mapping[str, str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        with setting_up(path):  # tdx serve's workers open the same index at once
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db = open_database(path, SCHEMA, synchronous="FULL")
         self.lock = threading.RLock()
         self._org_of = org_of
 

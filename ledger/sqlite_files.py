@@ -2,24 +2,31 @@
 
 Two connections switching a new file to WAL and creating its schema at the same moment
 can deadlock inside SQLite, which then answers "database is locked" at once instead of
-waiting; it stopped a freshly started node. Setting up under an exclusive file lock,
-one process after the other, avoids that.
+waiting; it stopped a freshly started node. The set-up therefore runs under an exclusive
+file lock, one process after the other.
 """
 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
 from pathlib import Path
+from typing import Literal
 
 
-@contextmanager
-def setting_up(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` while the caller sets the database up."""
+def open_database(
+    path: Path, schema: str, synchronous: Literal["FULL", "OFF"]
+) -> sqlite3.Connection:
+    """An autocommit connection, usable from any thread, to ``path`` in WAL mode with
+    ``schema`` applied. Writers that find the file locked wait up to 30 s."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     with open(path.with_name(path.name + ".lock"), "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(schema)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    return db

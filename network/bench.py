@@ -47,6 +47,11 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
+def latency_ms(seconds: list[float]) -> dict[str, float]:
+    """The median and 99th percentile of durations given in seconds, in milliseconds."""
+    return {"p50_ms": _ms(statistics.median(seconds)), "p99_ms": _ms(_percentile(seconds, 99))}
+
+
 _GROUP = 2000
 
 
@@ -196,15 +201,13 @@ def ledger(
             "single_submit": {
                 "n": n,
                 "per_second": round(sequential),
-                "p50_ms": _ms(statistics.median(latencies)),
-                "p99_ms": _ms(_percentile(latencies, 99)),
+                **latency_ms(latencies),
             },
             "concurrent_submit": {
                 "n": len(concurrent_latencies),
                 "threads": threads,
                 "per_second": round(concurrent),
-                "p50_ms": _ms(statistics.median(concurrent_latencies)),
-                "p99_ms": _ms(_percentile(concurrent_latencies, 99)),
+                **latency_ms(concurrent_latencies),
             },
             "batched_anchor": {
                 "batches": batches,
@@ -215,13 +218,11 @@ def ledger(
             "single_submit_on_large_log": {
                 "log_entries": entries,
                 "n": len(large_latencies),
-                "p50_ms": _ms(statistics.median(large_latencies)),
-                "p99_ms": _ms(_percentile(large_latencies, 99)),
+                **latency_ms(large_latencies),
             },
             "trace": {
                 "log_entries": entries,
-                "p50_ms": _ms(statistics.median(trace_times)),
-                "p99_ms": _ms(_percentile(trace_times, 99)),
+                **latency_ms(trace_times),
             },
             "bytes_on_disk": {
                 "per_single_issue_entry": round(entry_bytes),

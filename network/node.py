@@ -235,14 +235,13 @@ class Node:
         the signing time the signer claims.
         """
         records: dict[str, DocumentRecord | None] = {}
-        inclusions: dict[str, Inclusion] = {}
+        inclusions: dict[str, Inclusion | None] = {}
 
         def anchored_at(digest: str) -> datetime.datetime | None:
             if isinstance(self.ledger, EmbeddedLedger):  # the record and its proof at once
                 found = self.ledger.document_and_inclusion(digest)
-                if found is not None:
-                    inclusions[digest] = found[1]
                 records[digest] = found[0] if found else None
+                inclusions[digest] = found[1] if found else None
             else:
                 records[digest] = self.ledger.document(digest)
             record = records[digest]
@@ -264,13 +263,13 @@ class Node:
             Check.passed("anchored", f"issued by {record.issuer} at {record.issued_at.isoformat()}")
         )
         report.add(_status_check(record))
-        report.add(self._inclusion_check(record.id, inclusions.get(record.id)))
+        report.add(self._inclusion_check(inclusions.get(record.id)))
         report.facts["state"] = record.state.value
         if record.holder:
             report.facts["holder"] = record.holder
         return report
 
-    def _inclusion_check(self, doc_id: str, known: Inclusion | None = None) -> Check:
+    def _inclusion_check(self, found: Inclusion | None) -> Check:
         if isinstance(self.ledger, EvmLedger):
             # No Merkle log on this engine: the state was read from the contract, whose
             # history the chain's consensus (QBFT on Besu; none on anvil) stands behind.
@@ -280,7 +279,9 @@ class Node:
                 f"state read from contract {head['contract']} on chain {head['chainId']} "
                 f"at block {head['block']} (no Merkle checkpoint on the evm engine)",
             )
-        index, leaf, path, note = known or self.ledger.inclusion(doc_id)
+        if found is None:
+            return Check.failed("inclusion", "the ledger holds no log entry for the document")
+        index, leaf, path, note = found
         try:
             cp = self._opened.get(note) or checkpoint.open_note(note, self.checkpoint_key)
         except checkpoint.CheckpointError as exc:

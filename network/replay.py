@@ -11,18 +11,16 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from ledger.sqlite_files import setting_up
+from ledger.sqlite_files import open_database
 
 
 class ReplayCache:
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        with setting_up(path):  # every worker process opens it at start
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS seen (jti TEXT PRIMARY KEY, expires REAL NOT NULL)"
-            )
-        self._db.execute("PRAGMA synchronous=OFF")
+        self._db = open_database(
+            path,
+            "CREATE TABLE IF NOT EXISTS seen (jti TEXT PRIMARY KEY, expires REAL NOT NULL);",
+            synchronous="OFF",
+        )
         self._lock = threading.Lock()
         self._last_purge = 0.0
 

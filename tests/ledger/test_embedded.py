@@ -178,3 +178,17 @@ def test_ledgers_opened_at_the_same_moment_all_open(demo_home, tmp_path):
             for t in openers:
                 t.join(timeout=60)
     assert errors == []
+
+
+def test_a_record_whose_log_entry_is_gone_fails_inclusion_instead_of_crashing(node):
+    issued = node.issue(DocumentKind.CO, (EXAMPLES / "co_cn_sg.json").read_bytes(), "cn-gacc")
+    envelope = node.store.get(issued.document.digest)
+    assert node.verify(envelope).valid
+    db = sqlite3.connect(node.home.path / "ledger.db")
+    db.execute("DELETE FROM history WHERE doc = ?", (issued.document.digest,))
+    db.commit()
+    db.close()
+    checks = {c.name: c for c in node.verify(envelope).checks}
+    assert checks["anchored"].status.value == "pass"
+    assert checks["inclusion"].status.value == "fail"
+    assert checks["inclusion"].reason == "the ledger holds no log entry for the document"
