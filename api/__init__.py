@@ -1,3 +1,3 @@
-"""The faces of a node: the ``tdx`` command line (and, later, the HTTP API). Thin: parse,
-call the node, render.
+"""The faces of a node: the ``tdx`` command line (``api.cli``) and the HTTP API
+(``api.http``). Thin: parse, authenticate, call the node, render.
 """

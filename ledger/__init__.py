@@ -1,4 +1,5 @@
-"""Ledger engines that order, persist and prove transactions behind one ``Ledger`` interface.
-
-Empty until the embedded engine lands (issue 3); it exists so the layout is the product's.
+"""Ledger engines that order, persist and prove transactions behind one ``Ledger`` interface
+(``ledger.interface``): ``embedded`` (SQLite, the default) and ``evm`` (a contract over
+JSON-RPC). What every engine shares lives here: signed transactions, admission checks, and
+the transparency log (``tlog``).
 """

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.records import Actor
 from chaincode.transactions import Op, utc
-from ledger import merkle
 from ledger.interface import Identities
 from ledger.signed_tx import SignedTx
+from ledger.tlog import merkle
 
 MAX_SKEW = datetime.timedelta(minutes=5)
 

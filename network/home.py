@@ -39,7 +39,7 @@ from identity.certificates import (
     organisation_of,
 )
 from identity.keys import KeyType, PrivateKey
-from ledger import checkpoint
+from ledger.tlog import checkpoint
 from network.demo_network import COUNTRIES, DEMO_PASSPHRASE, ORGANISATIONS
 
 HOME_ENV = "TDX_HOME"

@@ -23,12 +23,13 @@ from chaincode.transactions import Op, Transaction
 from identity.certificates import Purpose, fingerprint
 from identity.checks import Check, Report
 from identity.tx_keys import TxSigner
-from ledger import checkpoint, merkle
 from ledger.embedded import CheckpointSigner, EmbeddedLedger, Inclusion
 from ledger.evm import EvmLedger
 from ledger.interface import Receipt
 from ledger.signed_tx import SignedTx, sign
-from network import evm_home, signed_document
+from ledger.tlog import checkpoint, merkle
+from network import signed_document
+from network.evm import home as evm_home
 from network.home import Home
 from network.identities import HomeIdentities
 from network.store import DocumentStore
@@ -54,7 +55,7 @@ class Node:
         rpc: str | None = None,
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
-        ``network.evm_home.deploy``), at ``rpc`` if given, else at the recorded URL."""
+        ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL."""
         self.home = home
         self.clock = clock
         self.trust_list = home.trust_list()

@@ -6,7 +6,7 @@ import pytest
 
 from network.home import Home, init_demo
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "network" / "examples"
 
 
 @pytest.fixture(scope="session")

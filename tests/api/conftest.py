@@ -3,8 +3,8 @@ import datetime
 import httpx
 import pytest
 
-from api.app import create_app
-from api.serving import serving
+from api.http.app import create_app
+from api.http.serving import serving
 from identity import tokens
 from network.node import Node
 

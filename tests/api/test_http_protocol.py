@@ -2,7 +2,7 @@
 
 import asyncio
 
-from api.http_protocol import CoalescingTransport
+from api.http.protocol import CoalescingTransport
 
 
 class _Recorded:

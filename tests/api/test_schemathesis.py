@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from api.app import create_app
+from api.http.app import create_app
 from network.node import Node
 from tests.api.conftest import token
 

@@ -1,9 +1,9 @@
-"""POST /v1/verify, which api.verify_endpoint answers ahead of FastAPI's router: the same
+"""POST /v1/verify, which api.http.verify_endpoint answers ahead of FastAPI's router: the same
 report as the node gives, inside the same middleware, and still documented."""
 
 import json
 
-from api import verify_endpoint
+from api.http import verify_endpoint
 from network.node import Node
 from tests.api.conftest import auth
 from tests.api.test_http import example, problem

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from network.anvil import free_port
+from network.evm.anvil import free_port
 
 TDX = str(Path(sys.executable).parent / "tdx")
 
@@ -109,7 +109,7 @@ def test_a_port_in_use_is_one_clear_line(demo_home):
 def _serve_in_python(home, port, startup_grace):
     """The supervisor itself, with a chosen start-up grace (tdx serve uses 10 s)."""
     code = (
-        "import sys; from api.workers import serve, ServeError\n"
+        "import sys; from api.http.workers import serve, ServeError\n"
         f"try: serve('127.0.0.1', {port}, 2, startup_grace={startup_grace})\n"
         "except ServeError as exc: sys.exit(str(exc))\n"
     )

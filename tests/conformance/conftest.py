@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from network.evm_home import deploy
+from network.evm.home import deploy
 from network.home import Home
 from network.node import Node
 from tests.evm.conftest import anvil  # noqa: F401 (the session's anvil node, reused)

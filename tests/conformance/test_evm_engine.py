@@ -11,7 +11,7 @@ import pytest
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op
-from network.evm_home import deploy
+from network.evm.home import deploy
 from network.node import Node
 from tests.conftest import EXAMPLES
 

@@ -6,7 +6,7 @@ import pytest
 from chaincode.documents.co import CertificateOfOrigin
 from tests.documents.outcome import Outcome
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "co_cn_sg.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "network" / "examples" / "co_cn_sg.json"
 
 
 @pytest.fixture

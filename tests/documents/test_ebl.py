@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from chaincode.documents.ebl import TransportDocument
 from tests.documents.outcome import Outcome
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ebl_cnsha_sgsin.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "network" / "examples" / "ebl_cnsha_sgsin.json"
 
 CONSIGNEE = {
     "partyName": "Lion City Fresh Produce Pte. Ltd.",

@@ -6,7 +6,7 @@ import pytest
 from chaincode.documents.phyto import QuarantineCertificate
 from tests.documents.outcome import Outcome
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "phyto_cn_kz_apples.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "network" / "examples" / "phyto_cn_kz_apples.json"
 
 REPLACED = {
     "id": "500100226000399",

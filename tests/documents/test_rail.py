@@ -9,7 +9,7 @@ from chaincode.documents.phyto import QuarantineCertificate
 from chaincode.documents.rail import RailConsignment
 from tests.documents.outcome import Outcome
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "network" / "examples"
 EXAMPLE = EXAMPLES / "rail_chongqing_almaty.json"
 PHYTO_EXAMPLE = EXAMPLES / "phyto_cn_kz_apples.json"
 

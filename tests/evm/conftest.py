@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from network.anvil import CHAIN_ID, anvil_binary, free_port, run_anvil, stop
+from network.evm.anvil import CHAIN_ID, anvil_binary, free_port, run_anvil, stop
 
-# The runner lives in network.anvil (tdx demo --ledger evm uses it too).
+# The runner lives in network.evm.anvil (tdx demo --ledger evm uses it too).
 __all__ = ["CHAIN_ID", "anvil", "anvil_binary", "free_port", "run_anvil", "stop"]
 
 

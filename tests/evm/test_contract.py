@@ -14,18 +14,11 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from ledger import merkle
-from ledger.evm_chain import (
-    STATE,
-    Chain,
-    container_bytes,
-    deploy_ledger,
-    dev_accounts,
-    doc_id_bytes,
-    kind_country,
-    roles_mask,
-)
-from network.evm_gas import gas_report
+from ledger.evm.chain import Chain, container_bytes, deploy_ledger, doc_id_bytes, kind_country
+from ledger.evm.codes import STATE, roles_mask
+from ledger.tlog import merkle
+from network.bench.gas import gas_report
+from network.evm.anvil import dev_accounts
 from tests.evm.conftest import run_anvil
 
 CERT = hashlib.sha256(b"organisation certificate").digest()

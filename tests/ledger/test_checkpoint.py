@@ -6,8 +6,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import checkpoint
-from ledger.checkpoint import Checkpoint, CheckpointError
+from ledger.tlog import checkpoint
+from ledger.tlog.checkpoint import Checkpoint, CheckpointError
 
 # --- known answers ----------------------------------------------------------------------------
 # golang.org/x/mod/sumdb/note, note_test.go (TestSign, TestOpen, TestNewVerifier).

@@ -16,10 +16,10 @@ from chaincode.canonical import canonical_bytes
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op
-from ledger import checkpoint, merkle, proofs
 from ledger.admission import batch_root
 from ledger.embedded import EmbeddedLedger
 from ledger.signed_tx import parse
+from ledger.tlog import checkpoint, merkle, proofs
 from network.node import Node
 from tests.conftest import EXAMPLES
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import merkle
+from ledger.tlog import merkle
 
 # --- RFC 9162 §2.1 written out literally, as the reference ------------------------------------
 

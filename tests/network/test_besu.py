@@ -10,7 +10,7 @@ import pytest
 import yaml
 from Crypto.Hash import keccak
 
-from network.besu import (
+from network.evm.besu import (
     BESU_IMAGE,
     address_from_public_key,
     qbft_genesis_extra_data,

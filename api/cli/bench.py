@@ -1,0 +1,76 @@
+"""tdx bench ...: measured figures, printed as JSON. Performance lives here, not in tests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.common import emit_json, err
+from network.bench import http as bench_http
+from network.bench import ledger as bench
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints JSON.")
+
+
+@app.command("ledger")
+def ledger(
+    n: Annotated[int, typer.Option("--n", min=10, help="Single submits to time.")] = 2000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+    batches: Annotated[int, typer.Option("--batches", min=1)] = 50,
+    log_entries: Annotated[
+        int, typer.Option("--log-entries", min=1000, help="Log size for the trace figure.")
+    ] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Anchors per second (single and batched), commit latency, bytes per entry, proof
+    checks per second, and trace latency on a large log. Runs on a temporary home."""
+    result = bench.ledger(
+        n=n,
+        batch_size=batch_size,
+        batches=batches,
+        log_entries=log_entries,
+        progress=lambda text: err.print(f"bench: {text}", markup=False),
+    )
+    emit_json(result)
+
+
+@app.command("api")
+def api(
+    n: Annotated[int, typer.Option("--n", min=10, max=1_000_000, help="Verify requests.")] = 20_000,
+    issues: Annotated[int, typer.Option("--issues", min=1, max=100_000)] = 1000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 2,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 16,
+    rate: Annotated[
+        int,
+        typer.Option("--rate", min=0, help="Also verify at this offered rate (wrk); 0: skip."),
+    ] = 1500,
+    seconds: Annotated[
+        int, typer.Option("--seconds", min=1, max=600, help="Length of each wrk run.")
+    ] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Requests per second and p50/p99 for verify and issue over HTTP on loopback."""
+    emit_json(
+        bench_http.api(
+            n,
+            issues,
+            workers,
+            concurrency,
+            lambda text: err.print(f"bench: {text}", markup=False),
+            verify_seconds=seconds,
+            rate=rate or None,
+        )
+    )
+
+
+@app.command("evm")
+def evm(
+    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of an anvil (chain id 1337).")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Gas of our contract against TradeTrust's official contracts on the same chain, and
+    anchors per second with pipelined transactions."""
+    from network.bench.gas import gas_report
+
+    emit_json(gas_report(rpc, lambda text: err.print(f"bench: {text}", markup=False)))

@@ -1,0 +1,238 @@
+"""tdx issue / amend / replace / revoke / status / trace, tdx ledger ..., tdx proof check."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli.common import (
+    AsOpt,
+    FileArg,
+    HomeOpt,
+    IdArg,
+    JsonOpt,
+    KindArg,
+    emit_json,
+    err,
+    fail,
+    guard,
+    node_of,
+    out,
+)
+from chaincode.transactions import Op
+from ledger.interface import HistoryEntry, Receipt
+from ledger.tlog import proofs
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept on the ledger).")]
+
+ledger_app = typer.Typer(no_args_is_help=True, help="The ledger: verify, checkpoint, prove.")
+proof_app = typer.Typer(no_args_is_help=True, help="Check proofs offline, with no node home.")
+
+
+def show_receipt(receipt: Receipt, as_json: bool, doc_id: str | None = None) -> None:
+    body = receipt.to_json() | ({"documentId": doc_id} if doc_id else {})
+    if as_json:
+        emit_json(body)
+        return
+    verb = "Already committed" if receipt.duplicate else "Committed"
+    out.print(f"{verb} as entry {receipt.index}, tx {receipt.tx_id}")
+    if doc_id:
+        out.print(f"document id: {doc_id}")
+    for d in receipt.documents:
+        holder = f", holder {d['holder']}" if "holder" in d else ""
+        out.print(f"  {d['id']}: {d.get('kind', '?')} {d.get('state', '?')}{holder}")
+    size = receipt.checkpoint.split("\n")[1]
+    out.print(
+        f"included in the signed checkpoint of size {size} ({len(receipt.inclusion)}-step proof)"
+    )
+
+
+def show_entries(entries: list[HistoryEntry], as_json: bool) -> None:
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+        return
+    for e in entries:
+        extra = " ".join(f"{k}={v}" for k, v in e.details.items() if k != "kind")
+        doc = f" {e.doc}" if e.doc else ""
+        out.print(f"#{e.index} {e.time} {e.actor} {e.op}{doc} {extra}".rstrip(), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("issue")(issue)
+    app.command("amend")(amend)
+    app.command("replace")(replace)
+    app.command("revoke")(revoke)
+    app.command("status")(status)
+    app.command("trace")(trace)
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(proof_app, name="proof")
+
+
+def issue(
+    kind: KindArg,
+    file: FileArg,
+    as_org: AsOpt,
+    link: Annotated[
+        list[str] | None, typer.Option("--link", help="Link another document id (repeatable).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="eBL only: first holder [default: the shipper].")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Also write the signed document here.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate, sign, store and anchor a document; print the receipt and the document id."""
+    with node_of(home) as node:
+        issued = guard(lambda: node.issue(kind, file.read_bytes(), as_org, link or (), to))
+        if output is not None:
+            signed = node.store.get(issued.document.digest)
+            assert signed is not None
+            output.write_bytes(signed)
+    show_receipt(issued.receipt, as_json, issued.document.digest)
+
+
+def _supersede(
+    op: Op, doc_id: str, file: Path, as_org: str, reason: str, home: Path | None, as_json: bool
+) -> None:
+    with node_of(home) as node:
+        issued = guard(lambda: node.supersede(op, doc_id, file.read_bytes(), as_org, reason))
+    show_receipt(issued.receipt, as_json, issued.document.digest)
+
+
+def amend(
+    doc_id: IdArg,
+    file: FileArg,
+    as_org: AsOpt,
+    reason: ReasonOpt,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Supersede a document with a corrected one (for an eBL: after surrender for amendment)."""
+    _supersede(Op.AMEND, doc_id, file, as_org, reason, home, as_json)
+
+
+def replace(
+    doc_id: IdArg,
+    file: FileArg,
+    as_org: AsOpt,
+    reason: ReasonOpt,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a quarantine certificate with a replacement certificate."""
+    _supersede(Op.REPLACE, doc_id, file, as_org, reason, home, as_json)
+
+
+def revoke(
+    doc_id: IdArg, as_org: AsOpt, reason: ReasonOpt, home: HomeOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Revoke a certificate of origin, quarantine certificate or rail consignment."""
+    with node_of(home) as node:
+        receipt = guard(lambda: node.submit(as_org, Op.REVOKE, doc=doc_id, reason=reason))
+    show_receipt(receipt, as_json)
+
+
+def status(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """A document's state, holder (for an eBL) and history length."""
+    with node_of(home) as node:
+        body = guard(lambda: node.status(doc_id))
+    if as_json:
+        emit_json(body)
+        return
+    for key, value in body.items():
+        out.print(f"{key}: {', '.join(value) if isinstance(value, list) else value}", markup=False)
+
+
+def trace(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Every entry that touched the document and the documents linked to it."""
+    with node_of(home) as node:
+        guard(lambda: node.require(doc_id))
+        entries = node.ledger.trace(doc_id)
+    show_entries(entries, as_json)
+
+
+@ledger_app.command("verify")
+def ledger_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-check the whole log: hashes, chain, signatures, Merkle nodes, every checkpoint."""
+    with node_of(home) as node:
+        result = node.ledger.verify_log(
+            None if as_json else lambda done, total: err.print(f"  checked {done}/{total} entries")
+        )
+    body: dict[str, Any] = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "signatures": result.signatures,
+        "checkpoints": result.checkpoints,
+        "problems": result.problems,
+    }
+    if as_json:
+        emit_json(body)
+    else:
+        out.print(
+            f"checked {result.entries} entries (index, hash chain, canonical form, Merkle nodes), "
+            f"{result.signatures} transaction signatures, {result.checkpoints} checkpoints "
+            "(signature, root, consistency)"
+        )
+        for problem in result.problems:
+            out.print(f"[red]FAIL[/] {problem}")
+        out.print(
+            "[green]ledger OK[/]" if result.ok else f"[red]{len(result.problems)} problem(s)[/]"
+        )
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the latest signed checkpoint (C2SP signed note) and the key that verifies it."""
+    with node_of(home) as node:
+        note = node.ledger.checkpoint()
+        key = node.home.setting("checkpointKey")
+    if as_json:
+        emit_json({"checkpoint": note, "key": key})
+    else:
+        sys.stdout.write(note)
+
+
+@ledger_app.command("prove")
+def ledger_prove(
+    doc_id: IdArg,
+    output: Annotated[Path, typer.Option("--out", help="Where to write the proof JSON.")],
+    home: HomeOpt = None,
+) -> None:
+    """Write an offline proof of a document's history against the latest checkpoint."""
+    with node_of(home) as node:
+        proof = guard(lambda: node.ledger.prove(doc_id))
+    output.write_text(json.dumps(proof, indent=2) + "\n")
+    err.print(f"Wrote a proof of {len(proof['entries'])} entries to {output}", markup=False)
+
+
+@proof_app.command("check")
+def proof_check(
+    file: FileArg,
+    checkpoint_file: Annotated[
+        Path,
+        typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint note."),
+    ],
+    key: Annotated[str, typer.Option("--key", help="The checkpoint verifier key (name+id+key).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a proof offline against a checkpoint you trust: exit 0 if it holds."""
+    try:
+        proof = json.loads(file.read_text())
+    except ValueError as exc:
+        fail(f"{file} is not JSON: {exc}")
+    result = proofs.check(proof, checkpoint_file.read_text(), key)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for line in result.lines:
+            out.print(line, markup=False)
+        out.print("[green]PROOF OK[/]" if result.ok else "[red]PROOF FAILED[/]")
+    raise typer.Exit(0 if result.ok else 1)

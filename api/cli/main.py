@@ -1,0 +1,260 @@
+"""The ``tdx`` command line. Thin: parse arguments, call identity/chaincode/network, render.
+
+Every command that scripts read has ``--json``. Errors print one line to stderr and exit
+non-zero: 1 for a refusal or an invalid input, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli import bench as cli_bench
+from api.cli import demo as demo_story
+from api.cli import ebl as cli_ebl
+from api.cli import evm as cli_evm
+from api.cli import ledger as cli_ledger
+from api.cli import network as cli_network
+from api.cli.common import (
+    AsOpt,
+    FileArg,
+    HomeOpt,
+    JsonOpt,
+    KindArg,
+    emit_json,
+    err,
+    fail,
+    guard,
+    home_of,
+    node_of,
+    now,
+    out,
+)
+from chaincode.documents.registry import InvalidDocumentError, validate_document
+from network import signed_document
+from network.home import Home, default_home, init_demo
+
+
+class LedgerEngine(enum.StrEnum):
+    EMBEDDED = "embedded"
+    EVM = "evm"
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="tdx: trade document exchange.",
+)
+identity_app = typer.Typer(no_args_is_help=True, help="Organisations and their certificates.")
+doc_app = typer.Typer(no_args_is_help=True, help="Validate, digest and sign trade documents.")
+app.add_typer(identity_app, name="identity")
+app.add_typer(doc_app, name="doc")
+cli_ledger.register(app)
+app.add_typer(cli_ebl.app, name="ebl")
+app.add_typer(cli_bench.app, name="bench")
+app.add_typer(cli_network.app, name="network")
+app.add_typer(cli_evm.app, name="evm")
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Create the demo network.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a node home (only the demo network for now)."""
+    if not demo:
+        fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
+    target = home or default_home()
+    if Home(target).exists():
+        if as_json:
+            emit_json({"home": str(target), "created": False})
+        else:
+            out.print(f"A tdx home already exists at {target}; nothing was changed.")
+        return
+    created = guard(lambda: init_demo(target, now()))
+    orgs = list(created.organisations())
+    if as_json:
+        emit_json({"home": str(target), "created": True, "organisations": len(orgs)})
+        return
+    countries = sorted({o.country for o in orgs})
+    out.print(
+        f"Created the demo network at {target}: {len(countries)} country roots "
+        f"({', '.join(countries)}), {len(orgs)} organisations, a signed trust list."
+    )
+    out.print("Keys are encrypted with the demo passphrase 'tdx-demo-passphrase'.")
+
+
+@identity_app.command("list")
+def identity_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the organisations of this home."""
+    orgs = guard(lambda: list(home_of(home).organisations()))
+    if as_json:
+        emit_json(
+            [
+                {"id": o.id, "name": o.name, "country": o.country, "roles": sorted(o.roles)}
+                for o in orgs
+            ]
+        )
+        return
+    table = Table("id", "country", "roles", "name")
+    for o in orgs:
+        table.add_row(o.id, o.country, ", ".join(sorted(o.roles)), o.name)
+    out.print(table)
+
+
+@identity_app.command("revoke")
+def identity_revoke(
+    org: Annotated[str, typer.Argument(help="Organisation id, e.g. cn-cosco.")],
+    at: Annotated[
+        datetime.datetime | None,
+        typer.Option("--at", help="Revocation time (ISO 8601; UTC if no offset) [default: now]."),
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an organisation's certificates in its country's revocation list."""
+    t = now()
+    when = t if at is None else (at if at.tzinfo else at.replace(tzinfo=datetime.UTC))
+    effective = guard(lambda: home_of(home).revoke(org, when, t))
+    if as_json:
+        emit_json({"organisation": org, "revokedAt": effective.isoformat()})
+    elif effective != when:
+        out.print(f"{org} was already revoked from {effective.isoformat()}; unchanged.")
+    else:
+        out.print(f"Revoked {org} from {effective.isoformat()}.")
+
+
+@doc_app.command("validate")
+def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None:
+    """Validate a document: exit 0 if valid, 1 with every error if not."""
+    try:
+        doc = validate_document(kind, file.read_bytes())
+    except InvalidDocumentError as exc:
+        if as_json:
+            emit_json(
+                {
+                    "valid": False,
+                    "kind": kind.value,
+                    "errors": [
+                        {"path": e.path, "rule": e.rule, "message": e.message} for e in exc.errors
+                    ],
+                }
+            )
+        else:
+            err.print(f"{file}: invalid {kind.value}, {len(exc.errors)} error(s):", markup=False)
+            for e in exc.errors:
+                err.print(f"  {e}", markup=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json({"valid": True, "kind": kind.value, "digest": doc.digest})
+    else:
+        out.print(f"{file}: valid {kind.value}, {doc.digest}")
+
+
+@doc_app.command("digest")
+def doc_digest(kind: KindArg, file: FileArg) -> None:
+    """Print the document's digest, sha256:<hex> of its RFC 8785 canonical form."""
+    doc = guard(lambda: validate_document(kind, file.read_bytes()))
+    sys.stdout.write(doc.digest + "\n")
+
+
+@doc_app.command("sign")
+def doc_sign(
+    kind: KindArg,
+    file: FileArg,
+    as_org: AsOpt,
+    output: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Sign a valid document as an organisation: a JWS with its x5c chain (not anchored)."""
+    doc = guard(lambda: validate_document(kind, file.read_bytes()))
+    envelope = guard(lambda: signed_document.sign(home_of(home), as_org, doc, now()))
+    text = json.dumps(envelope.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Signed {kind.value} {doc.digest} as {as_org} -> {output}", markup=False)
+
+
+@app.command()
+def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Verify a signed document and its ledger status: exit 0 valid, 1 invalid, 2 usage."""
+    with node_of(home) as node:
+        report = node.verify(file.read_bytes())
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        demo_story.render_report(out, report)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def serve(
+    home: HomeOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
+    ledger: Annotated[
+        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (after tdx evm deploy).")
+    ] = LedgerEngine.EMBEDDED,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
+) -> None:
+    """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    from api.http import workers as workers_module
+
+    target = home_of(home)
+    guard(target.config)  # a missing home is one clear line, before uvicorn starts
+    if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
+        fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
+    os.environ["TDX_HOME"] = str(target.path)
+    os.environ["TDX_LEDGER"] = ledger.value
+    if rpc:
+        os.environ["TDX_RPC"] = rpc
+    try:
+        workers_module.serve(host, port, workers)
+    except workers_module.ServeError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def token(
+    as_org: AsOpt,
+    audience: Annotated[
+        str | None, typer.Option("--audience", help="The node it is for [default: this home's].")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Print a bearer token (a 5-minute JWT with x5c) for scripts calling the HTTP API."""
+    h = home_of(home)
+    sys.stdout.write(guard(lambda: h.mint_token(as_org, now(), audience)) + "\n")
+
+
+@app.command()
+def demo(
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+    ledger: Annotated[
+        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (starts its own anvil).")
+    ] = LedgerEngine.EMBEDDED,
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
+    ] = None,
+) -> None:
+    """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    ok = guard(lambda: demo_story.run(home, out, as_json, ledger.value, rpc))
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    app()

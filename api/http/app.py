@@ -1,0 +1,320 @@
+"""The node's HTTP face: a FastAPI app over one ``Node``.
+
+It parses, authenticates (bearer JWT with x5c, checked against the trust list, audience,
+expiry and a replay cache), calls the node and renders. Every error is problem+json;
+request bodies are capped; every request is logged as one JSON line with its request id,
+never with a token or key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http import routes, verify_endpoint
+from api.http.problems import Problem, from_invalid_document, from_refusal
+from api.http.verify_endpoint import VerifyEndpoint
+from chaincode.canonical import CanonicalizationError
+from chaincode.documents.registry import InvalidDocumentError
+from chaincode.lifecycle import Refusal
+from identity.tokens import TokenClaims, TokenError
+from identity.tokens import verify as verify_token
+from network.home import Home, default_home
+from network.node import Node
+from network.replay import ReplayCache
+
+MAX_BODY = 5 * 1024 * 1024
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+log = logging.getLogger("tdx.http")
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry, separators=(",", ":"))
+
+
+def _configure_logging() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_JsonLines())
+        log.addHandler(handler)
+        log.setLevel(os.environ.get("TDX_LOG_LEVEL", "INFO"))
+        log.propagate = False
+
+
+class BodyLimit:
+    """413 for a body over the limit, whether declared (Content-Length) or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_big().response()(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise self._too_big()
+            return message
+
+        await self.app(scope, counted, send)  # a Problem raised here becomes the 413
+
+    def _too_big(self) -> Problem:
+        return Problem(413, f"request bodies are limited to {self.limit} bytes", "too-large")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "tdx_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tdx_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.commits = Counter(
+            "tdx_ledger_commits_total",
+            "Transactions committed to the ledger",
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "tdx_ledger_queue_depth",
+            "Transactions waiting for the ledger writer",
+            registry=self.registry,
+        )
+        # Each label set's children, looked up once (labels() takes a lock and builds keys).
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def count(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+
+
+def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
+    _configure_logging()
+    metrics = Metrics()
+    replay = ReplayCache(node.home.path / "tokens.db")
+    aud = audience or node.home.setting("origin")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        replay.close()
+
+    app = FastAPI(
+        title="tdx node",
+        version="1",
+        summary="Issue, anchor, pass on and verify trade documents.",
+        lifespan=lifespan,
+        # Metrics go to Prometheus and logs are our JSON lines; FastAPI's OpenTelemetry
+        # hooks would otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.state.node = node
+    app.state.metrics = metrics
+
+    def authenticate(request: Request) -> TokenClaims:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise Problem(401, "a bearer token is required (tdx token --as ORG)", "unauthenticated")
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            claims = verify_token(
+                header[7:].strip(), node.trust_list, node.revocation_lists, aud, now
+            )
+        except TokenError as exc:
+            raise Problem(401, str(exc), "unauthenticated") from None
+        if not replay.first_use(claims.jti, claims.expires, now):
+            raise Problem(401, "token already used (replayed jti)", "unauthenticated")
+        request.state.org = claims.organisation.id
+        return claims
+
+    app.state.authenticate = authenticate
+    app.include_router(routes.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        try:
+            size = node.ledger.size()
+        except Exception as exc:
+            return JSONResponse({"status": "not ready", "reason": str(exc)}, 503)
+        return JSONResponse({"status": "ready", "entries": size})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def prometheus() -> Response:
+        metrics.queue_depth.set(node.ledger.queue_depth())
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return exc.response(request.url.path)
+
+    @app.exception_handler(Refusal)
+    async def on_refusal(request: Request, exc: Refusal) -> Response:
+        return from_refusal(exc).response(request.url.path)
+
+    @app.exception_handler(CanonicalizationError)
+    async def on_not_canonical(request: Request, exc: CanonicalizationError) -> Response:
+        return Problem(422, str(exc), "not-canonical-json").response(request.url.path)
+
+    @app.exception_handler(InvalidDocumentError)
+    async def on_invalid(request: Request, exc: InvalidDocumentError) -> Response:
+        return from_invalid_document(exc).response(request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
+                "rule": e["type"],
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return Problem(
+            422, "the request body is not valid", "invalid-request", errors=errors
+        ).response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
+
+    documented = next(
+        r for r in routes.router.routes if getattr(r, "path", None) == verify_endpoint.PATH
+    )
+    app.add_middleware(VerifyEndpoint, node=node, route=documented)
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(Observe, metrics=metrics)
+    return app
+
+
+class Observe:
+    """Request ids, the content-type rule, metrics and one JSON log line per request.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs about a millisecond
+    a request, which is most of a verification's budget.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        headers = dict(scope["headers"])
+        rid = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = rid if _REQUEST_ID.fullmatch(rid) else uuid.uuid4().hex
+        method, path = scope["method"], scope["path"]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                # Logged as the response starts, so the line exists before the client
+                # has its answer (and a test can look for it without waiting).
+                self._record(scope, rid, message["status"], time.perf_counter() - start)
+            await send(message)
+
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        try:
+            if method in {"POST", "PUT", "PATCH"} and ctype != b"application/json":
+                problem = Problem(
+                    415, "send the body as application/json", "unsupported-media-type"
+                )
+                await problem.response(path)(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"fields": {"request_id": rid}})
+            await Problem(500, "internal error; see the node's log", "internal").response()(
+                scope, receive, send_with_id
+            )
+
+    def _record(self, scope: Scope, rid: str, status: int, elapsed: float) -> None:
+        method = scope["method"]
+        route = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.count(method, route, status, elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return
+        state = scope.get("state") or {}
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": rid,
+                    "method": method,
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round(elapsed * 1000, 3),
+                    "org": state.get("org"),
+                }
+            },
+        )
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``tdx serve`` gives uvicorn: the node home comes from ``TDX_HOME``."""
+    home = Home(Path(os.environ["TDX_HOME"]) if os.environ.get("TDX_HOME") else default_home())
+    if os.environ.get("TDX_LEDGER") == "evm":
+        return create_app(Node(home, engine="evm", rpc=os.environ.get("TDX_RPC") or None))
+    return create_app(Node(home))

@@ -1,0 +1,8 @@
+"""The embedded ledger engine: SQLite in WAL mode with a durable group commit, whose entries
+form a hash-chained RFC 9162 Merkle log with signed checkpoints. It needs nothing but pip,
+and it is the default engine of a node.
+"""
+
+from ledger.embedded.engine import CheckpointSigner, EmbeddedLedger, Inclusion
+
+__all__ = ["CheckpointSigner", "EmbeddedLedger", "Inclusion"]

@@ -1,0 +1,627 @@
+"""The embedded ledger engine: SQLite in WAL mode, durable group commit, a Merkle log.
+
+One writer thread takes every queued transaction, executes the chaincode on each inside
+its own savepoint (a refused transaction changes nothing), appends the accepted ones to
+the hash-chained log and its RFC 9162 tree, signs a checkpoint of the new tree, and
+commits once with ``synchronous=FULL`` (an fsync of the WAL). Only then are the callers'
+receipts released: nothing acknowledged is lost. Reads use a pool of their own
+connections, each read one snapshot of the last commit, and never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
+from chaincode.records import Actor, DocumentRecord, PickupRight
+from chaincode.transactions import Op, utc
+from ledger.admission import admit, batch_root
+from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
+from ledger.embedded.log_audit import audit_log
+from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.records_codec import (
+    DOCUMENT_COLUMNS,
+    document_from_row,
+    document_to_row,
+    right_from_json,
+    right_to_json,
+)
+from ledger.signed_tx import SignedTx
+from ledger.sqlite_files import open_database
+from ledger.tlog import checkpoint, merkle
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    idx INTEGER PRIMARY KEY,
+    tx_id TEXT NOT NULL UNIQUE,
+    leaf BLOB NOT NULL,
+    cp_size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, issuer TEXT NOT NULL, country TEXT,
+    state TEXT NOT NULL, issued_at TEXT NOT NULL, batch TEXT, holder TEXT, detail TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_holder ON documents (holder) WHERE holder IS NOT NULL;
+CREATE TABLE IF NOT EXISTS history (
+    doc TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (doc, entry)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS history_entry ON history (entry);
+CREATE TABLE IF NOT EXISTS links (
+    a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS containers (
+    container TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (container, doc)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (root TEXT PRIMARY KEY, entry INTEGER NOT NULL)
+    WITHOUT ROWID;
+"""
+
+# The first entry that touched a document, its leaf, its inclusion proof and the signed
+# checkpoint the proof is against.
+Inclusion = tuple[int, bytes, list[bytes], str]
+
+
+@dataclass(frozen=True)
+class CheckpointSigner:
+    origin: str
+    key_name: str
+    sign: Callable[[checkpoint.Checkpoint], str]
+    verifier_key: str
+
+
+@dataclass
+class _Pending:
+    signed: SignedTx
+    future: Future[Receipt | Refusal | int]
+    receipt: bool = True
+
+
+class _View:
+    """The chaincode's read-only view, inside the writer's open transaction."""
+
+    def __init__(self, db: sqlite3.Connection, identities: Identities) -> None:
+        self._db = db
+        self._identities = identities
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        row = self._db.execute(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ?",  # noqa: S608
+            (doc_id,),
+        ).fetchone()
+        return None if row is None else document_from_row(row)
+
+    def existing(self, doc_ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
+            chunk = doc_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += [
+                str(r[0])
+                for r in self._db.execute(
+                    f"SELECT id FROM documents WHERE id IN ({marks})",  # noqa: S608
+                    tuple(chunk),
+                )
+            ]
+        return found
+
+    def pickup_right(self, container: str) -> PickupRight | None:
+        row = self._db.execute(
+            "SELECT record FROM rights WHERE container = ?", (container,)
+        ).fetchone()
+        return None if row is None else right_from_json(row[0])
+
+    def party(self, org_id: str) -> Actor | None:
+        return self._identities.party(org_id)
+
+
+def _leaf_and_path(db: sqlite3.Connection, index: int, size: int) -> tuple[bytes, list[bytes]]:
+    """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves, read in
+    one statement. Both are immutable once written, so no snapshot is needed around it."""
+    wanted = merkle.inclusion_proof_nodes(index, size)
+    query = "SELECT -1, idx, leaf FROM entries WHERE idx = ?"
+    params = [index]
+    if wanted:
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+        query += f" UNION ALL SELECT level, idx, hash FROM nodes WHERE {where}"  # noqa: S608
+        params += [n for node in wanted for n in node]
+    store = merkle.MemoryNodeStore()
+    leaf = None
+    for level, idx, value in db.execute(query, params):
+        if level == -1:
+            leaf = bytes(value)
+        else:
+            store.put(level, idx, bytes(value))
+    if leaf is None:
+        raise LookupError(f"log entry {index} is missing")
+    return leaf, merkle.inclusion_proof(store, index, size)  # a missing node: KeyError
+
+
+class EmbeddedLedger:
+    nonblocking_reads = True  # reads use their own WAL connections (see _reading)
+
+    def __init__(
+        self,
+        path: Path,
+        identities: Identities,
+        signer: CheckpointSigner,
+        clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+        max_group: int = 2000,
+    ) -> None:
+        self._identities = identities
+        self._signer = signer
+        self._clock = clock
+        self._max_group = max_group
+        self._db = open_database(path, SCHEMA, synchronous="FULL")
+        # Index lookups dominate batched anchoring; keep the hot pages in memory.
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA mmap_size=268435456")
+        self._path = path
+        # Readers get their own connections: in WAL mode a reader sees the last commit and
+        # never waits for the writer, so a verification does not queue behind an fsync.
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(
+            target=self._write_loop, name="tdx-ledger-writer", daemon=True
+        )
+        self._writer.start()
+
+    # --- writing ----------------------------------------------------------------------
+
+    def submit(self, signed: SignedTx) -> Receipt:
+        result = self.submit_many([signed])[0]
+        if isinstance(result, Refusal):
+            raise result
+        return result
+
+    def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
+        """Queue the transactions for the next group commit and wait until durable."""
+        results = self._enqueue(signed, receipts=True)
+        return [r for r in results if not isinstance(r, int)]
+
+    def import_many(self, signed: Sequence[SignedTx]) -> list[int | Refusal]:
+        """Like ``submit_many`` for bulk loads: durable just the same, but answers with the
+        entry index of each accepted transaction instead of building its receipt."""
+        results = self._enqueue(signed, receipts=False)
+        return [r for r in results if not isinstance(r, Receipt)]
+
+    def _enqueue(self, signed: Sequence[SignedTx], receipts: bool) -> list[Receipt | Refusal | int]:
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        pending = [_Pending(s, Future(), receipts) for s in signed]
+        for p in pending:
+            self._queue.put(p)
+        return [p.future.result() for p in pending]
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self._max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            try:
+                outcome = self._commit_group([p.signed for p in group])
+                results = [
+                    self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
+                ]
+            except BaseException as exc:  # a failed commit acknowledges nothing
+                for p in group:
+                    p.future.set_exception(exc)
+            else:
+                for p, result in zip(group, results, strict=True):
+                    p.future.set_result(result)
+            if stop:
+                return
+
+    def _answer(self, item: int | Refusal, receipt: bool) -> Receipt | Refusal | int:
+        if isinstance(item, Refusal):
+            return item
+        index, duplicate = (-1 - item, True) if item < 0 else (item, False)
+        if not receipt:
+            return index
+        with self._reading() as db:
+            return self._receipt(db, index, duplicate)
+
+    def _commit_group(self, group: list[SignedTx]) -> list[int | Refusal]:
+        """Commit a group; each transaction's entry index (``-1 - index`` for one already
+        committed earlier) or its refusal."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            size, prev = self._tip()
+            first = size
+            view = _View(db, self._identities)
+            outcome: list[int | Refusal] = []
+            for signed in group:
+                existing = db.execute(
+                    "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
+                ).fetchone()
+                if existing is not None:
+                    outcome.append(-1 - int(existing[0]))  # a duplicate: its index, marked
+                    continue
+                db.execute("SAVEPOINT tx")
+                try:
+                    leaf = self._execute(signed, view, size, prev)
+                except Refusal as refusal:
+                    db.execute("ROLLBACK TO tx")
+                    db.execute("RELEASE tx")
+                    outcome.append(refusal)
+                    continue
+                db.execute("RELEASE tx")
+                outcome.append(size)
+                prev = entry_hash(leaf)
+                size += 1
+            note = self._signer.sign(
+                checkpoint.Checkpoint(self._signer.origin, size, merkle.root(NodeTable(db), size))
+            )
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
+            # This group's entries, found by primary key: a scan for cp_size = -1 would read
+            # the whole log on every commit (84 ms at a million entries).
+            db.execute("UPDATE entries SET cp_size = ? WHERE idx >= ?", (size, first))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return outcome
+
+    def _tip(self, db: sqlite3.Connection | None = None) -> tuple[int, str]:
+        row = (
+            (db or self._db)
+            .execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1")
+            .fetchone()
+        )
+        if row is None:
+            return 0, GENESIS_PREV
+        return int(row[0]) + 1, entry_hash(bytes(row[1]))
+
+    def _execute(self, signed: SignedTx, view: _View, index: int, prev: str) -> bytes:
+        tx = signed.tx
+        now = self._clock()
+        actor = admit(signed, self._identities, now)
+        effects = apply(tx, actor, view)
+        leaf = entry_leaf(index, prev, utc(now), signed)
+        db = self._db
+        db.execute("INSERT INTO entries VALUES (?, ?, ?, -1)", (index, signed.id, leaf))
+        get = NodeTable(db).get
+        db.executemany(
+            "INSERT INTO nodes VALUES (?, ?, ?)",
+            merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
+        )
+        self._store_effects(effects, index)
+        return leaf
+
+    def _store_effects(self, effects: Effects, index: int) -> None:
+        db = self._db
+        db.executemany(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [document_to_row(d) for d in effects.documents],
+        )
+        if effects.batch is not None:
+            # One row per document, straight from the batch: no record objects, and no
+            # history row each (a batch's documents are found through the batch's entry).
+            b = effects.batch
+            fixed = (b.kind.value, b.issuer, b.country, "ISSUED", b.time.isoformat(), b.root)
+            db.executemany(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                [(d, *fixed) for d in b.digests],
+            )
+            db.execute("INSERT INTO batches VALUES (?, ?)", (b.root, index))
+        db.executemany(
+            "INSERT OR REPLACE INTO rights VALUES (?, ?)",
+            [(r.container, right_to_json(r)) for r in effects.rights],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO history VALUES (?, ?)", [(d, index) for d in effects.touched]
+        )
+        containers = [(c, d.id) for d in effects.documents for c in d.containers]
+        pairs = [(d.id, link) for d in effects.documents for link in d.links]
+        pairs += [(d.id, d.supersedes) for d in effects.documents if d.supersedes]
+        if containers:
+            db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?)", containers)
+        if pairs:
+            db.executemany(
+                "INSERT OR IGNORE INTO links VALUES (?, ?)", pairs + [(b, a) for a, b in pairs]
+            )
+
+    # --- receipts and proofs ----------------------------------------------------------
+
+    def _receipt(self, db: sqlite3.Connection, index: int, duplicate: bool = False) -> Receipt:
+        tx_id, cp_size = db.execute(
+            "SELECT tx_id, cp_size FROM entries WHERE idx = ?", (index,)
+        ).fetchone()
+        note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
+        leaf, proof = _leaf_and_path(db, index, int(cp_size))
+        docs = [
+            self._summary(db, str(r[0]))
+            for r in db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
+        ]
+        return Receipt(
+            str(tx_id), index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
+        )
+
+    def _summary(self, db: sqlite3.Connection, doc_id: str) -> dict[str, Any]:
+        doc = _View(db, self._identities).document(doc_id)
+        if doc is None:
+            return {"id": doc_id}
+        out: dict[str, Any] = {"id": doc.id, "kind": doc.kind.value, "state": doc.state.value}
+        if doc.holder:
+            out["holder"] = doc.holder
+        return out
+
+    # --- reading ----------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
+        """A read connection, taken without the writer's lock. With ``snapshot`` its reads
+        share one read transaction (one consistent view of the last commit); a single
+        statement is consistent on its own and skips the BEGIN and COMMIT."""
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA query_only=ON")
+            db.execute("PRAGMA mmap_size=268435456")
+            with self._opened_lock:
+                self._opened.append(db)
+        try:
+            if not snapshot:
+                yield db
+                return
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
+        finally:
+            self._readers.put(db)
+
+    def _checkpoint(self, db: sqlite3.Connection) -> str:
+        row = db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        if row is None:
+            return self._signer.sign(
+                checkpoint.Checkpoint(self._signer.origin, 0, merkle.root(NodeTable(db), 0))
+            )
+        return str(row[0])
+
+    def checkpoint(self) -> str:
+        with self._reading(snapshot=False) as db:
+            return self._checkpoint(db)
+
+    def queue_depth(self) -> int:
+        """Transactions waiting for the writer (approximate, for metrics)."""
+        return self._queue.qsize()
+
+    def size(self) -> int:
+        with self._reading(snapshot=False) as db:
+            return self._tip(db)[0]
+
+    @staticmethod
+    def _entry_indexes(
+        db: sqlite3.Connection, doc_ids: set[str], below: int | None = None
+    ) -> list[int]:
+        """The log entries that touched these documents (including their batches' entry)."""
+        keys = set(doc_ids)
+        for doc_id in doc_ids:
+            row = db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is not None and row[0] is not None:
+                keys.add(str(row[0]))
+        ordered = sorted(keys)
+        marks = ",".join("?" * len(ordered))
+        rows = db.execute(
+            f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
+            tuple(ordered),
+        ).fetchall()
+        return [int(r[0]) for r in rows if below is None or int(r[0]) < below]
+
+    def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion | None] | None:
+        """A document's record and its inclusion: the first entry that touched it, that
+        entry's proof and the latest checkpoint it is proven against. What a verification
+        needs, in two statements: the record, checkpoint and entry number from one
+        snapshot, then what those fix for ever (the leaf, the tree's complete subtrees).
+        The inclusion is None only if the stored log does not hold the entry."""
+        with self._reading(snapshot=False) as db:
+            row = db.execute(
+                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
+                "(SELECT MIN(entry) FROM history"
+                " WHERE doc IN (documents.id, documents.batch) AND entry < cp.size) "
+                "FROM documents LEFT JOIN "
+                "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
+                "WHERE documents.id = ?",
+                (doc_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            record = document_from_row(row[:9])
+            size, note, first = row[9], row[10], row[11]
+            if first is None:
+                return record, None
+            try:
+                leaf, path = _leaf_and_path(db, int(first), int(size))
+            except LookupError:
+                return record, None
+            return record, (int(first), leaf, path, str(note))
+
+    def prove(self, doc_id: str) -> dict[str, Any]:
+        """Everything an auditor needs to check a document's history offline."""
+        with self._reading() as db:
+            note = self._checkpoint(db)
+            size = int(note.split("\n")[1])
+            entries = []
+            kids = set()
+            batch_digests: list[str] = []
+            for index in self._entry_indexes(db, {doc_id}, below=size):
+                leaf, path = _leaf_and_path(db, index, size)
+                tx = json.loads(leaf)["signed"]
+                kids.add(tx["kid"])
+                if tx["tx"]["op"] == Op.ANCHOR_BATCH.value:
+                    batch_digests = list(tx["tx"]["digests"])
+                entries.append(
+                    {
+                        "index": index,
+                        "leaf": base64.b64encode(leaf).decode(),
+                        "inclusionProof": [p.hex() for p in path],
+                    }
+                )
+            if not entries:
+                raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+            proof: dict[str, Any] = {
+                "format": "tdx-proof/1",
+                "document": doc_id,
+                "checkpoint": note,
+                "entries": entries,
+                "certificates": {
+                    kid: base64.b64encode(der).decode()
+                    for kid in sorted(kids)
+                    if (der := self._identities.certificate(kid)) is not None
+                },
+            }
+            if batch_digests:
+                position = batch_digests.index(doc_id)
+                store = merkle.MemoryNodeStore()
+                for i, d in enumerate(batch_digests):
+                    for level, idx, h in merkle.append_nodes(
+                        i, merkle.leaf_hash(d.encode()), store.get
+                    ):
+                        store.put(level, idx, h)
+                proof["batch"] = {
+                    "root": batch_root(batch_digests),
+                    "position": position,
+                    "size": len(batch_digests),
+                    "inclusionProof": [
+                        p.hex() for p in merkle.inclusion_proof(store, position, len(batch_digests))
+                    ],
+                }
+            return proof
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        with self._reading(snapshot=False) as db:
+            return _View(db, self._identities).document(doc_id)
+
+    def pickup_right(self, container: str) -> PickupRight | None:
+        with self._reading(snapshot=False) as db:
+            return _View(db, self._identities).pickup_right(container)
+
+    @staticmethod
+    def _entries(db: sqlite3.Connection, indexes: Sequence[int]) -> list[HistoryEntry]:
+        out = []
+        for index in indexes:
+            row = db.execute("SELECT tx_id, leaf FROM entries WHERE idx = ?", (index,)).fetchone()
+            entry = json.loads(row[1])
+            tx = entry["signed"]["tx"]
+            details = {
+                k: tx[k]
+                for k in (
+                    "kind",
+                    "to",
+                    "reason",
+                    "purpose",
+                    "newDoc",
+                    "containers",
+                    "container",
+                    "expires",
+                )
+                if k in tx
+            }
+            if "digests" in tx:
+                details["batchSize"] = len(tx["digests"])
+            out.append(
+                HistoryEntry(
+                    index, str(row[0]), tx["op"], tx["actor"], tx["time"], tx.get("doc"), details
+                )
+            )
+        return out
+
+    def history(self, doc_id: str) -> list[HistoryEntry]:
+        with self._reading() as db:
+            return self._entries(db, self._entry_indexes(db, {doc_id}))
+
+    def links(self, doc_id: str) -> list[str]:
+        with self._reading(snapshot=False) as db:
+            return [
+                str(r[0])
+                for r in db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
+            ]
+
+    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
+        """Every entry that touched the document or any document linked to it (transitively,
+        bounded), in log order."""
+        with self._reading() as db:
+            seen = {doc_id}
+            frontier = [doc_id]
+            while frontier and len(seen) < max_documents:
+                nxt = []
+                for d in frontier:
+                    for (b,) in db.execute("SELECT b FROM links WHERE a = ?", (d,)):
+                        if b not in seen and len(seen) < max_documents:
+                            seen.add(b)
+                            nxt.append(b)
+                frontier = nxt
+            return self._entries(db, self._entry_indexes(db, seen))
+
+    def documents_for_container(self, container: str) -> list[str]:
+        with self._reading(snapshot=False) as db:
+            return [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT doc FROM containers WHERE container = ? ORDER BY doc", (container,)
+                )
+            ]
+
+    def held_by(self, org_id: str) -> list[str]:
+        with self._reading(snapshot=False) as db:
+            return [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
+                )
+            ]
+
+    # --- auditing ---------------------------------------------------------------------
+
+    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
+        """Re-check every entry and every checkpoint (see ``ledger.embedded.log_audit``), from one
+        snapshot; writers carry on meanwhile."""
+        with self._reading() as db:
+            return audit_log(db, self._identities, self._signer.verifier_key, progress)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join()
+        self._db.close()
+        with self._opened_lock:
+            for db in self._opened:
+                db.close()
+            self._opened.clear()
