@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from joserfc import jws
@@ -30,6 +31,7 @@ ES256 = "ES256"
 EDDSA = "EdDSA"
 SUPPORTED_ALGORITHMS = frozenset({ES256, EDDSA})
 _REFUSED_HEADERS = ("jku", "jwk", "x5u", "crit")
+MAX_X5C = 4  # a tdx chain is a leaf and its root; more is refused before any parsing
 
 
 class JwsError(ValueError):
@@ -94,7 +96,10 @@ def _x5c_certificate(entry: str) -> x509.Certificate:
 
 @functools.lru_cache(maxsize=4096)
 def _x5c_key(entry: str) -> tuple[PublicKey, ECKey | OKPKey]:
-    key = _x5c_certificate(entry).public_key()
+    try:
+        key = _x5c_certificate(entry).public_key()
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise JwsError(f"the x5c certificate's key cannot be read: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise JwsError(f"signer key type {type(key).__name__} is not allowed")
     return key, _jose_key(key)
@@ -190,6 +195,8 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     x5c = header.get("x5c")
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise JwsError("the JWS has no x5c certificate chain")
+    if len(x5c) > MAX_X5C:
+        raise JwsError(f"the x5c chain has {len(x5c)} certificates (at most {MAX_X5C})")
     try:
         chain = [_x5c_certificate(c) for c in x5c]
     except (binascii.Error, ValueError) as exc:
