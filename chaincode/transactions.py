@@ -15,10 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chaincode.documents.codes import CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
+from chaincode.identifiers import Container, DocId, OrgId
 
-OrgId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$")]
-DocId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
-Container = Annotated[str, Field(pattern=r"^[A-Z]{4}\d{7}$")]
 Reason = Annotated[str, Field(max_length=500)]
 
 TX_FORMAT: Literal[1] = 1
