@@ -19,8 +19,9 @@ it resumes where it stopped. History, trace, links and container look-ups read t
 a document's state and a pickup right are read from the contract itself.
 
 What is embedded-only: signed checkpoints (C2SP notes), RFC 9162 inclusion proofs of log
-entries, offline proof bundles and ``verify_log``. On the chain the blocks are the log and
-consensus (QBFT) protects it; those calls raise ``EvmUnsupported``, a ``Refusal`` naming this.
+entries, offline proof bundles and ``verify_log`` (``ledger.interface.ProvableLedger``). On
+the chain the blocks are the log and consensus (QBFT) protects it; this engine is a plain
+``Ledger``, and a verifier's evidence names the block whose state it read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import requests
 from eth_account.signers.local import LocalAccount
@@ -48,10 +49,12 @@ from web3.types import TxReceipt
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.evm import artifact
+from chaincode.identifiers import is_doc_id
 from chaincode.lifecycle import Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction, utc
 from ledger.admission import admit
+from ledger.evidence import BlockRead, Evidence
 from ledger.evm.calls import ZERO32, contract_call
 from ledger.evm.chain import Chain, TxError, container_bytes, doc_id_bytes
 from ledger.evm.codes import STATE
@@ -59,7 +62,7 @@ from ledger.evm.events import Event, Events, derive
 from ledger.evm.index import EvmIndex
 from ledger.evm.refusals import refusal
 from ledger.evm.text import KIND_OF, country_text, doc_text, org_name, when
-from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single
 from ledger.signed_tx import SignedTx
 from ledger.tlog import merkle
 
@@ -78,17 +81,6 @@ RETRYABLE: tuple[type[BaseException], ...] = (
 RETRY_ATTEMPTS = 8  # 0.05 s doubling to 2 s: about 8 s in all before giving up
 RECEIPT_TIMEOUT = 60.0
 LOG_PAGE = 2_000  # blocks per eth_getLogs call
-
-
-class EvmUnsupported(Refusal, NotImplementedError):  # noqa: N818 (a refusal, as Refusal)
-    """A feature of the embedded engine that the EVM engine does not offer."""
-
-    def __init__(self, feature: str) -> None:
-        super().__init__(
-            RefusalKind.INVALID,
-            f"{feature} is an embedded-ledger feature; on the evm engine the chain's blocks "
-            "are the log and its consensus protects them (use status, history and trace)",
-        )
 
 
 @dataclass(frozen=True)
@@ -201,10 +193,7 @@ class EvmLedger:
     # --- writing ----------------------------------------------------------------------
 
     def submit(self, signed: SignedTx) -> Receipt:
-        result = self.submit_many([signed])[0]
-        if isinstance(result, Refusal):
-            raise result
-        return result
+        return single(self.submit_many([signed]))
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Check and send every transaction, then collect the receipts (pipelined).
@@ -387,39 +376,38 @@ class EvmLedger:
             flight.tx_hash,
             "",
             [],
-            [self._summary(d) for d in docs],
+            [document_summary(d, self.document(d, sync=False)) for d in docs],
             flight.duplicate,
             block=int(receipt["blockNumber"]),
             tx_hash=flight.tx_hash,
             log_index=log_index,
         )
 
-    def _summary(self, doc_id: str) -> dict[str, Any]:
-        doc = self.document(doc_id, sync=False)
-        if doc is None:
-            return {"id": doc_id}
-        out: dict[str, Any] = {"id": doc.id, "kind": doc.kind.value, "state": doc.state.value}
-        if doc.holder:
-            out["holder"] = doc.holder
-        return out
-
     # --- reading ----------------------------------------------------------------------
 
-    def document(self, doc_id: str, sync: bool = True) -> DocumentRecord | None:
-        """The contract's record of a document, with the index's facts (containers,
-        links, what superseded it, its batch)."""
-        if not doc_id.startswith("sha256:") or len(doc_id) != 71:
+    def document(
+        self, doc_id: str, sync: bool = True, block: int | Literal["latest"] = "latest"
+    ) -> DocumentRecord | None:
+        """The contract's record of a document (in the state of ``block``), with the index's
+        facts (containers, links, what superseded it, its batch)."""
+        if not is_doc_id(doc_id):
             return None
         if sync:
             self.sync()
-        values = retry(lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call())
+        values = retry(
+            lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call(
+                block_identifier=block
+            )
+        )
         state, kind, issuer, country, stamp, controller, surrendered_by, endorsee, to_order = values
         batch = self._index.batch_of(doc_id)
         if int(state) == 0:
             if batch is None:
                 return None
             b_issuer, kind, country, stamp, _ = retry(
-                lambda: self._contract.functions.batch(doc_id_bytes(batch)).call()
+                lambda: self._contract.functions.batch(doc_id_bytes(batch)).call(
+                    block_identifier=block
+                )
             )
             issuer, state = b_issuer, 1
         containers, links = self._index.facts(doc_id)
@@ -445,6 +433,26 @@ class EvmLedger:
                 surrendered_by=self._org(surrendered_by),
             )
         return record
+
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """The contract's record of ``digest``, read in the state of one block, and that
+        block (see ``Ledger.evidence``). Records are keyed by digest alone on the contract
+        today, so this is the record whatever its issuer."""
+        if not is_doc_id(digest):
+            return None
+        self.sync()
+        block = retry(lambda: self._chain.w3.eth.get_block("latest"))
+        number = int(block["number"])
+        record = self.document(digest, sync=False, block=number)
+        if record is None:
+            return None
+        read = BlockRead(
+            self._config.chain_id,
+            str(self._contract.address),
+            number,
+            "0x" + bytes(block["hash"]).hex(),
+        )
+        return Evidence.of(record, read)
 
     def _batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None:
         """For a batch member not yet changed on its own: its root, index and proof."""
@@ -529,20 +537,6 @@ class EvmLedger:
             "hash": "0x" + bytes(block["hash"]).hex(),
         }
 
-    # --- embedded-only ----------------------------------------------------------------
-
-    def checkpoint(self) -> str:
-        raise EvmUnsupported("a signed checkpoint")
-
-    def inclusion(self, doc_id: str) -> tuple[int, bytes, list[bytes], str]:
-        raise EvmUnsupported("an inclusion proof against a signed checkpoint")
-
-    def prove(self, doc_id: str) -> dict[str, Any]:
-        raise EvmUnsupported("an offline proof bundle")
-
-    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
-        raise EvmUnsupported("re-checking the log")
-
     # --- housekeeping -----------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
@@ -569,4 +563,4 @@ class _Counter:
         self._ledger._pending -= self._n
 
 
-__all__ = ["EvmConfig", "EvmLedger", "EvmUnsupported", "retry"]
+__all__ = ["EvmConfig", "EvmLedger", "retry"]
