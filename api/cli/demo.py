@@ -29,6 +29,7 @@ from api.http.app import create_app
 from api.http.client import ApiProblem, NodeClient
 from api.http.serving import serving
 from chaincode.documents.registry import DocumentKind, validate_document
+from chaincode.records import DocState
 from ledger.tlog import proofs
 from network import examples, signing
 from network.config import LedgerConfig, LedgerEngine
@@ -275,7 +276,8 @@ class _Story:
         if self.engine is LedgerEngine.EVM:
             # No Merkle log on the evm engine: the auditor reads the state from the chain.
             state = self.api.call("GET", f"/v1/documents/{ebl}", "kz-auditor")["state"]
-            self.record("the eBL's state read from the chain", "SURRENDERED_FOR_DELIVERY", state)
+            expected = DocState.SURRENDERED_FOR_DELIVERY.value
+            self.record("the eBL's state read from the chain", expected, state)
             return
         proof = self.api.call("GET", f"/v1/documents/{ebl}/proof", "kz-auditor")
         latest = self.api.call("GET", "/v1/checkpoints/latest")
