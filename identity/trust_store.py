@@ -4,10 +4,11 @@ time, and not revoked?", against one trust list and the country roots' revocatio
 Every caller asks here: the document verification pipeline, the ledger's admission of a
 transaction, and bearer-token authentication. What does not depend on time (a chain's
 anchor, signatures, constraints and profile; a CRL's issuer and signature) is remembered,
-keyed by the SHA-256 of the DER encodings (never by serial number, which is unique only per
-issuer, nor by object identity). What does (validity periods, the CRL's freshness, a
-revocation before the time judged) is asked on every call, and every reason is built for
-that call's times.
+keyed by DER: a certificate's hash and equality are those of its DER encoding, and CRLs and
+roots by their DER fingerprints (never a serial number, which is unique only per issuer,
+nor an object's identity). What does depend on time (validity periods, the CRL's
+freshness, a revocation before the time judged) is asked on every call, and every reason
+is built for that call's times.
 """
 
 from __future__ import annotations
@@ -74,9 +75,15 @@ class TrustStore:
             for country, crl in self._crls.items()
         }
         self._lock = threading.Lock()
-        self._anchored: dict[tuple[str, str, Purpose], Anchored | str] = {}
+        # (leaf, purpose) -> (the root the chain carried, or None; what anchoring found).
+        self._anchored: dict[
+            tuple[x509.Certificate, Purpose], tuple[x509.Certificate | None, Anchored | str]
+        ] = {}
         # A CRL's fault for a root (or None): keyed by both DER fingerprints.
         self._crl_faults: dict[tuple[str, str], str | None] = {}
+        self._root_fingerprints = {
+            country: der_fingerprint(entry.root) for country, entry in trust_list.entries.items()
+        }
 
     @property
     def algorithms(self) -> frozenset[str]:
@@ -91,17 +98,15 @@ class TrustStore:
         names and under which trust-list entry, or why it can never be trusted."""
         if not chain or len(chain) > 2:
             return f"chain of {len(chain)} certificates; expected leaf [+ root]"
-        key = (
-            der_fingerprint(chain[0]),
-            der_fingerprint(chain[1]) if len(chain) > 1 else "",
-            purpose,
-        )
-        anchored = self._anchored.get(key)
-        if anchored is None:
-            anchored = anchor_chain(chain, self.trust_list, purpose)
-            with self._lock:
-                if len(self._anchored) < MAX_REMEMBERED:
-                    self._anchored[key] = anchored
+        root = chain[1] if len(chain) > 1 else None
+        key = (chain[0], purpose)  # hashed and compared by DER
+        known = self._anchored.get(key)
+        if known is not None and known[0] == root:
+            return known[1]
+        anchored = anchor_chain(chain, self.trust_list, purpose)
+        with self._lock:
+            if len(self._anchored) < MAX_REMEMBERED:
+                self._anchored[key] = (root, anchored)
         return anchored
 
     def chain(
@@ -127,7 +132,8 @@ class TrustStore:
         crl = self._crls.get(entry.country)
         if crl is None:
             return RevocationJudgement(False, f"no revocation list for {entry.country}")
-        key = (self._crl_fingerprints[entry.country], der_fingerprint(entry.root))
+        root = self._root_fingerprints.get(entry.country) or der_fingerprint(entry.root)
+        key = (self._crl_fingerprints[entry.country], root)
         if key not in self._crl_faults:
             fault = crl_fault(crl, entry.root)
             with self._lock:
