@@ -47,7 +47,7 @@ from network.home import Home
 from network.identities import HomeIdentities
 from network.replay import ReplayCache
 from network.store import DocumentStore
-from network.verification import Pipeline, Policy, Verification
+from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
 
 
 def _utcnow() -> datetime.datetime:
@@ -100,9 +100,12 @@ class Node:
         engine: LedgerEngine | str = LedgerEngine.EMBEDDED,
         rpc: str | None = None,
         audience: str | None = None,
+        formats: Sequence[Format] = (TDX_ENVELOPE,),
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
-        ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL."""
+        ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
+        ``formats`` are the document formats ``verify`` reads (an interop package adds its
+        own, e.g. OpenAttestation or PINT, after the tdx envelope)."""
         self.home = home
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
@@ -112,7 +115,8 @@ class Node:
         self.ledger = opened.ledger
         self.provable: ProvableLedger | None = opened.provable
         self.store = DocumentStore(home.path / "store")
-        self.pipeline = Pipeline(Policy(self.trust, checkpoint_key=opened.checkpoint_key))
+        policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
+        self.pipeline = Pipeline(policy, formats)
         self.audience = audience or home.setting("origin")
         self.directory = PartyDirectory(lambda: list(home.organisations()))
         self._audiences = Audiences(self.store, self.directory)
