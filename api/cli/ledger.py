@@ -89,9 +89,7 @@ def issue(
     with node_of(home) as node:
         issued = guard(lambda: node.issue(kind, file.read_bytes(), as_org, link or (), to))
         if output is not None:
-            signed = node.store.get(issued.document.digest)
-            assert signed is not None
-            output.write_bytes(signed)
+            output.write_bytes(node.signed_document(issued.document.digest, OPERATOR))
     show_receipt(issued.receipt, as_json, issued.document.digest)
 
 
