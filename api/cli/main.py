@@ -41,6 +41,7 @@ from api.cli.common import (
 from chaincode.documents.registry import InvalidDocumentError, validate_document
 from network import signed_document
 from network.home import Home, default_home, init_demo
+from network.version import VERSION
 
 
 class LedgerEngine(enum.StrEnum):
@@ -56,6 +57,26 @@ app = typer.Typer(
 )
 identity_app = typer.Typer(no_args_is_help=True, help="Organisations and their certificates.")
 doc_app = typer.Typer(no_args_is_help=True, help="Validate, digest and sign trade documents.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tdx {VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """tdx: trade document exchange."""
+
+
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
 cli_ledger.register(app)

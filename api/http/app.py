@@ -45,6 +45,7 @@ from identity.tokens import verify as verify_token
 from network.home import Home, default_home
 from network.node import Node
 from network.replay import ReplayCache
+from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -157,7 +158,7 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
 
     app = FastAPI(
         title="tdx node",
-        version="1",
+        version=VERSION,
         summary="Issue, anchor, pass on and verify trade documents.",
         lifespan=lifespan,
         # Metrics go to Prometheus and logs are our JSON lines; FastAPI's OpenTelemetry
@@ -188,7 +189,7 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "version": VERSION}
 
     @app.get("/readyz", tags=["operations"])
     def readyz() -> JSONResponse:
