@@ -21,7 +21,7 @@ import re
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -54,7 +54,7 @@ class VerifiedJws:
     chain: list[x509.Certificate]
 
 
-AnyPublicKey = PublicKey | NationalPublicKey
+AnyPublicKey: TypeAlias = PublicKey | NationalPublicKey
 
 
 def algorithm_for(key: SigningKey | AnyPublicKey) -> str:

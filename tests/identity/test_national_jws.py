@@ -115,15 +115,15 @@ def test_a_tampered_header_fails(national):
         jws.verify(_with_header(token, header) + "", jws.SUPPORTED_ALGORITHMS, TYP)
 
 
-@pytest.mark.parametrize("claimed", ["ES256", "EdDSA", "SM2SM3", "GOST3410-2012-256"])
-def test_the_header_alg_must_match_the_certificate_key(national, claimed):
+def test_the_header_alg_must_match_the_certificate_key(national):
     alg, _, token = national
-    if claimed == alg:
-        pytest.skip("the matching algorithm is the round trip")
-    header = _header(token)
-    header["alg"] = claimed
-    with pytest.raises(JwsError, match=f"header alg {claimed} does not match the signer's {alg}"):
-        jws.verify(_with_header(token, header), jws.SUPPORTED_ALGORITHMS, TYP)
+    for claimed in sorted(jws.SUPPORTED_ALGORITHMS - {alg}):
+        header = _header(token)
+        header["alg"] = claimed
+        with pytest.raises(
+            JwsError, match=f"header alg {claimed} does not match the signer's {alg}"
+        ):
+            jws.verify(_with_header(token, header), jws.SUPPORTED_ALGORITHMS, TYP)
 
 
 def test_a_p256_certificate_cannot_carry_a_national_alg():
