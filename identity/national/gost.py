@@ -12,8 +12,8 @@ Russia.
   {publicKeyParamSet} (digestParamSet omitted, as section 4.2 requires for the tc26 sets;
   accepted if it names Streebog-256), and the key as an OCTET STRING of x || y, each
   32 octets little-endian. The certificate signature OID is 1.2.643.7.1.1.3.2.
-- PKCS#8 holds the private key as an OCTET STRING of 32 octets, little-endian (the TC 26
-  key container convention).
+- PKCS#8 holds the private key as an OCTET STRING of 32 octets, little-endian, as PyGOST
+  reads and writes it (RFC 9215 does not cover private keys).
 
 gostcrypto does the hashing and the signature arithmetic; the nonce k is drawn here with
 ``secrets.randbelow`` and passed in, so the library's own nonce source is never used.

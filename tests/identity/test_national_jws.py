@@ -231,3 +231,14 @@ def test_a_bearer_token_can_be_signed_with_a_national_key(national):
     assert claims.organisation == signer.org
     with pytest.raises(tokens.TokenError, match="trust-list entry allows ES256"):
         tokens.verify(token, make_trust_list(signer.root), crls, "node", NOW)
+
+
+def test_a_certificate_with_an_off_curve_sm2_key_is_a_clear_error():
+    signer = make_signer(make_root("CN"), key_type=KeyType.SM2)
+    der = signer.cert.public_bytes(Encoding.DER)
+    y = signer.key.public_key().y.to_bytes(32, "big")
+    assert der.count(y) == 1
+    broken = x509.load_der_x509_certificate(der.replace(y, bytes([y[0] ^ 1]) + y[1:]))
+    token = jws.sign(b"p", signer.key, [broken], TYP)
+    with pytest.raises(JwsError, match="key is not allowed: the SM2 public key is not a point"):
+        jws.verify(token, jws.SUPPORTED_ALGORITHMS, TYP)
