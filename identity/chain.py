@@ -128,11 +128,13 @@ def validate_chain(
         _check_root(entry.root, at)
         _check_leaf(chain[0], entry.root, at, purpose)
         org = organisation_of(chain[0])
-        # A JWS algorithm must be one the country uses; ledger keys are secp256k1 only,
-        # which the transaction verifier enforces, so they pass None here.
+        # A JWS algorithm must be one the country's trust-list entry names (SM2SM3 for
+        # China, GOST3410-2012-256 for Russia, ...); ledger keys are secp256k1 only, which
+        # the transaction verifier enforces, so they pass None here.
         _require(
             algorithm is None or algorithm in entry.algorithms,
-            f"{entry.country} does not use {algorithm} on this node's trust list",
+            f"{algorithm} is not allowed for {entry.country}: its trust-list entry allows "
+            f"{', '.join(sorted(entry.algorithms)) or 'no algorithm'}",
         )
     except (_ChainFaultError, CertificateProfileError) as exc:
         return ChainResult(Check.failed(CHAIN, str(exc)), None, None)

@@ -20,7 +20,7 @@ from identity import jws
 from identity.certificates import Organisation, Purpose
 from identity.chain import check_revocation, validate_chain
 from identity.checks import Status
-from identity.keys import PrivateKey
+from identity.keys import SigningKey
 from identity.trust_list import TrustList
 
 JWT_TYPE = "JWT"
@@ -41,7 +41,7 @@ class TokenClaims:
 
 
 def mint(
-    key: PrivateKey,
+    key: SigningKey,
     chain: list[x509.Certificate],
     issuer: str,
     audience: str,
