@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api import cli_bench, cli_ebl, cli_evm, cli_ledger, cli_network
+from api import cli_bench, cli_ebl, cli_evm, cli_ledger, cli_network, cli_oa
 from api import demo as demo_story
 from api.cli_common import (
     AsOpt,
@@ -59,6 +59,7 @@ app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
 app.add_typer(cli_evm.app, name="evm")
+app.add_typer(cli_oa.app, name="oa")
 
 
 @app.command()

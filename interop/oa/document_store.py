@@ -18,6 +18,7 @@ from web3.types import TxReceipt
 
 from interop.oa import contracts
 from interop.oa.errors import OaError
+from interop.oa.transactions import send
 from ledger.evm_chain import Chain
 
 
@@ -53,16 +54,16 @@ class DocumentStore:
         )
 
     def issue(self, account: LocalAccount, root: bytes | str) -> TxReceipt:
-        return self.chain.send(account, self.contract.functions.issue(hash32(root)))
+        return send(self.chain, account, self.contract.functions.issue(hash32(root)))
 
     def bulk_issue(self, account: LocalAccount, roots: Sequence[bytes | str]) -> TxReceipt:
-        return self.chain.send(
-            account, self.contract.functions.bulkIssue([hash32(r) for r in roots])
+        return send(
+            self.chain, account, self.contract.functions.bulkIssue([hash32(r) for r in roots])
         )
 
     def revoke(self, account: LocalAccount, node: bytes | str) -> TxReceipt:
         """Revoke a targetHash (one document), an intermediate node or a root (a batch)."""
-        return self.chain.send(account, self.contract.functions.revoke(hash32(node)))
+        return send(self.chain, account, self.contract.functions.revoke(hash32(node)))
 
     def is_issued(self, root: bytes | str) -> bool:
         return bool(self.contract.functions.isIssued(hash32(root)).call())

@@ -26,6 +26,7 @@ from web3.types import TxReceipt
 
 from interop.oa import contracts
 from interop.oa.document_store import hash32
+from interop.oa.transactions import send
 from ledger.evm_chain import Chain
 
 BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
@@ -143,7 +144,7 @@ class TokenRegistry:
         fn = self.contract.functions.mint(
             to_checksum_address(beneficiary), to_checksum_address(holder), token, remark
         )
-        self.chain.send(minter, fn)
+        send(self.chain, minter, fn)
         return self.title(token)
 
     def _escrow_of(self, token: int) -> Contract:
@@ -154,27 +155,27 @@ class TokenRegistry:
 
     def transfer_holder(self, holder: LocalAccount, token: int, to: str) -> TxReceipt:
         fn = self._escrow_of(token).functions.transferHolder(to_checksum_address(to), b"")
-        return self.chain.send(holder, fn)
+        return send(self.chain, holder, fn)
 
     def nominate(self, beneficiary: LocalAccount, token: int, nominee: str) -> TxReceipt:
         fn = self._escrow_of(token).functions.nominate(to_checksum_address(nominee), b"")
-        return self.chain.send(beneficiary, fn)
+        return send(self.chain, beneficiary, fn)
 
     def transfer_beneficiary(self, holder: LocalAccount, token: int, nominee: str) -> TxReceipt:
         fn = self._escrow_of(token).functions.transferBeneficiary(to_checksum_address(nominee), b"")
-        return self.chain.send(holder, fn)
+        return send(self.chain, holder, fn)
 
     def return_to_issuer(self, holder: LocalAccount, token: int) -> TxReceipt:
         """Surrender: the caller must be both beneficiary and holder."""
-        return self.chain.send(holder, self._escrow_of(token).functions.returnToIssuer(b""))
+        return send(self.chain, holder, self._escrow_of(token).functions.returnToIssuer(b""))
 
     def accept_return(self, issuer: LocalAccount, token: int) -> TxReceipt:
         """Accept a surrender: the token is burnt (sent to 0x...dEaD)."""
-        return self.chain.send(issuer, self.contract.functions.burn(token, b""))
+        return send(self.chain, issuer, self.contract.functions.burn(token, b""))
 
     def reject_return(self, issuer: LocalAccount, token: int) -> TxReceipt:
         """Reject a surrender: the token goes back to its escrow."""
-        return self.chain.send(issuer, self.contract.functions.restore(token, b""))
+        return send(self.chain, issuer, self.contract.functions.restore(token, b""))
 
 
 __all__ = [
