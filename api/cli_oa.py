@@ -103,8 +103,8 @@ def _write(documents: list[dict[str, Any]], names: list[str], output: Path | Non
         fail("several documents: give --out DIRECTORY")
     output.mkdir(parents=True, exist_ok=True)
     written = []
-    for document, name in zip(documents, names, strict=True):
-        target = output / name
+    for i, (document, name) in enumerate(zip(documents, names, strict=True)):
+        target = output / (name if names.count(name) == 1 else f"{Path(name).stem}-{i}.json")
         target.write_text(dumps(document, indent=2) + "\n", encoding="utf-8")
         written.append(str(target))
     return written

@@ -10,12 +10,13 @@ call than pycryptodome's object interface, which matters at ~70 fields a documen
 from __future__ import annotations
 
 from collections.abc import Iterable
+from json.encoder import encode_basestring
 from typing import Any
 
 import sha3  # type: ignore[import-untyped]  # safe-pysha3: no type hints
 
-from interop.oa.flatten import flatten
-from interop.oa.js_text import js_json, js_string
+from interop.oa.errors import OaError
+from interop.oa.js_text import escape_lone_surrogates, js_json, js_string
 
 
 def keccak256(data: bytes) -> bytes:
@@ -30,10 +31,37 @@ def field_hash(path: str, leaf_json: str) -> str:
     return hexdigest
 
 
+def _hash_fields(value: Any, prefix: str, hashes: list[str]) -> None:
+    # flatten + field_hash in one walk; key order does not matter, the hashes get sorted
+    items: Iterable[tuple[Any, Any]] = value.items() if type(value) is dict else enumerate(value)
+    for key, leaf in items:
+        if type(key) is int:
+            path = prefix + str(key)
+        elif "." in key:
+            raise OaError(prefix + key, "a key must not contain '.' (OpenAttestation paths)")
+        else:
+            path = prefix + key
+        t = type(leaf)
+        if (t is dict or t is list) and leaf:
+            _hash_fields(leaf, path + "." if path else "", hashes)
+            continue
+        text = "{" + encode_basestring(path) + ":"
+        text += (encode_basestring(leaf) if t is str else js_json(leaf)) + "}"
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which JSON.stringify escapes
+            data = escape_lone_surrogates(text).encode("utf-8")
+        hashes.append(sha3.keccak_256(data).hexdigest())
+
+
 def field_hashes(data: Any) -> list[str]:
     """The hash of every visible field of ``data`` (salted leaves, or anything a document
-    carries there, hashed as JavaScript would stringify it)."""
-    return [field_hash(path, js_json(leaf)) for path, leaf in flatten(data)]
+    carries there, hashed as JavaScript would stringify it), as ``flatten`` paths them."""
+    if type(data) not in (dict, list):
+        raise OaError("data", "must be a JSON object or array")
+    hashes: list[str] = []
+    _hash_fields(data, "", hashes)
+    return hashes
 
 
 def _js_order(values: list[str]) -> list[str]:

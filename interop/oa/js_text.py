@@ -60,9 +60,10 @@ def js_number(value: int | float) -> str:
     return sign + digits[0] + "." + digits[1:] + exponent
 
 
-def _escape_surrogates(text: str) -> str:
-    # A Python str holds a non-BMP character as one code point, so a surrogate code point
-    # here has no partner: JavaScript would see a lone surrogate and escape it.
+def escape_lone_surrogates(text: str) -> str:
+    """Surrogate code points written as ``\\udXXX``, as JSON.stringify writes lone ones (a
+    Python str holds a non-BMP character as one code point, so a surrogate code point in
+    one has no partner). Apply to JSON text only: there they can only be inside strings."""
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -70,7 +71,7 @@ def js_string(text: str) -> str:
     """``JSON.stringify(text)``: quoted, escaped, non-ASCII kept."""
     quoted: str = encode_basestring(text)
     if _SURROGATE.search(quoted) is not None:
-        return _escape_surrogates(quoted)
+        return escape_lone_surrogates(quoted)
     return quoted
 
 
@@ -114,4 +115,4 @@ def js_json(value: Any) -> str:
     raise TypeError(f"{t.__name__} is not a JSON value")
 
 
-__all__ = ["SAFE_INTEGER", "js_json", "js_keys", "js_number", "js_string"]
+__all__ = ["SAFE_INTEGER", "escape_lone_surrogates", "js_json", "js_keys", "js_number", "js_string"]

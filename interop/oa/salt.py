@@ -33,16 +33,16 @@ class RandomSalts:
     per leaf). Not shared between threads: make one per wrap."""
 
     def __init__(self) -> None:
-        self._hex = ""
-        self._pos = 0
+        self._salts: list[str] = []
 
     def __call__(self, path: str) -> str:
-        if self._pos >= len(self._hex):
-            self._hex = os.urandom(16 * _BUFFER_SALTS).hex()
-            self._pos = 0
-        h = self._hex[self._pos : self._pos + 32]
-        self._pos += 32
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+        if not self._salts:
+            raw = os.urandom(16 * _BUFFER_SALTS).hex()
+            self._salts = [
+                f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+                for h in (raw[i : i + 32] for i in range(0, len(raw), 32))
+            ]
+        return self._salts.pop()
 
 
 def typed(value: Any, path: str = "data") -> str:

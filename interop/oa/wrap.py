@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
-import sha3  # type: ignore[import-untyped]  # safe-pysha3: no type hints
+from sha3 import keccak_256  # type: ignore[import-untyped]  # safe-pysha3: no type hints
 
 from interop.oa.errors import OaError
-from interop.oa.js_text import js_keys, js_string
+from interop.oa.js_text import escape_lone_surrogates, js_keys
 from interop.oa.merkle import MerkleTree
 from interop.oa.salt import RandomSalts, SaltSource, typed
 
@@ -67,45 +68,63 @@ def check_raw(data: Any) -> None:
             raise OaError(f"{where}.identityProof.location", "is required: the DNS domain")
 
 
-def _salt_and_hash(value: Any, path: str, salts: SaltSource, hashes: list[str]) -> Any:
-    t = type(value)
-    if t is dict or t is list:
-        if not value:  # an empty object or array is a leaf of its own, left unsalted
-            empty = "{}" if t is dict else "[]"
-            text = "{" + js_string(path) + ":" + empty + "}"
-            hashes.append(sha3.keccak_256(text.encode("utf-8")).hexdigest())
-            return {} if t is dict else []
-        if t is dict:
-            out = {}
-            for key in js_keys(value):
-                child = path + "." + key if path else key  # flatley: no prefix under ""
-                if "." in key:
-                    raise OaError(child, "a key must not contain '.' (OA paths)")
-                out[key] = _salt_and_hash(value[key], child, salts, hashes)
-            return out
-        prefix = path + "." if path else ""
-        return [_salt_and_hash(v, f"{prefix}{i}", salts, hashes) for i, v in enumerate(value)]
-    salted = salts(path) + ":" + typed(value, path)
-    text = "{" + js_string(path) + ":" + js_string(salted) + "}"
-    hashes.append(sha3.keccak_256(text.encode("utf-8")).hexdigest())
+def _field(path: str, leaf_json: str) -> str:
+    """The field hash of a leaf, given its JSON text (``encode_basestring`` of a salted
+    value, or ``{}`` / ``[]``)."""
+    text = "{" + encode_basestring(path) + ":" + leaf_json + "}"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON.stringify escapes
+        data = escape_lone_surrogates(text).encode("utf-8")
+    hexdigest: str = keccak_256(data).hexdigest()
+    return hexdigest
+
+
+def _leaf(child: Any, path: str, salts: SaltSource, hashes: list[str]) -> Any:
+    t = type(child)
+    if t is str:
+        salted: Any = salts(path) + ":string:" + child
+        hashes.append(_field(path, encode_basestring(salted)))
+    elif t is dict or t is list:
+        if child:
+            return _walk(child, path + "." if path else "", salts, hashes)
+        # an empty object or array is a field of its own, left unsalted
+        salted = {} if t is dict else []
+        hashes.append(_field(path, "{}" if t is dict else "[]"))
+    else:
+        salted = salts(path) + ":" + typed(child, path)
+        hashes.append(_field(path, encode_basestring(salted)))
     return salted
+
+
+def _walk(value: Any, prefix: str, salts: SaltSource, hashes: list[str]) -> Any:
+    """Salt a non-empty object or array and hash its fields; ``prefix`` ends with "." (or is
+    empty, under the top level or under an empty key, as flatley's paths are)."""
+    if type(value) is list:
+        return [_leaf(child, prefix + str(i), salts, hashes) for i, child in enumerate(value)]
+    # Keys in JavaScript's order; only a key starting with a digit (or lower) can change it.
+    keys = value.keys() if min(value) >= ":" else js_keys(value)
+    out = {}
+    for key in keys:
+        if "." in key:
+            raise OaError(prefix + key, "a key must not contain '.' (OA paths)")
+        out[key] = _leaf(value[key], prefix + key, salts, hashes)
+    return out
 
 
 def salt_and_hash(data: Mapping[str, Any], salts: SaltSource) -> tuple[dict[str, Any], list[str]]:
     """The salted ``data`` and its field hashes, in one pass."""
     hashes: list[str] = []
-    out: dict[str, Any] = {}
-    for key in js_keys(data):
-        if "." in key:
-            raise OaError(key, "a key must not contain '.' (OA paths)")
-        out[key] = _salt_and_hash(data[key], key, salts, hashes)
+    if not data:
+        return {}, hashes
+    out: dict[str, Any] = _walk(dict(data), "", salts, hashes)
     return out, hashes
 
 
 def _target(hashes: list[str]) -> str:
     hashes.sort()  # hex digests: Python's order is JavaScript's
     text = "[" + ",".join('"' + h + '"' for h in hashes) + "]"
-    hexdigest: str = sha3.keccak_256(text.encode("ascii")).hexdigest()
+    hexdigest: str = keccak_256(text.encode("ascii")).hexdigest()
     return hexdigest
 
 
