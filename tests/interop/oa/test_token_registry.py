@@ -101,7 +101,7 @@ def test_surrender_reject_and_accept(
     anvil: str,
     dns: StaticDnsTxt,
 ) -> None:
-    carrier, shipper, bank, consignee = accounts
+    carrier, shipper, _, consignee = accounts
     doc = export_ebl(ebl, registry)
     token = token_id(doc["signature"]["merkleRoot"])
     mint_title(registry, carrier, doc, beneficiary=shipper.address, holder=shipper.address)
