@@ -189,9 +189,8 @@ def export(
     output: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Export tdx document files as OpenAttestation documents (one batch), linked to their
-    tdx digests; with --rpc, issue the batch root on --store, or mint the eBL on --registry
-    to --beneficiary / --holder."""
+    """Export tdx documents as one OpenAttestation batch, linked to their tdx digests; with
+    --rpc, issue the batch on --store, or mint the eBL's title on --registry."""
     try:
         documents = [validate_document(kind, f.read_bytes()) for f in files]
     except InvalidDocumentError as exc:

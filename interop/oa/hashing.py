@@ -9,6 +9,7 @@ call than pycryptodome's object interface, which matters at ~70 fields a documen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any
@@ -17,6 +18,8 @@ import sha3  # type: ignore[import-untyped]  # safe-pysha3: no type hints
 
 from interop.oa.errors import OaError
 from interop.oa.js_text import escape_lone_surrogates, js_json, js_string
+
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 def keccak256(data: bytes) -> bytes:
@@ -74,8 +77,12 @@ def _js_order(values: list[str]) -> list[str]:
 
 def target_hash(hashes: Iterable[str], obfuscated: Iterable[str] = ()) -> str:
     """The digest of a document from its field hashes and obfuscated hashes."""
-    ordered = _js_order([*obfuscated, *hashes])
-    text = "[" + ",".join(js_string(h) for h in ordered) + "]"
+    hidden = list(obfuscated)
+    ordered = _js_order([*hidden, *hashes])
+    if all(_HEX.fullmatch(h) for h in hidden):  # field hashes are hex: nothing to escape
+        text = '["' + '","'.join(ordered) + '"]'
+    else:
+        text = "[" + ",".join(js_string(h) for h in ordered) + "]"
     hexdigest: str = sha3.keccak_256(text.encode("utf-8")).hexdigest()
     return hexdigest
 

@@ -109,10 +109,16 @@ def unsalt(value: Any) -> Any:
 
 def unsalt_exact(value: Any) -> Any:
     """The value that was salted, exactly (no trimming): for checks of our own exports."""
-    if type(value) is not str or not UUID4.fullmatch(value.split(":", 1)[0]):
+    if type(value) is not str or value[36:37] != ":" or not UUID4.fullmatch(value, 0, 36):
         return value
+    if value.startswith("string:", 37):  # the common case first
+        return value[44:]
     kind, _, text = value[UUID_LENGTH + 1 :].partition(":")
-    return _primitive(kind, text, value, lambda t: _exact(float(t)))
+    return _primitive(kind, text, value, _exact_number)
+
+
+def _exact_number(text: str) -> int | float:
+    return _exact(float(text))
 
 
 def _primitive(kind: str, text: str, raw: str, number: Callable[[str], int | float]) -> Any:
@@ -132,12 +138,17 @@ def _primitive(kind: str, text: str, raw: str, number: Callable[[str], int | flo
 
 def unsalt_data(data: Any, *, exact: bool = False) -> Any:
     """``getData``: the whole tree unsalted (``exact`` keeps surrounding whitespace)."""
+    one = unsalt_exact if exact else unsalt
+    return _unsalt_tree(data, one)
+
+
+def _unsalt_tree(data: Any, one: Callable[[Any], Any]) -> Any:
     t = type(data)
     if t is dict:
-        return {k: unsalt_data(v, exact=exact) for k, v in data.items()}
+        return {k: _unsalt_tree(v, one) for k, v in data.items()}
     if t is list:
-        return [unsalt_data(v, exact=exact) for v in data]
-    return unsalt_exact(data) if exact else unsalt(data)
+        return [_unsalt_tree(v, one) for v in data]
+    return one(data)
 
 
 __all__ = [
