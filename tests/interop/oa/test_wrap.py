@@ -144,3 +144,29 @@ def test_a_bad_document_in_a_batch_is_named() -> None:
     with pytest.raises(OaError) as caught:
         wrap_documents([TRICKY, {"issuers": []}])
     assert caught.value.field == "documents.1.issuers"
+
+
+KEYS = st.text(
+    alphabet=st.characters(exclude_characters=".", exclude_categories=("Cs",)), max_size=6
+)
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+)
+TREES = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.dictionaries(KEYS, TREES, max_size=5), min_size=1, max_size=4))
+def test_random_documents_are_byte_identical(bodies: list[dict]) -> None:
+    raws = [{**body, "issuers": [ISSUER.block()]} for body in bodies]
+    answer = judge({"op": "wrap", "documents": raws, "batch": True})
+    ours = wrap_documents(raws, [replay(o) for o in answer["wrapped"]])
+    assert [dumps(d) for d in ours] == answer["texts"]
