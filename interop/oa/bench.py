@@ -81,10 +81,14 @@ def oa_bench(
 
     progress(f"wrap + issue: {batches} batch(es) of {batch_size}, one issue(root) each")
     issued: list[dict[str, Any]] = []
+    issue_only: list[float] = []
+    gas = 0
     started = time.perf_counter()
     for _ in range(batches):
         issued = wrap_documents([data] * batch_size)
-        issue_batch(store, issuer, issued)
+        sent = time.perf_counter()
+        gas = int(issue_batch(store, issuer, issued)["gasUsed"])
+        issue_only.append(time.perf_counter() - sent)
     issue_seconds = time.perf_counter() - started
 
     count = min(verifications, len(issued))
@@ -113,6 +117,8 @@ def oa_bench(
         "batches": batches,
         "wrap_per_second": _rate(batch_size * batches, wrap_seconds),
         "wrap_issue_per_second": ours,
+        "issue_ms_per_batch": round(1000 * sum(issue_only) / len(issue_only), 1),
+        "issue_gas_per_batch": gas,
         "verify_per_second": {
             "one_per_call": _rate(count, single_seconds),
             "batch_per_call": _rate(len(issued), batch_seconds),

@@ -22,4 +22,5 @@ def test_bench_runs_and_reports_every_figure(anvil: str, co: ValidDocument) -> N
     assert result["official"]["library"] == "@govtechsg/open-attestation 6.9.7"
     assert result["ratio_wrap_issue_over_official_wrap"] > 0
     assert result["document"]["fields"] > 50
+    assert 40_000 < result["issue_gas_per_batch"] < 60_000  # one DocumentStore.issue
     assert any("official" in line for line in lines)
