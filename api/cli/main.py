@@ -23,6 +23,7 @@ from api.cli import ebl as cli_ebl
 from api.cli import evm as cli_evm
 from api.cli import ledger as cli_ledger
 from api.cli import network as cli_network
+from api.cli import oa as cli_oa
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -84,6 +85,7 @@ app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
 app.add_typer(cli_evm.app, name="evm")
+app.add_typer(cli_oa.app, name="oa")
 
 
 @app.command()
