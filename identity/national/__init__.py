@@ -3,9 +3,9 @@ with Streebog-256 (Russia), next to the ES256 and EdDSA that pyca/cryptography h
 
 A plugin (``SignatureAlgorithm``) names its JWS ``alg`` (``SM2SM3``, ``GOST3410-2012-256``;
 neither is IANA-registered), makes keys and reads them from X.509 and PKCS#8. Offered:
-``registry`` (the fixed list, lookup by name or key encoding), ``key_file`` (encrypted
-PKCS#8 storage), ``certificate`` (certificates for national keys under an ordinary root)
-and ``bench.signature_rates``.
+``registry`` (the fixed list, lookup by name or key encoding), ``certificate``
+(certificates for national keys under an ordinary root) and ``bench.signature_rates``.
+Their key files are stored as every key is (``identity.keys``).
 """
 
 from identity.national.interface import (

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identity.national import NationalKeyError, gost, key_file, registry, sm2
+from identity import keys
+from identity.national import NationalKeyError, gost, registry, sm2
 from identity.national.encoding import (
     KeyEncoding,
     octet_string_der,
@@ -32,7 +33,15 @@ def test_encodings_round_trip(key):
     public = key.public_key()
     assert registry.public_key_from_spki(public.spki_der()) == public
     assert registry.private_key_from_pkcs8(key.pkcs8_der()) == key
-    assert key_file.decrypt(key_file.encrypt(key, b"pw"), b"pw") == key
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_key_files_round_trip_in_the_same_container_as_every_key(key, tmp_path):
+    keys.save(key, tmp_path / "k.key", b"pw")
+    assert keys.load_signing_key(tmp_path / "k.key", b"pw") == key
+    assert isinstance(keys.encryption_of(tmp_path / "k.key").kdf, keys.ScryptKdf)
+    with pytest.raises(keys.KeyStoreError, match="read it with load_signing_key"):
+        keys.load(tmp_path / "k.key", b"pw")
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -135,17 +144,17 @@ def test_malformed_private_keys_are_clear_errors():
         registry.private_key_from_pkcs8(b"\x30\x03\x02\x01\x00")
 
 
-def test_a_damaged_key_file_is_a_clear_error():
-    pem = key_file.encrypt(SM2_KEY, b"pw")
-    with pytest.raises(NationalKeyError, match="wrong passphrase"):
-        key_file.decrypt(pem, b"other")
-    with pytest.raises(NationalKeyError, match="not an encrypted PKCS#8 key file"):
-        key_file.decrypt(
-            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-            b"pw",
-        )
-    with pytest.raises(NationalKeyError, match="expected a PEM ENCRYPTED PRIVATE KEY"):
-        key_file.decrypt(pem.replace(b"ENCRYPTED PRIVATE KEY", b"PRIVATE KEY"), b"pw")
+def test_a_damaged_key_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "k.key"
+    keys.save(SM2_KEY, path, b"pw")
+    with pytest.raises(keys.KeyStoreError, match="wrong passphrase"):
+        keys.load_signing_key(path, b"other")
+    damaged = tmp_path / "damaged.key"
+    damaged.write_bytes(
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+    with pytest.raises(keys.KeyStoreError, match="cannot read"):
+        keys.load_signing_key(damaged, b"pw")
 
 
 def test_unknown_algorithm_names_are_refused():
@@ -192,7 +201,7 @@ def _openssl(*args: str) -> subprocess.CompletedProcess[bytes]:
 @needs_openssl
 def test_openssl_reads_our_sm2_key_files_and_agrees_on_signatures(tmp_path):
     key_path, pub_path, msg_path = tmp_path / "k.pem", tmp_path / "pub.der", tmp_path / "msg"
-    key_path.write_bytes(key_file.encrypt(SM2_KEY, b"pw"))
+    keys.save(SM2_KEY, key_path, b"pw")
     pub_path.write_bytes(SM2_KEY.public.spki_der())
     msg_path.write_bytes(b"signed by openssl")
     sm2_options = ["-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678"]
