@@ -5,6 +5,10 @@ short id (CN, e.g. ``cn-gacc``) and its roles, one OU value per role as Hyperled
 Fabric's NodeOUs do. Its extended key usage says what the key is for: documents
 (RFC 9336 id-kp-documentSigning) or ledger transactions (tdx's own OID). Each
 organisation has one of each, issued directly by its country root.
+
+A document key may be national (SM2, GOST): its certificate is the same profile, signed by
+the same P-256 or Ed25519 root, with the national key in its standard X.509 encoding
+(see identity.national.certificate).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from identity.keys import PrivateKey, PublicKey
+from identity.national import NationalPublicKey
+from identity.national.certificate import sign_for_national_key
 from identity.org_id import OrgIdError, from_attribute, to_attribute, validate_org_id
 from identity.roles import Role, parse_roles
 
@@ -106,12 +112,16 @@ def issue_organisation_certificate(
     root: x509.Certificate,
     root_key: PrivateKey,
     org: Organisation,
-    public_key: PublicKey,
+    public_key: PublicKey | NationalPublicKey,
     purpose: Purpose,
     now: datetime.datetime,
     days: int = 730,
 ) -> x509.Certificate:
     """Certify an organisation's key for one purpose, under its country's root."""
+    if isinstance(public_key, NationalPublicKey) and purpose is not Purpose.DOCUMENT:
+        raise CertificateProfileError(
+            f"a {public_key.algorithm} key can sign documents only; ledger keys are secp256k1"
+        )
     root_country = country_of(root)
     if org.country != root_country:
         raise CertificateProfileError(
@@ -128,11 +138,10 @@ def issue_organisation_certificate(
         ),
         x509.NameAttribute(NameOID.COMMON_NAME, org.id),
     ]
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name(attributes))
         .issuer_name(root.subject)
-        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=days))
@@ -152,13 +161,18 @@ def issue_organisation_certificate(
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([purpose.eku]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 root.public_key()  # type: ignore[arg-type]
             ),
             critical=False,
         )
+    )
+    if isinstance(public_key, NationalPublicKey):
+        return sign_for_national_key(builder, public_key, root_key, signature_hash(root_key))
+    return (
+        builder.public_key(public_key)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .sign(root_key, signature_hash(root_key))
     )
 

@@ -173,11 +173,15 @@ def judge_at(
                 f" to {window[1].isoformat()})",
             )
     entry, org = anchored.entry, anchored.organisation
-    # A JWS algorithm must be one the country uses; ledger keys are secp256k1 only, which
-    # the transaction verifier enforces, so they pass None here.
+    # A JWS algorithm must be one the country's trust-list entry names (SM2SM3 for China,
+    # GOST3410-2012-256 for Russia, ...); ledger keys are secp256k1 only, which the
+    # transaction verifier enforces, so they pass None here.
     if algorithm is not None and algorithm not in entry.algorithms:
+        allowed = ", ".join(sorted(entry.algorithms)) or "no algorithm"
         return ChainJudgement(
-            False, f"{entry.country} does not use {algorithm} on this node's trust list"
+            False,
+            f"{algorithm} is not allowed for {entry.country}: its trust-list entry allows "
+            f"{allowed}",
         )
     return ChainJudgement(
         True,

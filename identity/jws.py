@@ -1,9 +1,14 @@
 """JWS (RFC 7515) compact signatures whose ``x5c`` header carries the signer's chain.
 
 The algorithm is never negotiated by the input: it must be on the caller's allowlist
-(at most ES256 and EdDSA) and must match the key in the signer's certificate. Headers
-that would fetch or embed other keys (``jku``, ``jwk``, ``x5u``) and any ``crit`` header
-are refused.
+(at most ES256, EdDSA and the national SM2SM3 and GOST3410-2012-256) and must match the
+key in the signer's certificate. Headers that would fetch or embed other keys (``jku``,
+``jwk``, ``x5u``) and any ``crit`` header are refused; ``none`` and HMAC never verify.
+
+joserfc signs and verifies ES256 and EdDSA. Its algorithm registry could take the national
+algorithms, but its key lookup admits only JWK key types and SM2 and GOST have no JWK
+``kty``; so for them this module forms and checks the compact serialization itself
+(RFC 7515 5.1 and 5.2), with joserfc still parsing the token.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
+import re
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -25,11 +32,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 from joserfc.jws import CompactSignature
 
-from identity.keys import PrivateKey, PublicKey
+from identity.keys import PrivateKey, PublicKey, SigningKey
+from identity.national import NationalKeyError, NationalPrivateKey, NationalPublicKey, registry
 
 ES256 = "ES256"
 EDDSA = "EdDSA"
-SUPPORTED_ALGORITHMS = frozenset({ES256, EDDSA})
+SM2SM3 = registry.SM2_SM3.name
+GOST3410_2012_256 = registry.GOST_2012_256.name
+SUPPORTED_ALGORITHMS = frozenset({ES256, EDDSA, *registry.NAMES})
 _REFUSED_HEADERS = ("jku", "jwk", "x5u", "crit")
 MAX_X5C = 4  # a tdx chain is a leaf and its root; more is refused before any parsing
 
@@ -45,7 +55,12 @@ class VerifiedJws:
     chain: list[x509.Certificate]
 
 
-def algorithm_for(key: PrivateKey | PublicKey) -> str:
+AnyPublicKey: TypeAlias = PublicKey | NationalPublicKey
+
+
+def algorithm_for(key: SigningKey | AnyPublicKey) -> str:
+    if isinstance(key, NationalPrivateKey | NationalPublicKey):
+        return key.algorithm
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
         return EDDSA
     if isinstance(key.curve, ec.SECP256R1):
@@ -69,8 +84,8 @@ class _X5cRegistry(jws.JWSRegistry):
     max_header_length = 8192
 
 
-# One registry per algorithm, each allowing only that algorithm (they hold no state).
-_REGISTRIES = {alg: _X5cRegistry(algorithms=[alg]) for alg in SUPPORTED_ALGORITHMS}
+# One registry per joserfc algorithm, each allowing only that algorithm (they hold no state).
+_REGISTRIES = {alg: _X5cRegistry(algorithms=[alg]) for alg in (ES256, EDDSA)}
 
 
 def _registry(alg: str) -> jws.JWSRegistry:
@@ -95,19 +110,47 @@ def _x5c_certificate(entry: str) -> x509.Certificate:
 
 
 @functools.lru_cache(maxsize=4096)
-def _x5c_key(entry: str) -> tuple[PublicKey, ECKey | OKPKey]:
+def _x5c_key(entry: str) -> tuple[AnyPublicKey, ECKey | OKPKey | None]:
+    cert = _x5c_certificate(entry)
     try:
-        key = _x5c_certificate(entry).public_key()
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise JwsError(f"the x5c certificate's key cannot be read: {exc}") from exc
+        key = cert.public_key()
+    except UnsupportedAlgorithm:
+        # Not a pyca key type: SM2 or GOST, or a key tdx does not accept at all.
+        try:
+            return registry.public_key_of(cert), None
+        except NationalKeyError as exc:
+            raise JwsError(f"the signer's certificate key is not allowed: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise JwsError(f"the signer's certificate key is malformed: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise JwsError(f"signer key type {type(key).__name__} is not allowed")
     return key, _jose_key(key)
 
 
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
+
+
+def _b64url_decode(segment: bytes) -> bytes:
+    # Strict: the unpadded base64url alphabet only (RFC 7515 2), nothing else accepted.
+    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        raise JwsError("the JWS signature is not base64url")
+    return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+
+
+def _national_compact(header: dict[str, Any], payload: bytes, key: NationalPrivateKey) -> str:
+    signing_input = (
+        _b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64url(payload)
+    )
+    return signing_input + "." + _b64url(key.sign(signing_input.encode("ascii")))
+
+
 def sign(
     payload: bytes,
-    key: PrivateKey,
+    key: SigningKey,
     chain: list[x509.Certificate],
     typ: str,
     extra_header: dict[str, Any] | None = None,
@@ -117,6 +160,8 @@ def sign(
     header: dict[str, Any] = {"alg": alg, "typ": typ, "x5c": [_b64(c) for c in chain]}
     if extra_header:
         header.update(extra_header)
+    if isinstance(key, NationalPrivateKey):
+        return _national_compact(header, payload, key)
     token: str = _call_joserfc(
         jws.serialize_compact, alg, header, payload, _jose_key(key), registry=_registry(alg)
     )
@@ -168,10 +213,17 @@ def _check_header(header: dict[str, Any], allowed: Collection[str], typ: str) ->
 
 
 def _verify_with(
-    obj: CompactSignature, key: PublicKey, alg: str, jose_key: ECKey | OKPKey
+    obj: CompactSignature, key: AnyPublicKey, alg: str, jose_key: ECKey | OKPKey | None
 ) -> bytes:
     if algorithm_for(key) != alg:
         raise JwsError(f"header alg {alg} does not match the signer's {algorithm_for(key)} key")
+    if isinstance(key, NationalPublicKey):
+        signing_input = obj.segments["header"] + b"." + obj.segments["payload"]
+        if not key.verify(_b64url_decode(obj.segments["signature"]), signing_input):
+            raise JwsError("signature does not verify (bad_signature)")
+        national_payload: bytes = obj.payload
+        return national_payload
+    assert jose_key is not None
     try:
         valid = _call_joserfc(jws.validate_compact, alg, obj, jose_key, registry=_registry(alg))
     except JoseError as exc:

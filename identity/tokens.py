@@ -17,7 +17,7 @@ from cryptography import x509
 
 from identity import jws
 from identity.certificates import Organisation, Purpose
-from identity.keys import PrivateKey
+from identity.keys import SigningKey
 from identity.roles import Role
 from identity.trust_store import TrustStore
 
@@ -39,7 +39,7 @@ class TokenClaims:
 
 
 def mint(
-    key: PrivateKey,
+    key: SigningKey,
     chain: list[x509.Certificate],
     issuer: str,
     audience: str,

@@ -14,7 +14,7 @@ from identity.certificates import (
     create_root,
     issue_organisation_certificate,
 )
-from identity.keys import KeyType, PrivateKey
+from identity.keys import KeyType, PrivateKey, SigningKey
 from identity.roles import Role
 
 NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
@@ -38,7 +38,7 @@ class Root:
 class Signer:
     org: Organisation
     cert: x509.Certificate
-    key: PrivateKey
+    key: SigningKey
     root: Root
 
     @property
@@ -60,7 +60,7 @@ def make_signer(
     now: datetime.datetime = NOW,
 ) -> Signer:
     org = Organisation(org_id, "Test Org", root.country, ORG_IDS[root.country], roles)
-    key = keys.generate(key_type)
+    key = keys.generate_signing_key(key_type)  # national key types (SM2, GOST) included
     cert = issue_organisation_certificate(root.cert, root.key, org, key.public_key(), purpose, now)
     return Signer(org, cert, key, root)
 

@@ -22,6 +22,7 @@ from api.cli import ebl as cli_ebl
 from api.cli import evm as cli_evm
 from api.cli import ledger as cli_ledger
 from api.cli import network as cli_network
+from api.cli import oa as cli_oa
 from api.cli import reads
 from api.cli.common import (
     AsOpt,
@@ -43,6 +44,7 @@ from chaincode.documents.registry import InvalidDocumentError, validate_document
 from network import signing
 from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.home import Home, default_home, init_demo
+from network.version import VERSION
 
 
 class LogLevel(enum.StrEnum):
@@ -60,6 +62,26 @@ app = typer.Typer(
 )
 identity_app = typer.Typer(no_args_is_help=True, help="Organisations and their certificates.")
 doc_app = typer.Typer(no_args_is_help=True, help="Validate, digest and sign trade documents.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tdx {VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """tdx: trade document exchange."""
+
+
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
 doc_app.command("get")(reads.get)
@@ -68,6 +90,7 @@ app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
 app.add_typer(cli_evm.app, name="evm")
+app.add_typer(cli_oa.app, name="oa")
 
 
 @app.command()

@@ -40,6 +40,7 @@ from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal
 from chaincode.read_policy import ReadRefusal
 from network.node import Node, NotOffered
+from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -146,7 +147,7 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     metrics = Metrics()
     app = FastAPI(
         title="tdx node",
-        version="1",
+        version=VERSION,
         summary="Issue, anchor, pass on and verify trade documents.",
         # Metrics go to Prometheus and logs are our JSON lines; FastAPI's OpenTelemetry
         # hooks would otherwise look up the global providers on every request.
@@ -171,7 +172,7 @@ def _add_operations(app: FastAPI, node: Node, metrics: Metrics) -> None:
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "version": VERSION}
 
     @app.get("/readyz", tags=["operations"])
     def readyz() -> JSONResponse:

@@ -1,8 +1,8 @@
 """The base of every trade document model, and field-level errors.
 
 A document is validated in one pass that reports every problem at once: pydantic's
-field errors plus the document's cross-field rules, each with its JSON path and the
-name of the rule it breaks.
+field errors, the document's cross-field rules and, where a standard publishes one, the
+standard's own schema; each with its JSON path and the name of the rule it breaks.
 """
 
 from __future__ import annotations
@@ -50,11 +50,16 @@ class FieldError:
 
 @dataclass(frozen=True)
 class RuleViolation:
-    """A cross-field rule's finding, before it becomes a pydantic error."""
+    """A cross-field rule's or a schema's finding, before it becomes a pydantic error.
+
+    ``composite`` marks a finding about a whole subtree (a schema's oneOf or anyOf) that
+    any error reported inside that subtree already explains.
+    """
 
     path: Path
     rule: str
     message: str
+    composite: bool = False
 
 
 def json_path(loc: Sequence[str | int]) -> str:
@@ -94,6 +99,15 @@ class TradeDocument(Part):
     def document_rules(cls, raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
         return iter(())
 
+    @classmethod
+    def schema_rules(cls, raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
+        """The findings of the standard's own schema, for documents whose standard has one.
+
+        A finding at a place that the model or a rule already reported is the same problem
+        seen twice, and is left out.
+        """
+        return iter(())
+
     def issuing_country(self) -> str | None:
         """The country whose authority must issue this document, if the document says."""
         return None
@@ -119,7 +133,10 @@ class TradeDocument(Part):
                     }
                 )
         if isinstance(data, Mapping):
-            for v in cls.document_rules(data):
+            found = list(cls.document_rules(data))
+            reported = {tuple(e["loc"]) for e in line_errors} | {v.path for v in found}
+            found += [v for v in cls.schema_rules(data) if not _explained(v, reported)]
+            for v in found:
                 line_errors.append(
                     {
                         "type": PydanticCustomError(v.rule, "{msg}", {"msg": v.message}),
@@ -131,6 +148,13 @@ class TradeDocument(Part):
             raise ValidationError.from_exception_data(cls.__name__, line_errors)
         assert model is not None
         return model
+
+
+def _explained(finding: RuleViolation, reported: set[Path]) -> bool:
+    if finding.path in reported:
+        return True
+    depth = len(finding.path)
+    return finding.composite and any(p[:depth] == finding.path for p in reported)
 
 
 def _at(data: Any, path: Path) -> Any:

@@ -1,7 +1,8 @@
 """The DCSA eBL 3.0.3 TransportDocument (bill of lading or sea waybill) as a strict model.
 
 Attribute names are DCSA's own JSON names, so a DCSA document validates unchanged. Deep
-sub-objects that no rule reads (dangerous goods, reefer settings, licences) stay plain JSON.
+sub-objects that no rule reads (dangerous goods, reefer settings, licences) stay plain JSON
+here; DCSA's own schema (``chaincode.documents.dcsa``) checks them, and the whole document.
 """
 
 # DCSA's camelCase names are the attribute names, on purpose.
@@ -22,6 +23,7 @@ from chaincode.documents.codes import ContainerNumber, CurrencyCode, HSCode, Iso
 
 # Imported under another name: the field name UNLocationCode would shadow the type.
 from chaincode.documents.codes import UNLocationCode as UNLocode
+from chaincode.documents.dcsa import transport_document_violations
 
 # DCSA's pattern for most free text: no leading or trailing whitespace.
 TRIMMED = r"^\S(?:.*\S)?$"
@@ -462,6 +464,12 @@ class TransportDocument(TradeDocument):
         )
         yield from _declared_value_rule(raw)
         yield from _contact_rule(raw)
+
+    @classmethod
+    def schema_rules(cls, raw: Mapping[str, Any]) -> Iterator[RuleViolation]:
+        # DCSA's own schema reaches the deep objects this model keeps as plain JSON
+        # (dangerous goods, reefer settings, licences, references).
+        return transport_document_violations(raw)
 
     def issuing_country(self) -> str | None:
         # A carrier from any country may issue a bill of lading.

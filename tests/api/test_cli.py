@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ KINDS = {
 
 def tdx(*args, env=None):
     return runner.invoke(app, [str(a) for a in args], env=env)
+
+
+def test_version_is_the_installed_package_version():
+    result = tdx("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"tdx {metadata.version('tdx')}"
 
 
 def test_init_then_init_again_says_so(tmp_path):

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from identity import jws, tokens
+from network.version import VERSION
 from tests.api.conftest import auth
 from tests.conftest import EXAMPLES
 from tests.pki import make_root, make_signer
@@ -143,7 +144,8 @@ def test_every_endpoint_success_path(http):
     assert cp["checkpoint"].startswith(cp["origin"] + "\n")
     ledger = post(http, "/v1/ledger/verification", "kz-auditor").json()
     assert ledger["ok"] is True
-    assert http.get("/healthz").json() == {"status": "ok"}
+    assert http.get("/healthz").json() == {"status": "ok", "version": VERSION}
+    assert http.get("/openapi.json").json()["info"]["version"] == VERSION
     assert http.get("/readyz").json()["status"] == "ready"
     metrics = http.get("/metrics").text
     assert "tdx_http_requests_total" in metrics

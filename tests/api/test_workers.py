@@ -4,6 +4,7 @@ already in use is one clear line."""
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -76,7 +77,7 @@ def test_connections_are_dealt_evenly_and_sigterm_stops_every_worker(demo_home):
             ]
             for c in connections:  # opened one after another, kept alive
                 c.request("GET", "/healthz")
-                assert c.getresponse().read() == b'{"status":"ok"}'
+                assert json.loads(c.getresponse().read())["status"] == "ok"
             workers = _workers(proc.pid)
             assert len(workers) == 2
             assert sorted(_established(pid, port) for pid in workers) == [4, 4]

@@ -70,7 +70,7 @@ def test_the_algorithm_must_be_one_the_country_uses():
     tl = make_trust_list(root, algorithms=frozenset({"ES256"}))
     result = validate_chain(signer.chain, tl, NOW, Purpose.DOCUMENT, "EdDSA")
     assert not result.ok
-    assert "does not use EdDSA" in result.reason
+    assert "EdDSA is not allowed for SG: its trust-list entry allows ES256" in result.reason
 
 
 def test_intermediates_and_ca_leaves_are_refused():

@@ -1,0 +1,306 @@
+"""tdx oa ...: OpenAttestation v2 / TradeTrust documents, wrapped, exported and verified.
+
+Transactions are signed with ``--key`` (hex; or $TDX_OA_KEY). On a development chain
+(anvil, chain id 1337 or 31337) it defaults to anvil's well-known account 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from api.cli.common import JsonOpt, KindArg, emit_json, err, fail, out
+from chaincode.canonical import CanonicalizationError, parse_json
+from chaincode.documents.registry import InvalidDocumentError, validate_document
+from interop.oa import (
+    ContractsMissingError,
+    DocumentStore,
+    OaError,
+    OaIssuer,
+    StaticDnsTxt,
+    TokenRegistry,
+    dumps,
+    export_documents,
+    obfuscate,
+    record_text,
+    token_id,
+    verify_documents,
+    wrap_documents,
+)
+from interop.oa.document import Wrapped, issuers_of, parse_wrapped
+from interop.oa.issuance import issue_batch, mint_title
+from interop.oa.merkle import path_nodes
+from ledger.evm.chain import Chain, TxError
+from network.evm.anvil import dev_accounts
+
+app = typer.Typer(
+    no_args_is_help=True, help="OpenAttestation v2 (TradeTrust): wrap, export, verify."
+)
+
+DEV_CHAINS = (1337, 31337)
+T = TypeVar("T")
+RpcOpt = Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the EVM node.")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        envvar="TDX_OA_KEY",
+        help="Signing key (hex) [default on anvil: its development account 0].",
+        show_default=False,
+    ),
+]
+FilesArg = Annotated[
+    list[Path], typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON files.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write here (a directory for several documents).")
+]
+
+
+def _guarded(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except (OaError, ContractsMissingError, TxError, ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+def _read(path: Path) -> Any:
+    try:
+        return parse_json(path.read_bytes())
+    except CanonicalizationError as exc:
+        fail(f"{path}: {exc}")
+
+
+def _account(chain: Chain, key: str | None) -> LocalAccount:
+    if key:
+        account: LocalAccount = Account.from_key(key)
+        return account
+    if chain.chain_id not in DEV_CHAINS:
+        fail(f"chain {chain.chain_id} is not a development chain: give --key (or $TDX_OA_KEY)")
+    err.print("oa: signing with anvil's development account 0", markup=False)
+    return dev_accounts(1)[0]
+
+
+def _connect(rpc: str) -> Chain:
+    return _guarded(lambda: Chain.connect(rpc))
+
+
+def _write(documents: list[dict[str, Any]], names: list[str], output: Path | None) -> list[str]:
+    """One document to --out FILE (or stdout), several into the --out directory."""
+    if len(documents) == 1 and (output is None or output.suffix == ".json"):
+        text = dumps(documents[0], indent=2) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+            return ["-"]
+        output.write_text(text, encoding="utf-8")
+        return [str(output)]
+    if output is None:
+        fail("several documents: give --out DIRECTORY")
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, (document, name) in enumerate(zip(documents, names, strict=True)):
+        target = output / (name if names.count(name) == 1 else f"{Path(name).stem}-{i}.json")
+        target.write_text(dumps(document, indent=2) + "\n", encoding="utf-8")
+        written.append(str(target))
+    return written
+
+
+def _contract(wrapped: Wrapped, kind: str) -> str:
+    issuers = issuers_of(wrapped.data)
+    if len(issuers) != 1 or issuers[0].store_kind != kind or not issuers[0].address:
+        raise OaError("data.issuers", f"must be one issuer with a {kind}")
+    return issuers[0].address
+
+
+@app.command("deploy-store")
+def deploy_store(
+    rpc: RpcOpt,
+    name: Annotated[str, typer.Option("--name", help="The store's name.")] = "tdx",
+    domain: Annotated[
+        str | None, typer.Option("--dns-location", help="Print the TXT record for this domain.")
+    ] = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deploy TradeTrust's DocumentStore (the official bytecode)."""
+    chain = _connect(rpc)
+    store = _guarded(lambda: DocumentStore.deploy(chain, _account(chain, key), name))
+    record = record_text(store.address, chain.chain_id)
+    if as_json:
+        emit_json({"documentStore": store.address, "chainId": chain.chain_id, "dnsTxt": record})
+        return
+    out.print(f"DocumentStore {store.address} on chain {chain.chain_id}")
+    out.print(f"DNS TXT record{' at ' + domain if domain else ''}: {record}", markup=False)
+
+
+@app.command("deploy-registry")
+def deploy_registry(
+    rpc: RpcOpt,
+    name: Annotated[str, typer.Option("--name")] = "tdx eBL",
+    symbol: Annotated[str, typer.Option("--symbol")] = "TDXEBL",
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deploy TradeTrust's token registry (TitleEscrowFactory + TradeTrustToken) for eBLs."""
+    chain = _connect(rpc)
+    registry = _guarded(lambda: TokenRegistry.deploy(chain, _account(chain, key), name, symbol))
+    record = record_text(registry.address, chain.chain_id)
+    if as_json:
+        emit_json({"tokenRegistry": registry.address, "chainId": chain.chain_id, "dnsTxt": record})
+        return
+    out.print(f"TradeTrustToken {registry.address} on chain {chain.chain_id}")
+    out.print(f"DNS TXT record: {record}", markup=False)
+
+
+@app.command()
+def wrap(files: FilesArg, output: OutOpt = None, as_json: JsonOpt = False) -> None:
+    """Wrap raw OpenAttestation v2 data files as one batch (one Merkle root)."""
+    wrapped = _guarded(lambda: wrap_documents([_read(f) for f in files]))
+    written = _write(wrapped, [f.name for f in files], output)
+    if as_json:
+        emit_json({"merkleRoot": wrapped[0]["signature"]["merkleRoot"], "files": written})
+    elif written != ["-"]:
+        err.print(f"Wrapped {len(files)} document(s) under {wrapped[0]['signature']['merkleRoot']}")
+
+
+@app.command()
+def export(
+    kind: KindArg,
+    files: FilesArg,
+    issuer_name: Annotated[str, typer.Option("--issuer-name", help="The issuer's name.")],
+    location: Annotated[str, typer.Option("--dns-location", help="The issuer's DNS domain.")],
+    store: Annotated[
+        str | None, typer.Option("--store", help="DocumentStore address (documents).")
+    ] = None,
+    registry: Annotated[
+        str | None, typer.Option("--registry", help="Token registry address (an eBL title).")
+    ] = None,
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="Also issue the batch (or mint the title) here.")
+    ] = None,
+    beneficiary: Annotated[str | None, typer.Option("--beneficiary")] = None,
+    holder: Annotated[str | None, typer.Option("--holder")] = None,
+    key: KeyOpt = None,
+    output: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export tdx documents as one OpenAttestation batch, linked to their tdx digests; with
+    --rpc, issue the batch on --store, or mint the eBL's title on --registry."""
+    try:
+        documents = [validate_document(kind, f.read_bytes()) for f in files]
+    except InvalidDocumentError as exc:
+        fail(f"invalid {exc.kind.value}: {exc.errors[0]} ({len(exc.errors)} error(s))")
+    issuer = OaIssuer(issuer_name, location, document_store=store, token_registry=registry)
+    wrapped = _guarded(lambda: export_documents(documents, issuer))
+    done: dict[str, Any] = {"merkleRoot": wrapped[0]["signature"]["merkleRoot"]}
+    if rpc is not None:
+        chain = _connect(rpc)
+        account = _account(chain, key)
+        if store is not None:
+            target = _guarded(lambda: DocumentStore.at(chain, store))
+            receipt = _guarded(lambda: issue_batch(target, account, wrapped))
+            done["issued"] = {"documentStore": target.address, "block": receipt["blockNumber"]}
+        else:
+            if len(wrapped) != 1 or not beneficiary or not holder:
+                fail("minting needs one eBL, --beneficiary and --holder")
+            reg = _guarded(lambda: TokenRegistry.at(chain, str(registry)))
+            title = _guarded(lambda: mint_title(reg, account, wrapped[0], beneficiary, holder))
+            done["title"] = title.to_json()
+    done["files"] = _write(wrapped, [f.name for f in files], output)
+    if as_json:
+        emit_json(done)
+    elif done["files"] != ["-"]:
+        err.print(json.dumps(done, indent=2), markup=False)
+
+
+@app.command("obfuscate")
+def obfuscate_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    fields: Annotated[list[str], typer.Option("--field", help="A path to hide (repeatable).")],
+    output: OutOpt = None,
+) -> None:
+    """Hide fields of a wrapped document; it stays valid."""
+    hidden = _guarded(lambda: obfuscate(_read(file), fields))
+    _write([hidden], [file.name], output)
+
+
+@app.command()
+def revoke(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    rpc: RpcOpt,
+    batch: Annotated[bool, typer.Option("--batch", help="Revoke the whole batch (its root).")] = (
+        False
+    ),
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a document (its targetHash) or, with --batch, its whole batch, on its store."""
+    document = _read(file)
+    wrapped = _guarded(lambda: parse_wrapped(document))
+    address = _guarded(lambda: _contract(wrapped, "documentStore"))
+    chain = _connect(rpc)
+    store = _guarded(lambda: DocumentStore.at(chain, address))
+    nodes = path_nodes(bytes.fromhex(wrapped.target_hash), wrapped.proof)
+    node = nodes[-1] if batch else nodes[0]
+    _guarded(lambda: store.revoke(_account(chain, key), node))
+    if as_json:
+        emit_json({"revoked": "0x" + node.hex(), "documentStore": store.address})
+    else:
+        out.print(f"Revoked 0x{node.hex()} on {store.address}")
+
+
+@app.command()
+def title(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    rpc: RpcOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """An eBL's title on its token registry: state, beneficiary and holder."""
+    document = _read(file)
+    wrapped = _guarded(lambda: parse_wrapped(document))
+    address = _guarded(lambda: _contract(wrapped, "tokenRegistry"))
+    chain = _connect(rpc)
+    found = _guarded(lambda: TokenRegistry.at(chain, address).title(token_id(wrapped.merkle_root)))
+    if as_json:
+        emit_json(found.to_json())
+    else:
+        for k, v in found.to_json().items():
+            out.print(f"{k}: {v}", markup=False)
+
+
+@app.command()
+def verify(
+    files: FilesArg,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
+    dns_txt: Annotated[
+        list[str] | None,
+        typer.Option("--dns-txt", help="A TXT record, DOMAIN=RECORD (repeatable)."),
+    ] = None,
+    dns_file: Annotated[
+        Path | None,
+        typer.Option("--dns-file", exists=True, help='JSON {"domain": ["record", ...]}.'),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not."""
+    resolver = _guarded(lambda: StaticDnsTxt.from_pairs(dns_txt or []))
+    if dns_file is not None:
+        resolver = resolver.merged(_guarded(lambda: StaticDnsTxt.from_file(dns_file)))
+    results = verify_documents([_read(f) for f in files], rpc, resolver)
+    if as_json:
+        reports = [{"file": str(f)} | r.to_json() for f, r in zip(files, results, strict=True)]
+        emit_json(reports[0] if len(reports) == 1 else reports)
+    else:
+        for f, r in zip(files, results, strict=True):
+            out.print(f"{f}: {'VALID' if r.valid else 'INVALID'}", markup=False)
+            for fragment in r.fragments:
+                out.print(
+                    f"  {fragment.status.value:8} {fragment.name}: {fragment.reason}", markup=False
+                )
+    raise typer.Exit(0 if all(r.valid for r in results) else 1)
