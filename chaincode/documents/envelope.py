@@ -18,6 +18,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from chaincode.canonical import CanonicalizationError, canonical_bytes, parse_json
 from chaincode.documents.registry import DocumentKind
 
@@ -64,13 +66,20 @@ def signing_payload(kind: DocumentKind, digest: str, signed_at: datetime.datetim
 
 
 def read_claim(payload: bytes) -> SignedClaim:
-    """A verified JWS payload read back; ``EnvelopeError`` naming the field if malformed."""
+    """A verified JWS payload read back; ``EnvelopeError`` naming the field if malformed.
+
+    The payload must be exactly the RFC 8785 form of its object, as ``signing_payload``
+    writes it: one reading only (no duplicate keys, no whitespace, no other number forms),
+    checked by writing the parsed object back, which costs less than a hooked parse."""
     try:
-        obj = parse_json(payload)
-    except CanonicalizationError as exc:
-        raise EnvelopeError(f"signed payload: {exc}") from exc
+        obj = orjson.loads(payload)
+        canonical = obj is not None and canonical_bytes(obj) == payload
+    except (orjson.JSONDecodeError, CanonicalizationError) as exc:
+        raise EnvelopeError(f"signed payload: not JSON ({exc})") from exc
     if not isinstance(obj, dict):
         raise EnvelopeError("signed payload: not a JSON object")
+    if not canonical:
+        raise EnvelopeError("signed payload: not in RFC 8785 canonical form")
     kind, digest, signed_at = obj.get("kind"), obj.get("digest"), obj.get("signedAt")
     if not isinstance(kind, str) or not isinstance(digest, str):
         raise EnvelopeError("signed payload: 'kind' and 'digest' must be strings")

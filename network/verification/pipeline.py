@@ -122,8 +122,9 @@ class _Run:
         self.skip_rest(f"{step.value} could not be checked")
 
     def result(self) -> Verification:
-        ordered = sorted(self.checks, key=lambda c: ORDER.index(c.name))
-        return Report(tuple(ordered), DocumentFacts(**self.facts))
+        by_name = {c.name: c for c in self.checks}
+        ordered = tuple(by_name[n] for n in ORDER if n in by_name)
+        return Report(ordered, DocumentFacts(**self.facts))
 
     # --- the steps --------------------------------------------------------------------
 
