@@ -91,8 +91,10 @@ class Signer:
     key: ec.EllipticCurvePrivateKey
 
     @classmethod
-    def load(cls, msp_id: str, certificate: bytes, key_pem: bytes) -> Signer:
-        key = serialization.load_pem_private_key(key_pem, None)
+    def load(
+        cls, msp_id: str, certificate: bytes, key_pem: bytes, passphrase: bytes | None = None
+    ) -> Signer:
+        key = serialization.load_pem_private_key(key_pem, passphrase)
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
             key.curve, ec.SECP256R1
         ):
@@ -269,15 +271,11 @@ class Gateway:
         return bytes(response.result.payload)
 
     def events(
-        self,
-        channel: str,
-        chaincode: str,
-        signer: Signer,
-        start_block: int,
-        timeout: float | None = None,
-    ) -> Iterator[Event]:
-        """The chaincode's events from ``start_block`` on, block by block, as they commit
-        (a stream; ``timeout`` bounds the whole call)."""
+        self, channel: str, chaincode: str, signer: Signer, start_block: int
+    ) -> EventStream:
+        """The chaincode's events from ``start_block`` on, block by block, as they commit:
+        a stream that ends only when cancelled or broken. The gateway sends nothing for a
+        block without a matching event."""
         position = ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start_block))
         body = gateway_pb2.ChaincodeEventsRequest(
             channel_id=channel,
@@ -288,18 +286,26 @@ class Gateway:
         request = gateway_pb2.SignedChaincodeEventsRequest(
             request=body, signature=signer.sign(body)
         )
+        return EventStream(self._stub.ChaincodeEvents(request))
+
+
+class EventStream:
+    """A ChaincodeEvents call: iterate for (block, events); ``cancel`` ends it."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+    def __iter__(self) -> Iterator[tuple[int, list[Event]]]:
         try:
-            for response in self._stub.ChaincodeEvents(request, timeout=timeout):
-                for event in response.events:
-                    yield Event(
-                        int(response.block_number),
-                        event.tx_id,
-                        event.event_name,
-                        bytes(event.payload),
-                    )
+            for response in self._call:
+                block = int(response.block_number)
+                yield block, [
+                    Event(block, e.tx_id, e.event_name, bytes(e.payload)) for e in response.events
+                ]
         except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                return
             raise _error(exc) from None
 
 
@@ -319,6 +325,7 @@ __all__ = [
     "CommitStatus",
     "Endorsed",
     "Event",
+    "EventStream",
     "Gateway",
     "GatewayError",
     "Proposal",

@@ -93,7 +93,11 @@ def _p256(name: str, cert: x509.Certificate) -> Check:
 
 
 def check_identity(
-    name: str, identity: Identity, ca: x509.Certificate, now: datetime.datetime
+    name: str,
+    identity: Identity,
+    ca: x509.Certificate,
+    now: datetime.datetime,
+    passphrase: bytes | None = None,
 ) -> Iterator[Check]:
     cert = _load(identity.cert)
     yield _chains(name, cert, ca)
@@ -111,7 +115,7 @@ def check_identity(
         )
     )
     try:
-        key = serialization.load_pem_private_key(identity.key.read_bytes(), None)
+        key = serialization.load_pem_private_key(identity.key.read_bytes(), passphrase)
         same = key.public_key().public_numbers() == cert.public_key().public_numbers()  # type: ignore[union-attr]
     except (StopIteration, ValueError, TypeError):
         same = False
@@ -169,19 +173,22 @@ def check_crl(name: str, path: Path, ca: x509.Certificate) -> Iterator[Check]:
     )
 
 
-def lint(crypto: dict[str, CountryCrypto], now: datetime.datetime) -> list[Check]:
-    """Every check of every country's MSP, nodes and clients."""
+def lint(
+    crypto: dict[str, CountryCrypto], now: datetime.datetime, passphrase: bytes | None = None
+) -> list[Check]:
+    """Every check of every country's MSP, nodes and clients (whose keys are encrypted
+    with ``passphrase``)."""
     checks: list[Check] = []
     for country, c in sorted(crypto.items()):
         ca = _load(c.ca)
         checks += check_ca(f"{country} root", ca)
         for crl in sorted((c.msp / "crls").glob("*.pem")):
             checks += check_crl(f"{country} CRL {crl.name}", crl, ca)
-        identities = [(k, c.node(k)) for k in ("peer", "orderer", "admin", "ccserver")]
-        identities += [(f"client {o}", c.client(o)) for o in c.clients()]
-        for label, identity in identities:
+        identities = [(k, c.node(k), None) for k in ("peer", "orderer", "admin", "ccserver")]
+        identities += [(f"client {o}", c.client(o), passphrase) for o in c.clients()]
+        for label, identity, secret in identities:
             name = f"{country} {label}"
-            checks += check_identity(name, identity, ca, now)
+            checks += check_identity(name, identity, ca, now, secret)
             checks += check_tls(name, identity.tls_cert, ca, now)
     return checks
 

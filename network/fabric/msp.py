@@ -142,11 +142,15 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _key_pem(key: ec.EllipticCurvePrivateKey, passphrase: bytes | None = None) -> bytes:
+    """PKCS#8 PEM; encrypted when a passphrase is given (an organisation's client key,
+    read only by our client; a node's key stays plain, as Fabric's keystore reads it)."""
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption(),
     )
 
 
@@ -247,6 +251,7 @@ def _write_identity(
     root_key: ec.EllipticCurvePrivateKey,
     subject: x509.Name,
     now: datetime.datetime,
+    passphrase: bytes | None = None,
 ) -> Identity:
     identity = Identity(folder)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -254,7 +259,7 @@ def _write_identity(
     _write(identity.cert, _pem(cert))
     _write(
         identity.msp / "keystore" / f"{fabric_ski(key.public_key()).hex()}_sk",
-        _key_pem(key),
+        _key_pem(key, passphrase),
         private=True,
     )
     _write(identity.msp / "cacerts" / CA_FILE, _pem(root))
@@ -334,7 +339,14 @@ def generate(
                 crypto.folder / kind, root, root_key, node_subject(country, root, kind, ou), now
             )
         for org in by_country.get(country, []):
-            _write_identity(crypto.folder / "clients" / org.id, root, root_key, client_subject(org), now)
+            _write_identity(
+                crypto.folder / "clients" / org.id,
+                root,
+                root_key,
+                client_subject(org),
+                now,
+                home.passphrase(),
+            )
         out[country] = crypto
     return out
 
@@ -344,7 +356,9 @@ def issue_client(
 ) -> Identity:
     """A further Fabric client certificate for an organisation (a test of revocation)."""
     root = home.root(org.country)
-    return _write_identity(folder, root, _root_key(home, org.country), client_subject(org), now)
+    return _write_identity(
+        folder, root, _root_key(home, org.country), client_subject(org), now, home.passphrase()
+    )
 
 
 def revoke_fabric_certificate(

@@ -75,7 +75,7 @@ def create(
     folder.mkdir(parents=True, exist_ok=True)
     progress("issuing MSP and TLS certificates from the country roots")
     crypto = msp.generate(home, spec.countries, folder / "crypto", now)
-    checks = cert_lint.lint(crypto, now)
+    checks = cert_lint.lint(crypto, now, home.passphrase())
     failed = [c for c in checks if c.status is not Status.PASS]
     (folder / "cert-lint.json").write_text(
         json.dumps([c.__dict__ for c in checks], indent=1, default=str) + "\n"
