@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint $(NODE_STAMP) fabric-if-go
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules .fabric

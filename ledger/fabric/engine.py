@@ -198,9 +198,8 @@ class FabricLedger:
         existing = self._existing_channel(tx)
         if existing is not None:
             return existing
-        if tx.op not in (Op.ISSUE, Op.ANCHOR_BATCH):
-            doc = tx.doc or tx.container or "?"
-            raise Refusal(RefusalKind.NOT_FOUND, f"document {doc} is not on the ledger")
+        # A new document's corridor; for a reference to nothing known, the actor's own
+        # corridor, where the rules give their refusal (not found, with their text).
         countries = {tx.country or actor_country, actor_country}
         for org in (tx.to, tx.carrier):
             country = self._country(org) if org else None

@@ -211,23 +211,25 @@ def _in_parallel(calls: list[Callable[[], object]]) -> None:
 
 def define(spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet) -> None:
     """Approve (each member, in parallel) and commit the chaincode ``name`` on every
-    channel; the same packages serve every name."""
-    for channel, members in spec.channels.items():
+    channel (the channels in parallel too); the same packages serve every name."""
+
+    def on(channel: str, members: tuple[str, ...]) -> None:
         if _committed(spec, channel, name):
-            continue
+            return
         common = [
             "--channelID", channel, "--name", name, "--version", VERSION,
             "--sequence", SEQUENCE, "--signature-policy", endorsement_policy(spec, channel),
             "--collections-config", str(_collections(spec, channel)),
         ]  # fmt: skip
-        calls: list[Callable[[], object]] = [
-            lambda c=country: peer_cli(  # type: ignore[misc]
-                spec, c, "lifecycle", "chaincode", "approveformyorg",
-                *_orderer_args(spec, c), "--package-id", spec.package_ids[c], *common,
-            )  # fmt: skip
-            for country in members
-        ]
-        _in_parallel(calls)
+        _in_parallel(
+            [
+                lambda c=country: peer_cli(  # type: ignore[misc]
+                    spec, c, "lifecycle", "chaincode", "approveformyorg",
+                    *_orderer_args(spec, c), "--package-id", spec.package_ids[c], *common,
+                )  # fmt: skip
+                for country in members
+            ]
+        )
         peers: list[str] = []
         for country in members:
             peers += ["--peerAddresses", spec.peer_address(country)]
@@ -237,6 +239,13 @@ def define(spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet) 
             *_orderer_args(spec, members[0]), *common, *peers,
         )  # fmt: skip
         progress(f"chaincode {name} committed on {channel}: {endorsement_policy(spec, channel)}")
+
+    _in_parallel(
+        [
+            lambda ch=channel, m=members: on(ch, m)  # type: ignore[misc]
+            for channel, members in spec.channels.items()
+        ]
+    )
 
 
 def admin_signer(spec: Spec, country: str) -> Signer:

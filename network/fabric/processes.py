@@ -18,6 +18,9 @@ from pathlib import Path
 
 PIDS_FILE = "pids.json"
 STOP_WAIT = 10.0
+# Children started by this Python process, kept so that they are reaped (waited for) when
+# stopped, not left as zombies or warned about as still running when garbage-collected.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class ProcessError(RuntimeError):
@@ -93,6 +96,7 @@ def start(
         proc = subprocess.Popen(  # noqa: S603 (our own programs, no shell)
             args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    _CHILDREN[proc.pid] = proc
     entry = Recorded(name, proc.pid, program or args[0], str(log))
     entries = recorded(folder)
     entries[name] = entry
@@ -116,7 +120,9 @@ def stop(folder: Path, names: list[str] | None = None, kill: bool = False) -> li
             time.sleep(0.05)
         if alive(entry):
             os.kill(entry.pid, signal.SIGKILL)
-            _reap(entry.pid)
+        child = _CHILDREN.pop(entry.pid, None)
+        if child is not None:
+            child.wait(timeout=STOP_WAIT)
     remaining = {n: e for n, e in recorded(folder).items() if n not in {c.name for c in chosen}}
     _save(folder, remaining)
     return stopped
@@ -124,6 +130,11 @@ def stop(folder: Path, names: list[str] | None = None, kill: bool = False) -> li
 
 def _reap(pid: int) -> None:
     """Collect a child of this process that exited (it would linger as a zombie)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            del _CHILDREN[pid]
+        return
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
