@@ -61,6 +61,7 @@ from ledger.signed_tx import SignedTx
 
 RETRY_CONFLICTS = 25  # an MVCC loser is endorsed again; each round has a winner
 INDEX_WAIT = 30.0
+COMMIT_TIMEOUT = 60.0  # a BFT view change takes seconds; a lost quorum, for ever
 TRANSPORT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 CONFLICTS = ("MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT")
 
@@ -120,10 +121,12 @@ class FabricLedger:
         signers: Callable[[str], Signer | None],
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
         follow: bool = True,
+        commit_timeout: float = COMMIT_TIMEOUT,
     ) -> None:
         """``organisations`` are those whose Fabric keys this node holds; ``signers`` gives
         the Fabric client identity of one of them (None otherwise)."""
         self._organisations = list(organisations)
+        self._commit_timeout = commit_timeout
         self._config = config
         self._identities = identities
         self._signers = signers
@@ -317,10 +320,6 @@ class FabricLedger:
             prop = proposal(signer, flight.channel, self._config.chaincode, args)
             try:
                 endorsed = gateway.endorse(prop, organisations)
-                body = json.loads(endorsed.result)
-                if body.get("duplicate"):
-                    return self._receipt(signed.id, duplicate=True)
-                gateway.submit(endorsed, signer)
             except GatewayError as error:
                 refusal = refusal_of(error)
                 if refusal is not None:
@@ -329,6 +328,21 @@ class FabricLedger:
                     last = error
                     continue  # that peer is down: another member's gateway
                 raise fabric_refusal(error, flight.channel, signed.tx.actor) from None
+            if json.loads(endorsed.result).get("duplicate"):
+                return self._receipt(signed.id, duplicate=True)
+            try:
+                gateway.submit(endorsed, signer)
+            except GatewayError as error:
+                if error.code in TRANSPORT and not error.details:
+                    last = error  # the gateway's peer is down: another member's
+                    continue
+                # The gateway answered for the orderers: with BFT it needs a quorum of them
+                # (3 of 4) to take the transaction.
+                raise FabricError(
+                    f"the ordering service did not take {signed.id} on {flight.channel} "
+                    f"({error}); submitting the same signed transaction again is safe "
+                    "(it is committed at most once)"
+                ) from None
             flight.prop, flight.endorsed, flight.gateway = prop, endorsed, country
             return flight
         raise FabricError(f"no peer of channel {flight.channel} answered: {last}")
@@ -355,23 +369,31 @@ class FabricLedger:
         raise FabricError(f"{flight.signed.id} lost {RETRY_CONFLICTS} races in a row")
 
     def _status(self, flight: _InFlight) -> CommitStatus:
-        """The commit status from the gateway that took the transaction, else from any
-        other member's peer (a transaction submitted is never silently dropped: either a
-        peer reports its fate, or the caller gets an error)."""
+        """The commit status from the gateway that took the transaction, else (that peer
+        is down) from another member's peer. A transaction submitted is never silently
+        dropped: a peer reports its fate, or the caller gets an error saying it is unknown
+        and that the same signed transaction may be submitted again (at most once)."""
         assert flight.prop is not None
         signer = self._signer_of(flight.signed.tx.actor)
+        tx = f"Fabric transaction {flight.prop.tx_id} ({flight.signed.id})"
         last: GatewayError | None = None
         for country in self._peer_order(flight.channel, flight.gateway):
             try:
                 return self._gateway(country).commit_status(
-                    flight.channel, flight.prop.tx_id, signer, timeout=60.0
+                    flight.channel, flight.prop.tx_id, signer, timeout=self._commit_timeout
                 )
             except GatewayError as error:
+                if error.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    raise FabricError(
+                        f"{tx} was not committed within {self._commit_timeout:.0f} s on channel "
+                        f"{flight.channel}: the ordering service is not cutting blocks (SmartBFT "
+                        "needs 3 of its 4 orderers). Its fate is unknown; submitting the same "
+                        "signed transaction again is safe (it is committed at most once)"
+                    ) from None
                 last = error
         raise FabricError(
-            f"the fate of Fabric transaction {flight.prop.tx_id} ({flight.signed.id}) is "
-            f"unknown: no peer of {flight.channel} answered ({last}); submitting the same "
-            "signed transaction again is safe (it is committed at most once)"
+            f"the fate of {tx} is unknown: no peer of {flight.channel} answered ({last}); "
+            "submitting the same signed transaction again is safe (it is committed at most once)"
         )
 
     def _receipt(self, tx_id: str, duplicate: bool) -> Receipt:

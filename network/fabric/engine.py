@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.fabric.engine import FabricLedger, config_from
+from ledger.fabric.engine import COMMIT_TIMEOUT, FabricLedger, config_from
 from ledger.fabric.gateway import Signer
 from ledger.interface import Identities
 from network.fabric.layout import CHAINCODE_NAME, SPEC_FILE, Spec
@@ -49,6 +49,7 @@ def open_ledger(
     clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     network: Path | None = None,
     chaincode: str | None = None,
+    commit_timeout: float = COMMIT_TIMEOUT,
 ) -> FabricLedger:
     """The home's Fabric ledger: its index in the home, its organisations' Fabric keys."""
     folder, name = fabric_settings(home)
@@ -80,6 +81,7 @@ def open_ledger(
         orgs,
         signer,
         clock,
+        commit_timeout=commit_timeout,
     )
 
 

@@ -168,6 +168,50 @@ def chain_info(spec: Spec, country: str, channel: str) -> dict[str, Any]:
     return body
 
 
+def channel_view(spec: Spec, channel: str) -> dict[str, tuple[int, str]]:
+    """Each running member peer's height and current block hash on ``channel``."""
+    out = {}
+    for country in spec.channels[channel]:
+        try:
+            info = chain_info(spec, country, channel)
+        except NetworkError:
+            continue
+        out[country] = (int(info["height"]), str(info.get("currentBlockHash", "")))
+    return out
+
+
+def orderer_heights(spec: Spec, channel: str) -> dict[str, int]:
+    out = {}
+    for country in spec.countries:
+        try:
+            info = osnadmin(spec, country, "channel", "list", "--channelID", channel)
+            out[country] = int(json.loads(info[info.index("{") :])["height"])
+        except (NetworkError, ValueError, KeyError):
+            continue
+    return out
+
+
+def converged(spec: Spec, timeout: float = 60.0) -> dict[str, dict[str, tuple[int, str]]]:
+    """Wait until, on every channel, every member peer answers with the same height and
+    block hash (and every orderer with that height); the view. Raises after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    view: dict[str, dict[str, tuple[int, str]]] = {}
+    while True:
+        view = {c: channel_view(spec, c) for c in spec.channels}
+        peers_agree = all(
+            len(v) == len(spec.channels[c]) and len(set(v.values())) == 1 for c, v in view.items()
+        )
+        orderers_agree = peers_agree and all(
+            set(orderer_heights(spec, c).values()) == {next(iter(view[c].values()))[0]}
+            for c in spec.channels
+        )
+        if orderers_agree:
+            return view
+        if time.monotonic() > deadline:
+            raise NetworkError(f"the nodes did not converge within {timeout:.0f} s: {view}")
+        time.sleep(0.2)
+
+
 # --- up and down ------------------------------------------------------------------------
 
 
@@ -299,7 +343,7 @@ def status(folder: Path) -> dict[str, Any]:
             item["heights"] = {}
             for channel in spec.channels:
                 try:
-                    info = osnadmin(spec, country, "channel", "info", "--channelID", channel)
+                    info = osnadmin(spec, country, "channel", "list", "--channelID", channel)
                     body = json.loads(info[info.index("{") :])
                     item["heights"][channel] = body.get("height")
                 except (NetworkError, ValueError) as exc:
@@ -316,6 +360,9 @@ __all__ = [
     "NetworkError",
     "UpReport",
     "chain_info",
+    "channel_view",
+    "converged",
+    "orderer_heights",
     "create",
     "down",
     "network_folder",
