@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.records import DocumentRecord, PickupRight
@@ -101,12 +103,44 @@ def refusal_of(error: GatewayError) -> Refusal | None:
     return None
 
 
-def fabric_refusal(error: GatewayError, channel: str, who: str) -> Refusal:
-    """Fabric itself refused (MSP validation, channel policy): a clear FORBIDDEN."""
+def fabric_refusal(error: GatewayError, channel: str, who: str, why: str = "") -> Refusal:
+    """Fabric itself refused (MSP validation, channel policy): a clear FORBIDDEN. The peer
+    tells a client only "access denied"; ``why`` is the engine's own diagnosis."""
     reasons = "; ".join(f"{m or a}: {t}" for a, m, t in error.details) or error.message
     return Refusal(
-        RefusalKind.FORBIDDEN, f"Fabric refused {who}'s proposal on channel {channel}: {reasons}"
+        RefusalKind.FORBIDDEN,
+        f"Fabric refused {who}'s proposal on channel {channel}: {reasons}"
+        + (f" ({why})" if why else ""),
     )
+
+
+def diagnose(signer: Signer, roots: bytes, members: Sequence[str], now: datetime.datetime) -> str:
+    """Why a channel's MSPs would refuse this identity, as far as the client can tell."""
+    country = policy.country_of(signer.msp_id)
+    if country not in members:
+        return f"{country} is not a member of the channel (members: {', '.join(members)})"
+    cert = x509.load_pem_x509_certificate(signer.certificate)
+    issuers = [
+        root
+        for root in x509.load_pem_x509_certificates(roots)
+        if root.subject == cert.issuer and _issued_by(cert, root)
+    ]
+    if not issuers:
+        return f"the certificate is not issued by the {country} root in the channel's MSP"
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        return "the certificate is outside its validity period"
+    return (
+        f"the certificate chains to the {country} root, so the channel's {signer.msp_id} "
+        "refused it as revoked: its CRL lists it"
+    )
+
+
+def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 class FabricLedger:
@@ -327,7 +361,13 @@ class FabricLedger:
                 if error.code in TRANSPORT:
                     last = error
                     continue  # that peer is down: another member's gateway
-                raise fabric_refusal(error, flight.channel, signed.tx.actor) from None
+                why = diagnose(
+                    signer,
+                    self._config.tls_roots,
+                    self._config.channels[flight.channel],
+                    datetime.datetime.now(datetime.UTC),
+                )
+                raise fabric_refusal(error, flight.channel, signed.tx.actor, why) from None
             if json.loads(endorsed.result).get("duplicate"):
                 return self._receipt(signed.id, duplicate=True)
             try:
@@ -577,6 +617,7 @@ __all__ = [
     "FabricLedger",
     "FabricUnsupported",
     "config_from",
+    "diagnose",
     "fabric_refusal",
     "refusal_of",
 ]
