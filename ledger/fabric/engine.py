@@ -27,6 +27,7 @@ log; those calls raise ``FabricUnsupported``.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import threading
@@ -461,6 +462,46 @@ class FabricLedger:
         if doc.holder:
             out["holder"] = doc.holder
         return out
+
+    # --- private data -------------------------------------------------------------------
+
+    def put_content(self, org_id: str, doc_id: str, content: bytes) -> int:
+        """Put a document's bytes into its channel's private data collection (members
+        only; the block carries only their hash). The committing block's number."""
+        channel = self._channel_of(doc_id)
+        if channel is None:
+            raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
+        signer = self._signer_of(org_id)
+        country = policy.country_of(signer.msp_id)
+        gateway = self._gateway(self._peer_order(channel, country)[0])
+        prop = proposal(
+            signer,
+            channel,
+            self._config.chaincode,
+            [b"putContent", doc_id.encode()],
+            transient={"content": content},
+        )
+        try:
+            endorsed = gateway.endorse(prop, [signer.msp_id])
+            gateway.submit(endorsed, signer)
+            status = gateway.commit_status(channel, prop.tx_id, signer, self._commit_timeout)
+        except GatewayError as error:
+            refusal = refusal_of(error)
+            if refusal is not None:
+                raise refusal from None
+            raise FabricError(f"putContent {doc_id}: {error}") from None
+        if not status.valid:
+            raise FabricError(f"putContent {doc_id} was invalidated: {status.name}")
+        return status.block
+
+    def content(self, doc_id: str) -> bytes | None:
+        """A document's bytes from the private data collection, if this node's peer holds
+        them (members of the channel only)."""
+        channel = self._channel_of(doc_id)
+        if channel is None:
+            return None
+        value = self._query(channel, "content", doc_id)
+        return None if value is None else base64.b64decode(value)
 
     # --- the follower -------------------------------------------------------------------
 

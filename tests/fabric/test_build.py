@@ -1,0 +1,41 @@
+"""Fabric's binaries: built once at the pinned release commit, with the version stamped."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from network.fabric import binaries
+from tests.fabric.fixtures import fabric_unavailable
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    reason = fabric_unavailable()
+    if reason is not None:
+        pytest.skip(f"FABRIC TESTS SKIPPED: {reason}")
+
+
+def test_the_pinned_commit_is_the_v3_1_5_tag():
+    assert binaries.VERSION == "3.1.5"
+    assert len(binaries.COMMIT) == 40
+    assert binaries.LDFLAGS.count("-X github.com/hyperledger/fabric/common/metadata.") == 2
+
+
+@pytest.mark.parametrize("program", ["peer", "orderer"])
+def test_the_binaries_carry_the_stamped_version(built, program):
+    out = subprocess.run(
+        [str(binaries.binary(program)), "version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Version: 3.1.5" in out
+    assert f"Commit SHA: {binaries.COMMIT[:7]}" in out
+
+
+def test_a_second_build_is_a_no_op(built):
+    started = time.monotonic()
+    result = binaries.build()
+    assert result.how == "present"
+    assert time.monotonic() - started < 1.0
+    assert (binaries.BIN_DIR / "COMMIT").read_text().strip() == binaries.COMMIT
