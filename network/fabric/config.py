@@ -186,6 +186,11 @@ def orderer_env(spec: Spec, country: str) -> dict[str, str]:
         "ORDERER_ADMIN_TLS_CLIENTROOTCAS": _list(roots),
         "ORDERER_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{ports.operations}",
         "ORDERER_METRICS_PROVIDER": "disabled",
+        # The trap of the chaincode connection exists between Fabric's own processes too:
+        # clients ping every 60 s and servers refuse pings closer than 60 s, so a little
+        # jitter earns strikes and, after three, a GOAWAY (too_many_pings) that cuts the
+        # peers' block streams. Servers here accept a ping every 10 s.
+        "ORDERER_GENERAL_KEEPALIVE_SERVERMININTERVAL": "10s",
     }
 
 
@@ -218,6 +223,7 @@ def peer_env(spec: Spec, country: str) -> dict[str, str]:
         # No Docker here: chaincode runs only as a service (the CCaaS builder).
         "CORE_VM_ENDPOINT": "",
         "CORE_CHAINCODE_EXECUTETIMEOUT": "30s",
+        "CORE_PEER_KEEPALIVE_MININTERVAL": "10s",  # see orderer_env
     }
 
 

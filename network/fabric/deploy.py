@@ -168,6 +168,8 @@ def _orderer_args(spec: Spec, country: str) -> list[str]:
         "--tls",
         "--cafile",
         str(spec.crypto(country).ca),
+        "--waitForEventTimeout",
+        "90s",
     ]
 
 
@@ -186,6 +188,17 @@ def _committed(spec: Spec, channel: str, name: str) -> bool:
     country = spec.channels[channel][0]
     try:
         peer_cli(spec, country, "lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", name)
+    except NetworkError:
+        return False
+    return True
+
+
+def _approved(spec: Spec, country: str, channel: str, name: str) -> bool:
+    try:
+        peer_cli(
+            spec, country, "lifecycle", "chaincode", "queryapproved",
+            "-C", channel, "-n", name, "--sequence", SEQUENCE,
+        )  # fmt: skip
     except NetworkError:
         return False
     return True
@@ -221,23 +234,36 @@ def define(spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet) 
             "--sequence", SEQUENCE, "--signature-policy", endorsement_policy(spec, channel),
             "--collections-config", str(_collections(spec, channel)),
         ]  # fmt: skip
-        _in_parallel(
-            [
-                lambda c=country: peer_cli(  # type: ignore[misc]
-                    spec, c, "lifecycle", "chaincode", "approveformyorg",
-                    *_orderer_args(spec, c), "--package-id", spec.package_ids[c], *common,
+        def approve(country: str) -> None:
+            try:
+                peer_cli(
+                    spec, country, "lifecycle", "chaincode", "approveformyorg",
+                    *_orderer_args(spec, country), "--package-id", spec.package_ids[country],
+                    *common,
                 )  # fmt: skip
-                for country in members
-            ]
-        )
+            except NetworkError as error:
+                # The wait for the commit event can time out on a slow block delivery while
+                # the approval itself went through: ask the peer before giving up.
+                if "timed out waiting for txid" not in str(error) or not _approved(
+                    spec, country, channel, name
+                ):
+                    raise
+
+        _in_parallel([lambda c=country: approve(c) for country in members])  # type: ignore[misc]
         peers: list[str] = []
         for country in members:
             peers += ["--peerAddresses", spec.peer_address(country)]
             peers += ["--tlsRootCertFiles", str(spec.crypto(country).ca)]
-        peer_cli(
-            spec, members[0], "lifecycle", "chaincode", "commit",
-            *_orderer_args(spec, members[0]), *common, *peers,
-        )  # fmt: skip
+        try:
+            peer_cli(
+                spec, members[0], "lifecycle", "chaincode", "commit",
+                *_orderer_args(spec, members[0]), *common, *peers,
+            )  # fmt: skip
+        except NetworkError as error:
+            if "timed out waiting for txid" not in str(error) or not _committed(
+                spec, channel, name
+            ):
+                raise
         progress(f"chaincode {name} committed on {channel}: {endorsement_policy(spec, channel)}")
 
     _in_parallel(
