@@ -152,7 +152,9 @@ def _write(stub: Stub, effects: Effects, view: StubView, actor: Registered) -> l
     if effects.batch is not None:
         batch = effects.batch
         stub.put_state(batch_key(batch.root), encode_batch(batch))
-        stub.set_validation_parameter(batch_key(batch.root), policy.peer_of(batch.country or actor.country))
+        stub.set_validation_parameter(
+            batch_key(batch.root), policy.peer_of(batch.country or actor.country)
+        )
         root = batch.root.encode()
         for digest in batch.digests:
             stub.put_state(member_key(digest), root)

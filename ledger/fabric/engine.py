@@ -258,7 +258,11 @@ class FabricLedger:
             raise Refusal(
                 RefusalKind.INVALID,
                 f"no corridor channel has all of {', '.join(sorted(countries))}"
-                + (f" and the linked documents' channel {', '.join(sorted(linked))}" if linked else "")
+                + (
+                    f" and the linked documents' channel {', '.join(sorted(linked))}"
+                    if linked
+                    else ""
+                )
                 + f" (channels: {channels})",
             )
         return candidates[0]
@@ -539,7 +543,9 @@ class FabricLedger:
             return None
         last: GatewayError | None = None
         for country in self._peer_order(channel, reader.msp_id[:2]):
-            prop = proposal(reader, channel, self._config.chaincode, [function.encode(), argument.encode()])
+            prop = proposal(
+                reader, channel, self._config.chaincode, [function.encode(), argument.encode()]
+            )
             try:
                 return json.loads(self._gateway(country).evaluate(prop))
             except GatewayError as error:
@@ -550,7 +556,7 @@ class FabricLedger:
 
     def _document(self, channel: str, doc_id: str) -> DocumentRecord | None:
         row = self._query(channel, "document", doc_id)
-        return None if row is None else document_from_row(tuple(row))  # type: ignore[arg-type]
+        return None if row is None else document_from_row(tuple(row))
 
     def _pickup_right(self, channel: str, container: str) -> PickupRight | None:
         value = self._query(channel, "pickupRight", container)

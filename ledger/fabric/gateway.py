@@ -50,7 +50,9 @@ class GatewayError(Exception):
     """The gateway refused or failed a call: its gRPC status, message and details (each
     endorsing or ordering node's address, MSP and message)."""
 
-    def __init__(self, code: grpc.StatusCode, message: str, details: list[tuple[str, str, str]]):
+    def __init__(
+        self, code: grpc.StatusCode, message: str, details: list[tuple[str, str, str]]
+    ) -> None:
         self.code = code
         self.message = message
         self.details = details
@@ -62,11 +64,11 @@ def _error(exc: grpc.RpcError) -> GatewayError:
     code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     message = exc.details() if hasattr(exc, "details") else str(exc)
     details: list[tuple[str, str, str]] = []
-    trailers = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
+    trailers: Any = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
     for key, value in trailers or ():
         if key != "grpc-status-details-bin":
             continue
-        status = status_pb2.Status.FromString(value)
+        status = status_pb2.Status.FromString(bytes(value))
         for any_detail in status.details:
             detail = gateway_pb2.ErrorDetail()
             if any_detail.Unpack(detail):
@@ -191,7 +193,7 @@ class CommitStatus:
 
     @property
     def valid(self) -> bool:
-        return self.code == transaction_pb2.VALID
+        return bool(self.code == transaction_pb2.VALID)
 
 
 @dataclass(frozen=True)
@@ -270,9 +272,7 @@ class Gateway:
             raise _error(exc) from None
         return bytes(response.result.payload)
 
-    def events(
-        self, channel: str, chaincode: str, signer: Signer, start_block: int
-    ) -> EventStream:
+    def events(self, channel: str, chaincode: str, signer: Signer, start_block: int) -> EventStream:
         """The chaincode's events from ``start_block`` on, block by block, as they commit:
         a stream that ends only when cancelled or broken. The gateway sends nothing for a
         block without a matching event."""
@@ -302,9 +302,13 @@ class EventStream:
         try:
             for response in self._call:
                 block = int(response.block_number)
-                yield block, [
-                    Event(block, e.tx_id, e.event_name, bytes(e.payload)) for e in response.events
-                ]
+                yield (
+                    block,
+                    [
+                        Event(block, e.tx_id, e.event_name, bytes(e.payload))
+                        for e in response.events
+                    ],
+                )
         except grpc.RpcError as exc:
             raise _error(exc) from None
 

@@ -119,7 +119,7 @@ class FabricIndex:
         )
         pairs: list[tuple[str, str]] = []
         for row in body["documents"]:
-            record = document_from_row(tuple(row))  # type: ignore[arg-type]
+            record = document_from_row(tuple(row))
             db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
                 (record.id, channel, json.dumps(row), record.holder),
@@ -174,7 +174,7 @@ class FabricIndex:
         """The record as the last indexed event wrote it (the index's mirror)."""
         with self.lock:
             row = self.db.execute("SELECT row FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else document_from_row(tuple(json.loads(row[0])))  # type: ignore[arg-type]
+        return None if row is None else document_from_row(tuple(json.loads(row[0])))
 
     def entry_of(self, tx_id: str) -> tuple[int, str, int] | None:
         """seq, Fabric tx id and block of the entry a tdx transaction made."""

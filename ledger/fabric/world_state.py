@@ -71,7 +71,7 @@ def encode_document(doc: DocumentRecord) -> bytes:
 
 
 def decode_document(data: bytes) -> DocumentRecord:
-    return document_from_row(tuple(json.loads(data)))  # type: ignore[arg-type]
+    return document_from_row(tuple(json.loads(data)))
 
 
 def encode_right(right: PickupRight) -> bytes:

@@ -73,7 +73,9 @@ def go_available() -> str | None:
     return shutil.which("go")
 
 
-def _run(args: list[str], cwd: Path | None, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path | None, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 (fixed program names, no shell)
         args, cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
@@ -95,9 +97,7 @@ def _go_install(go: str, bin_dir: Path, env: dict[str, str]) -> str | None:
 
 def _module_source(go: str, env: dict[str, str]) -> Path | None:
     """The pinned module's source in the Go module cache (after a ``go install``)."""
-    result = _run(
-        [go, "mod", "download", "-json", f"{MODULE}@{COMMIT}"], None, env
-    )
+    result = _run([go, "mod", "download", "-json", f"{MODULE}@{COMMIT}"], None, env)
     if result.returncode != 0:
         return None
     directory = json.loads(result.stdout).get("Dir")

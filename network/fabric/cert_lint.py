@@ -126,7 +126,9 @@ def check_identity(
     )
 
 
-def check_tls(name: str, path: Path, ca: x509.Certificate, now: datetime.datetime) -> Iterator[Check]:
+def check_tls(
+    name: str, path: Path, ca: x509.Certificate, now: datetime.datetime
+) -> Iterator[Check]:
     cert = _load(path)
     yield _chains(f"{name} TLS", cert, ca)
     yield _validity(f"{name} TLS", cert, now)
@@ -184,7 +186,9 @@ def lint(
         checks += check_ca(f"{country} root", ca)
         for crl in sorted((c.msp / "crls").glob("*.pem")):
             checks += check_crl(f"{country} CRL {crl.name}", crl, ca)
-        identities = [(k, c.node(k), None) for k in ("peer", "orderer", "admin", "ccserver")]
+        identities: list[tuple[str, Identity, bytes | None]] = [
+            (k, c.node(k), None) for k in ("peer", "orderer", "admin", "ccserver")
+        ]
         identities += [(f"client {o}", c.client(o), passphrase) for o in c.clients()]
         for label, identity, secret in identities:
             name = f"{country} {label}"

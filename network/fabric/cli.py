@@ -31,14 +31,25 @@ def main(argv: list[str] | None = None) -> None:
         command = sub.add_parser(name, help=text)
         command.add_argument("--home", type=Path, default=None)
         command.add_argument("--json", action="store_true")
+    bench = sub.add_parser("bench", help="submits/s and commit latency: fabric, embedded, anvil")
+    bench.add_argument("--n", type=int, default=200)
+    bench.add_argument("--threads", type=int, default=16)
+    bench.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from network.fabric.bench import fabric_bench
+
+        print(json.dumps(fabric_bench(args.n, args.threads, progress=_progress), indent=2))
+        return
     if args.command == "build":
         try:
             built = binaries.build(progress=_progress)
         except binaries.BuildError as exc:
             sys.exit(f"fabric: {exc}")
         if built.how == "present":
-            print(f"Fabric v{binaries.VERSION} ({binaries.COMMIT[:7]}) is already in {built.bin_dir}")
+            print(
+                f"Fabric v{binaries.VERSION} ({binaries.COMMIT[:7]}) is already in {built.bin_dir}"
+            )
         else:
             print(f"built Fabric v{binaries.VERSION} by {built.how} in {built.seconds:.0f} s")
         return

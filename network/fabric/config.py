@@ -99,7 +99,10 @@ def configtx(spec: Spec) -> dict[str, Any]:
         "SmartBFT": {**SMARTBFT, "RequestBatchMaxInterval": spec.batching.max_interval},
         "ConsenterMapping": consenters,
         "Organizations": [_organisation(spec, c, orderer=True) for c in spec.countries],
-        "Policies": {**implicit, "BlockValidation": {"Type": "ImplicitMeta", "Rule": "ANY Writers"}},
+        "Policies": {
+            **implicit,
+            "BlockValidation": {"Type": "ImplicitMeta", "Rule": "ANY Writers"},
+        },
         "Capabilities": {"V2_0": True},
     }
     profiles = {}

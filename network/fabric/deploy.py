@@ -39,7 +39,7 @@ from ledger.fabric.gateway import Gateway, Signer, transact
 from network.fabric import config, processes
 from network.fabric.layout import CHAINCODE_LABEL, CHAINCODE_NAME, Spec
 from network.fabric.msp import msp_id
-from network.fabric.network import NetworkError, peer_cli, run
+from network.fabric.network import NetworkError, peer_cli
 from network.home import Home
 
 Progress = Callable[[str], None]
@@ -53,9 +53,10 @@ def _quiet(_: str) -> None:
 
 def _tar_gz(files: dict[str, bytes]) -> bytes:
     raw = io.BytesIO()
-    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, tarfile.open(
-        fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT
-    ) as tar:
+    with (
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar,
+    ):
         for name, data in sorted(files.items()):
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -176,10 +177,17 @@ def _orderer_args(spec: Spec, country: str) -> list[str]:
 def install(spec: Spec, progress: Progress = _quiet) -> None:
     for country in spec.countries:
         out = peer_cli(spec, country, "lifecycle", "chaincode", "queryinstalled", "-O", "json")
-        installed = {c["package_id"] for c in json.loads(out or "{}").get("installed_chaincodes", [])}
+        installed = {
+            c["package_id"] for c in json.loads(out or "{}").get("installed_chaincodes", [])
+        }
         if spec.package_ids[country] not in installed:
             peer_cli(
-                spec, country, "lifecycle", "chaincode", "install", str(_package_file(spec, country))
+                spec,
+                country,
+                "lifecycle",
+                "chaincode",
+                "install",
+                str(_package_file(spec, country)),
             )
     progress("chaincode packages installed on the 4 peers")
 
@@ -187,7 +195,9 @@ def install(spec: Spec, progress: Progress = _quiet) -> None:
 def _committed(spec: Spec, channel: str, name: str) -> bool:
     country = spec.channels[channel][0]
     try:
-        peer_cli(spec, country, "lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", name)
+        peer_cli(
+            spec, country, "lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", name
+        )
     except NetworkError:
         return False
     return True
@@ -234,6 +244,7 @@ def define(spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet) 
             "--sequence", SEQUENCE, "--signature-policy", endorsement_policy(spec, channel),
             "--collections-config", str(_collections(spec, channel)),
         ]  # fmt: skip
+
         def approve(country: str) -> None:
             try:
                 peer_cli(
@@ -305,7 +316,9 @@ def registry_entries(home: Home) -> list[dict[str, object]]:
     return out
 
 
-def register(home: Home, spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet) -> None:
+def register(
+    home: Home, spec: Spec, name: str = CHAINCODE_NAME, progress: Progress = _quiet
+) -> None:
     """Each member country's admin registers its organisations on each of its channels;
     the first member also enters every foreign organisation as a party."""
     entries = registry_entries(home)
@@ -332,9 +345,7 @@ def register(home: Home, spec: Spec, name: str = CHAINCODE_NAME, progress: Progr
     progress(f"{len(entries)} organisations registered on {', '.join(spec.channels)}")
 
 
-def deploy(
-    home: Home, spec: Spec, progress: Progress = _quiet, name: str = CHAINCODE_NAME
-) -> None:
+def deploy(home: Home, spec: Spec, progress: Progress = _quiet, name: str = CHAINCODE_NAME) -> None:
     started = time.monotonic()
     install(spec, progress)
     define(spec, name, progress)

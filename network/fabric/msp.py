@@ -309,9 +309,7 @@ def fabric_crl(
 
 def _root_key(home: Home, country: str) -> ec.EllipticCurvePrivateKey:
     key = keys.load(home.path / "roots" / f"{country}.key", home.passphrase())
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
-        key.curve, ec.SECP256R1
-    ):
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise HomeError(f"the {country} root key must be P-256 for a Fabric MSP")
     return key
 
@@ -351,9 +349,7 @@ def generate(
     return out
 
 
-def issue_client(
-    home: Home, org: Organisation, folder: Path, now: datetime.datetime
-) -> Identity:
+def issue_client(home: Home, org: Organisation, folder: Path, now: datetime.datetime) -> Identity:
     """A further Fabric client certificate for an organisation (a test of revocation)."""
     root = home.root(org.country)
     return _write_identity(
@@ -377,7 +373,9 @@ def revoke_fabric_certificate(
 
 
 def roles_of(subject: x509.Name) -> frozenset[Role]:
-    values = {str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)}
+    values = {
+        str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    }
     return frozenset(Role(v) for v in values if v in {r.value for r in Role})
 
 

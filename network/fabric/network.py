@@ -63,7 +63,7 @@ def create(
     home: Home,
     folder: Path,
     now: datetime.datetime,
-    batching: Batching = Batching(),
+    batching: Batching | None = None,
     progress: Progress = _quiet,
 ) -> Spec:
     """A new network's crypto, configuration and channel blocks (nothing started)."""
@@ -71,7 +71,7 @@ def create(
         raise NetworkError(f"a Fabric network already exists in {folder}")
     if not binaries.present():
         raise NetworkError(f"Fabric is not built: run `make fabric` ({binaries.BIN_DIR})")
-    spec = Spec.new(folder, batching)
+    spec = Spec.new(folder, batching or Batching())
     folder.mkdir(parents=True, exist_ok=True)
     progress("issuing MSP and TLS certificates from the country roots")
     crypto = msp.generate(home, spec.countries, folder / "crypto", now)
@@ -362,10 +362,10 @@ __all__ = [
     "chain_info",
     "channel_view",
     "converged",
-    "orderer_heights",
     "create",
     "down",
     "network_folder",
+    "orderer_heights",
     "peer_cli",
     "run",
     "start_orderers",

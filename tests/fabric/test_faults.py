@@ -52,9 +52,7 @@ def timed(call):
     return result, time.monotonic() - started
 
 
-def test_orderers_one_down_goes_on_two_down_stops_clearly_and_resumes_without_fork(
-    node, restore
-):
+def test_orderers_one_down_goes_on_two_down_stops_clearly_and_resumes_without_fork(node, restore):
     spec = restore
     node.submit("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
 
@@ -111,12 +109,14 @@ def test_a_peer_killed_during_a_submit_gives_a_receipt_or_a_clear_error_and_catc
 
     monkeypatch.setattr(Gateway, "submit", submit_then_kill)
     signed = node.transaction("cn-gacc", Op.ISSUE, doc=digest(11), **CO)
+    failure = None
     try:
         receipt, seconds = timed(lambda: node.ledger.submit(signed))
         print(f"\npeer killed during submit: receipt in {seconds:.1f} s, block {receipt.block}")
     except FabricError as error:  # a clear error, naming the transaction: then retry
-        assert signed.id in str(error)
-        receipt = None
+        failure, receipt = str(error), None
+    if failure is not None:
+        assert signed.id in failure
     assert killed == ["CN"]
     monkeypatch.undo()
     start_peers(spec, ["CN"])
@@ -130,4 +130,5 @@ def test_a_peer_killed_during_a_submit_gives_a_receipt_or_a_clear_error_and_catc
     assert len(set(view["cn-sg"].values())) == 1
     assert [e.op for e in node.ledger.history(digest(11))] == ["ISSUE"]
     record = node.ledger._document("cn-sg", digest(11))
-    assert record is not None and record.state.value == "ISSUED"
+    assert record is not None
+    assert record.state.value == "ISSUED"

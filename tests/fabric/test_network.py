@@ -34,7 +34,10 @@ def node(fabric_chaincode, demo_home):
 def test_status_shows_every_process_its_heights_and_the_channels(fabric_network):
     body = status(fabric_network.folder)
     assert body["fabric"].startswith("v3.1.5")
-    assert body["channels"] == {"cn-sg": ["CNMSP", "SGMSP"], "cn-kz-ru": ["CNMSP", "KZMSP", "RUMSP"]}
+    assert body["channels"] == {
+        "cn-sg": ["CNMSP", "SGMSP"],
+        "cn-kz-ru": ["CNMSP", "KZMSP", "RUMSP"],
+    }
     by_name = {p["name"]: p for p in body["processes"]}
     assert sorted(by_name) == sorted(
         f"{kind}-{c}" for kind in ("peer", "orderer", "ccserver") for c in ("CN", "SG", "RU", "KZ")
@@ -154,6 +157,5 @@ def test_the_endorsement_policy_of_each_channel(fabric_network):
     spec = fabric_network.spec
     assert deploy.endorsement_policy(spec, "cn-sg") == "OR('CNMSP.peer','SGMSP.peer')"
     assert (
-        deploy.endorsement_policy(spec, "cn-kz-ru")
-        == "OR('CNMSP.peer','KZMSP.peer','RUMSP.peer')"
+        deploy.endorsement_policy(spec, "cn-kz-ru") == "OR('CNMSP.peer','KZMSP.peer','RUMSP.peer')"
     )
