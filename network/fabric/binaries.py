@@ -182,7 +182,8 @@ def build(
     how = "go install"
     tree = _module_source(go, env) if refused is None else None
     if refused is not None:
-        source = source or (Path(os.environ["FABRIC_SRC"]) if "FABRIC_SRC" in os.environ else None)
+        named = os.environ.get("FABRIC_SRC")
+        source = source or (Path(named) if named else None)
         if source is None:
             raise BuildError(
                 f"the Go module proxy did not serve {MODULE}@{COMMIT[:12]} ({refused}); "

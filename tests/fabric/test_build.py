@@ -39,3 +39,23 @@ def test_a_second_build_is_a_no_op(built):
     assert result.how == "present"
     assert time.monotonic() - started < 1.0
     assert (binaries.BIN_DIR / "COMMIT").read_text().strip() == binaries.COMMIT
+
+
+def test_without_go_the_reason_to_skip_is_one_clear_line(monkeypatch):
+    monkeypatch.setattr(binaries, "present", lambda bin_dir=binaries.BIN_DIR: False)
+    monkeypatch.setattr(binaries, "go_available", lambda: None)
+    assert (
+        fabric_unavailable() == "Go is not installed, so Fabric's peer and orderer cannot be built"
+    )
+
+
+def test_a_refused_module_proxy_and_no_source_is_reported(monkeypatch, tmp_path):
+    monkeypatch.setattr(binaries, "go_available", lambda: "/usr/bin/go")
+    monkeypatch.setattr(binaries, "_go_install", lambda go, bin_dir, env: "403 Forbidden")
+    monkeypatch.delenv("FABRIC_SRC", raising=False)
+    with pytest.raises(binaries.BuildError) as caught:
+        binaries.build(bin_dir=tmp_path / "bin")
+    assert "did not serve github.com/hyperledger/fabric@86c1172bec37 (403 Forbidden)" in str(
+        caught.value
+    )
+    assert "set FABRIC_SRC" in str(caught.value)
