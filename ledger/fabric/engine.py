@@ -286,15 +286,20 @@ class FabricLedger:
         return None
 
     def _endorser(self, tx: Transaction, actor_country: str, channel: str) -> str | None:
-        """The country whose peer must endorse: the document's issuing country."""
+        """The country whose peer must endorse: the document's issuing country (which
+        never changes, so the index's copy of the record serves)."""
         if tx.op in (Op.ISSUE, Op.ANCHOR_BATCH):
             return tx.country or actor_country
-        record = None
+        doc_id = tx.doc
         if tx.op in (Op.DELEGATE, Op.PICKUP) and tx.container:
-            right = self._pickup_right(channel, tx.container)
-            record = self._document(channel, right.ebl) if right else None
-        elif tx.doc:
-            record = self._document(channel, tx.doc)
+            ebl = self._index.ebl_of_right(tx.container)
+            if ebl is None:
+                right = self._pickup_right(channel, tx.container)
+                ebl = right.ebl if right else None
+            doc_id = ebl or doc_id
+        if doc_id is None:
+            return None
+        record = self._index.document(doc_id) or self._document(channel, doc_id)
         if record is None:
             return None
         return record.country or self._country(record.issuer)

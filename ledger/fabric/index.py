@@ -170,6 +170,10 @@ class FabricIndex:
             ).fetchone()
         return None if row is None else str(row[0])
 
+    def ebl_of_right(self, container: str) -> str | None:
+        rows = self._column("SELECT ebl FROM rights WHERE container = ?", container)
+        return rows[0] if rows else None
+
     def document(self, doc_id: str) -> DocumentRecord | None:
         """The record as the last indexed event wrote it (the index's mirror)."""
         with self.lock:
