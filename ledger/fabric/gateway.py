@@ -40,6 +40,7 @@ from google.rpc import status_pb2
 # The order of P-256 (NIST SP 800-186): the bound for low-S signatures.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 NONCE_BYTES = 24
+ALREADY = "request already processed"
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 100 * 1024 * 1024),
     ("grpc.max_send_message_length", 100 * 1024 * 1024),
@@ -243,7 +244,15 @@ class Gateway:
         try:
             self._stub.Submit(request, timeout=self._timeout)
         except grpc.RpcError as exc:
-            raise _error(exc) from None
+            error = _error(exc)
+            # With BFT the gateway sends to every orderer and wants a quorum of answers. An
+            # orderer that already has the request (forwarded by another, or ordered
+            # already) answers "request already processed", which the gateway counts as a
+            # failure although the transaction is with the ordering service: its commit
+            # status decides.
+            if error.details and all(ALREADY in d[2] for d in error.details):
+                return
+            raise error from None
 
     def commit_status(
         self, channel: str, tx_id: str, signer: Signer, timeout: float | None = None
