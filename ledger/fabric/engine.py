@@ -172,6 +172,7 @@ class FabricLedger:
         self._lock = threading.Lock()
         self._closed = False
         self._pending = 0
+        self.mvcc_conflicts = 0  # transactions invalidated by MVCC and endorsed again
         self._streams: dict[str, EventStream] = {}
         self._followers: list[threading.Thread] = []
         if self._index.meta("chaincode") not in (None, config.chaincode):
@@ -344,14 +345,43 @@ class FabricLedger:
         except Refusal as refusal:
             return refusal
 
+    def prepare(self, signed: SignedTx) -> Receipt | Refusal | _InFlight:
+        """A submit's first step alone: admitted and endorsed, not yet ordered (then
+        ``hand_over`` it to the orderers and ``finish`` it). For tests of races, where every
+        transaction must be endorsed against the same state."""
+        try:
+            actor = admit(signed, self._identities, self._clock())
+            channel = self.channel_for(signed.tx, actor.country)
+            flight = _InFlight(
+                signed, channel, actor.country, self._endorser(signed.tx, actor.country, channel)
+            )
+            return self._send(flight, order=False)
+        except Refusal as refusal:
+            return refusal
+
+    def hand_over(self, flight: _InFlight) -> None:
+        if flight.endorsed is None or flight.gateway is None:
+            raise ValueError("hand_over takes a transaction from prepare")
+        signer = self._signer_of(flight.signed.tx.actor)
+        try:
+            self._gateway(flight.gateway).submit(flight.endorsed, signer)
+        except GatewayError as error:
+            raise FabricError(
+                f"the ordering service did not take {flight.signed.id}: {error}"
+            ) from None
+
+    def finish(self, flight: _InFlight) -> Receipt | Refusal:
+        return self._finish(flight)
+
     def _signer_of(self, org_id: str) -> Signer:
         signer = self._signer(org_id)
         if signer is None:
             raise Refusal(RefusalKind.FORBIDDEN, f"this node holds no Fabric key of {org_id}")
         return signer
 
-    def _send(self, flight: _InFlight) -> Receipt | _InFlight:
-        """Endorse (refusals raised) and submit; a duplicate is answered at once."""
+    def _send(self, flight: _InFlight, order: bool = True) -> Receipt | _InFlight:
+        """Endorse (refusals raised) and submit (unless not ``order``); a duplicate is
+        answered at once."""
         signed = flight.signed
         signer = self._signer_of(signed.tx.actor)
         args = [b"submit", signed.canonical]
@@ -380,6 +410,9 @@ class FabricLedger:
                 raise fabric_refusal(error, flight.channel, signed.tx.actor, why) from None
             if json.loads(endorsed.result).get("duplicate"):
                 return self._receipt(signed.id, duplicate=True)
+            if not order:
+                flight.prop, flight.endorsed, flight.gateway = prop, endorsed, country
+                return flight
             try:
                 gateway.submit(endorsed, signer)
             except GatewayError as error:
@@ -405,7 +438,10 @@ class FabricLedger:
                 return self._receipt(flight.signed.id, duplicate=False)
             if status.name == "ENDORSEMENT_POLICY_FAILURE" and not flight.plan_by_gateway:
                 flight.plan_by_gateway = True  # our choice of endorser was wrong: ask the plan
-            elif status.name not in CONFLICTS:
+            elif status.name in CONFLICTS:
+                with self._lock:
+                    self.mvcc_conflicts += 1
+            else:
                 raise FabricError(
                     f"transaction {flight.prop.tx_id if flight.prop else '?'} was invalidated: "
                     f"{status.name}"

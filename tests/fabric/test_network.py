@@ -159,3 +159,44 @@ def test_the_endorsement_policy_of_each_channel(fabric_network):
     assert (
         deploy.endorsement_policy(spec, "cn-kz-ru") == "OR('CNMSP.peer','KZMSP.peer','RUMSP.peer')"
     )
+
+
+def test_an_mvcc_conflict_surfaces_as_the_rules_conflict_refusal(node):
+    """Ten transfers of one eBL endorsed against the same state: Fabric's validation keeps
+    one (MVCC_READ_CONFLICT for the others); each loser is endorsed again and refused by
+    the rules as a conflict that names the winner."""
+    import threading
+
+    from chaincode.lifecycle import Refusal as Refused
+
+    ebl = node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    ).document.digest
+    parties = ["cn-boc", "sg-dbs", "sg-importer", "cn-ccpit", "cn-railway"]
+    signed = [
+        node.transaction("cn-exporter", Op.TRANSFER, doc=ebl, to=parties[i % 5]) for i in range(10)
+    ]
+    # Every proposal is endorsed before any is ordered: all read the same state.
+    prepared = [node.ledger.prepare(s) for s in signed]
+    for flight in prepared:
+        node.ledger.hand_over(flight)
+    results: list[object] = [None] * 10
+
+    def finish(i: int) -> None:
+        try:
+            results[i] = node.ledger.finish(prepared[i])
+        except Refused as refusal:
+            results[i] = refusal
+
+    threads = [threading.Thread(target=finish, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    losses = [r for r in results if isinstance(r, Refused)]
+    holder = node.ledger.document(ebl).holder
+    assert len(losses) == 9, results
+    assert node.ledger.mvcc_conflicts >= 9
+    assert {(r.kind, r.rule) for r in losses} == {
+        (RefusalKind.CONFLICT, f"not the current possessor (possessor: {holder}, state ISSUED)")
+    }
