@@ -8,8 +8,9 @@ not serve the module, the same commit is built from a local source repository
 (``FABRIC_SRC``: a git repository holding the commit), with Fabric's vendored modules.
 Either way the version is stamped with ``-ldflags -X .../common/metadata.Version``, and
 the binaries land in the git-ignored ``.fabric/bin`` with a stamp naming the commit, so a
-second build is a no-op. The three CCaaS builder programs are ours (``ccaas_builder``), as
-small shell scripts: they need no build.
+second build is a no-op; a copy kept in the user's cache (``~/.cache/tdx/fabric/<commit>``)
+serves a fresh clone on the same machine. The three CCaaS builder programs are ours
+(``ccaas_builder``), as small shell scripts: they need no build.
 """
 
 from __future__ import annotations
@@ -171,6 +172,10 @@ def build(
     started = time.monotonic()
     if present(bin_dir):
         return Built(bin_dir, "present", 0.0)
+    cache = cache_dir()
+    if present(cache / "bin"):
+        _copy_tree(cache, bin_dir.parent)
+        return Built(bin_dir, f"copied from {cache}", time.monotonic() - started)
     go = go_available()
     if go is None:
         raise BuildError("Go is not installed: Fabric's peer and orderer are built with it")
@@ -199,7 +204,24 @@ def build(
         raise BuildError(f"the source of {MODULE}@{COMMIT[:12]} is not in the module cache")
     _copy_sample_configs(tree, bin_dir.parent / "config")
     (bin_dir / "COMMIT").write_text(COMMIT + "\n")
+    _copy_tree(bin_dir.parent, cache)
     return Built(bin_dir, how, time.monotonic() - started)
+
+
+def cache_dir() -> Path:
+    """The per-user cache of built binaries, by commit (like Go's own build cache): a fresh
+    clone on a machine that built Fabric once copies them instead of building again."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tdx" / "fabric" / COMMIT
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Binaries and configs from one ``.fabric``-shaped folder to another (COMMIT last)."""
+    for sub, names in (("config", SAMPLE_CONFIGS), ("bin", PROGRAMS)):
+        (target / sub).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(source / sub / name, target / sub / name)
+    shutil.copy2(source / "bin" / "COMMIT", target / "bin" / "COMMIT")
 
 
 __all__ = [
@@ -213,6 +235,7 @@ __all__ = [
     "Built",
     "binary",
     "build",
+    "cache_dir",
     "go_available",
     "present",
 ]

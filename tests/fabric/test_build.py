@@ -50,6 +50,7 @@ def test_without_go_the_reason_to_skip_is_one_clear_line(monkeypatch):
 
 
 def test_a_refused_module_proxy_and_no_source_is_reported(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
     monkeypatch.setattr(binaries, "go_available", lambda: "/usr/bin/go")
     monkeypatch.setattr(binaries, "_go_install", lambda go, bin_dir, env: "403 Forbidden")
     monkeypatch.delenv("FABRIC_SRC", raising=False)
@@ -59,3 +60,12 @@ def test_a_refused_module_proxy_and_no_source_is_reported(monkeypatch, tmp_path)
         caught.value
     )
     assert "set FABRIC_SRC" in str(caught.value)
+
+
+def test_a_fresh_clone_copies_the_binaries_from_the_users_cache(built, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    binaries._copy_tree(binaries.FABRIC_DIR, binaries.cache_dir())
+    clone = tmp_path / "clone" / ".fabric"
+    result = binaries.build(bin_dir=clone / "bin")
+    assert result.how.startswith("copied from")
+    assert binaries.present(clone / "bin")
