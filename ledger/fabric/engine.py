@@ -38,15 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.records import DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from ledger.admission import admit
 from ledger.fabric import policy
-from ledger.fabric.contract import EVENT, REFUSAL_PREFIX
+from ledger.fabric.contract import EVENT
 from ledger.fabric.gateway import (
     CommitStatus,
     Endorsed,
@@ -58,6 +56,13 @@ from ledger.fabric.gateway import (
     proposal,
 )
 from ledger.fabric.index import FabricIndex
+from ledger.fabric.refusals import (
+    FabricError,
+    FabricUnsupported,
+    diagnose,
+    fabric_refusal,
+    refusal_of,
+)
 from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
 from ledger.records_codec import document_from_row, right_from_json
 from ledger.signed_tx import SignedTx
@@ -69,20 +74,6 @@ TRANSPORT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 CONFLICTS = ("MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT")
 
 
-class FabricUnsupported(Refusal, NotImplementedError):  # noqa: N818 (a refusal)
-    def __init__(self, feature: str) -> None:
-        super().__init__(
-            RefusalKind.INVALID,
-            f"{feature} is an embedded-ledger feature; on the fabric engine the channel's "
-            "blocks are the log and BFT ordering protects them (use status, history and trace)",
-        )
-
-
-class FabricError(RuntimeError):
-    """Fabric failed a transaction for a reason that is not a rule of ours (a transport
-    failure on every peer, a validation code, an unavailable ordering service)."""
-
-
 @dataclass(frozen=True)
 class FabricConfig:
     """Where the network is: written by ``network.fabric``."""
@@ -91,57 +82,6 @@ class FabricConfig:
     peers: dict[str, str]  # country -> peer address
     tls_roots: bytes  # the countries' roots, PEM
     chaincode: str
-
-
-def refusal_of(error: GatewayError) -> Refusal | None:
-    """The chaincode's refusal inside a gateway error, if that is what it is."""
-    for text in [error.message] + [d[2] for d in error.details]:
-        at = text.find(REFUSAL_PREFIX)
-        if at < 0:
-            continue
-        body, _ = json.JSONDecoder().raw_decode(text[at + len(REFUSAL_PREFIX) :])
-        return Refusal(RefusalKind(body["kind"]), str(body["rule"]))
-    return None
-
-
-def fabric_refusal(error: GatewayError, channel: str, who: str, why: str = "") -> Refusal:
-    """Fabric itself refused (MSP validation, channel policy): a clear FORBIDDEN. The peer
-    tells a client only "access denied"; ``why`` is the engine's own diagnosis."""
-    reasons = "; ".join(f"{m or a}: {t}" for a, m, t in error.details) or error.message
-    return Refusal(
-        RefusalKind.FORBIDDEN,
-        f"Fabric refused {who}'s proposal on channel {channel}: {reasons}"
-        + (f" ({why})" if why else ""),
-    )
-
-
-def diagnose(signer: Signer, roots: bytes, members: Sequence[str], now: datetime.datetime) -> str:
-    """Why a channel's MSPs would refuse this identity, as far as the client can tell."""
-    country = policy.country_of(signer.msp_id)
-    if country not in members:
-        return f"{country} is not a member of the channel (members: {', '.join(members)})"
-    cert = x509.load_pem_x509_certificate(signer.certificate)
-    issuers = [
-        root
-        for root in x509.load_pem_x509_certificates(roots)
-        if root.subject == cert.issuer and _issued_by(cert, root)
-    ]
-    if not issuers:
-        return f"the certificate is not issued by the {country} root in the channel's MSP"
-    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        return "the certificate is outside its validity period"
-    return (
-        f"the certificate chains to the {country} root, so the channel's {signer.msp_id} "
-        "refused it as revoked: its CRL lists it"
-    )
-
-
-def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(root)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 class FabricLedger:
