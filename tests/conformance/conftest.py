@@ -12,17 +12,16 @@ from network.evm_home import deploy
 from network.home import Home
 from network.node import Node
 from tests.evm.conftest import anvil  # noqa: F401 (the session's anvil node, reused)
-from tests.fabric.fixtures import fabric_chaincode, fabric_network  # noqa: F401
 
 ENGINES = ["embedded", "evm", "fabric"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # One Fabric network per session: under xdist, its tests share one worker.
+    # The fabric engine's cases are marked ``fabric`` (see tests/fabric/conftest.py).
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("node") == "fabric":
-            item.add_marker(pytest.mark.xdist_group("fabric"))
+            item.add_marker(pytest.mark.fabric)
 
 
 @pytest.fixture(params=ENGINES)
