@@ -11,7 +11,7 @@ import datetime
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -26,7 +26,6 @@ from identity.tx_keys import TxSigner
 from ledger import checkpoint, merkle
 from ledger.embedded import CheckpointSigner, EmbeddedLedger, Inclusion
 from ledger.evm import EvmLedger
-from ledger.fabric.engine import FabricLedger
 from ledger.interface import Receipt
 from ledger.signed_tx import SignedTx, sign
 from network import evm_home, signed_document
@@ -34,6 +33,9 @@ from network.home import Home
 from network.identities import HomeIdentities
 from network.store import DocumentStore
 from network.verifier import Verifier
+
+if TYPE_CHECKING:  # imported only on that engine: grpc and the Fabric stubs are heavy
+    from ledger.fabric.engine import FabricLedger
 
 
 def _utcnow() -> datetime.datetime:
@@ -58,6 +60,7 @@ class Node:
         ``network.evm_home.deploy``), at ``rpc`` if given, else at the recorded URL."""
         self.home = home
         self.clock = clock
+        self.engine = engine
         self.trust_list = home.trust_list()
         self.revocation_lists = home.revocation_lists()
         self.identities = HomeIdentities(home, self.trust_list, self.revocation_lists)
@@ -275,10 +278,10 @@ class Node:
         return report
 
     def _inclusion_check(self, found: Inclusion | None) -> Check:
-        if isinstance(self.ledger, FabricLedger):
+        if self.engine == "fabric":
             # No Merkle log on this engine: the state was read from the chaincode on the
             # channel's peers, whose blocks the BFT orderers (3 of 4) signed.
-            head = self.ledger.head()
+            head = self.ledger.head()  # type: ignore[union-attr]
             return Check.passed(
                 "inclusion",
                 f"state read from chaincode {head['chaincode']} on the Fabric peers "
