@@ -168,7 +168,7 @@ def _signed(trail: _Trail, check: str, token: str, ring: KeyRing, what: str) -> 
         raise trail.refuse(check, ResponseCode.BENV, f"{what}: {exc}") from None
 
 
-def _last_checksum(body: Any) -> str | None:
+def last_checksum_of(body: Any) -> str | None:
     """The last chain entry's checksum, if the body has a chain of strings at all: a signed
     answer is about that entry, and there is nothing to sign an answer about without it."""
     chain = body.get("envelopeTransferChain") if isinstance(body, Mapping) else None
@@ -182,7 +182,7 @@ def inspect_envelope(
 ) -> Judgement:
     """Everything about an ``EblEnvelope`` that does not depend on this platform's history."""
     trail = _Trail(ENVELOPE_CHECKS)
-    last = _last_checksum(body)
+    last = last_checksum_of(body)
     try:
         inspected = _inspect(trail, body, platform, ring, directory)
     except _Refused as refused:

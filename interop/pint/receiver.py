@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chaincode.canonical import CanonicalizationError
 from interop.pint import schema
 from interop.pint.checks import (
     Inspected,
@@ -26,6 +27,7 @@ from interop.pint.checks import (
     inspect_envelope,
     judge_document,
     judge_history,
+    last_checksum_of,
     missing_documents,
 )
 from interop.pint.checksums import canonical_checksum, document_checksum
@@ -136,7 +138,17 @@ class Receiver:
     def start(self, body: Any) -> Reply:
         # A signed rejection or dispute is final for this exact envelope: a replay of it
         # gets the same answer, never a later acceptance behind the sender's back.
-        envelope_checksum = canonical_checksum(body)
+        try:
+            envelope_checksum = canonical_checksum(body)
+        except CanonicalizationError as exc:
+            # Every PINT checksum is over RFC 8785 bytes: JSON without them is no envelope.
+            judged = Judgement(
+                ResponseCode.BENV,
+                f"the envelope is not I-JSON, so it has no RFC 8785 form: {exc}",
+                (),
+                last_checksum_of(body),
+            )
+            return self._refused(judged)
         final = self.store.final_answer(envelope_checksum)
         if final is not None:
             return Reply(final[1], final[0])

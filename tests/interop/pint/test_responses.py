@@ -1,7 +1,7 @@
 """Every PINT response code, each from a crafted envelope, answered signed by the receiver.
 
-The receiver is called as the router calls it (``tests/interop/pint/test_http.py`` checks the
-same answers on the wire). Each answer is verified with the receiver's key and its HTTP
+The receiver is called as the router calls it (``test_schemathesis.py`` checks answers on
+the wire against DCSA's OpenAPI file). Each answer is verified with the receiver's key and its HTTP
 status must be the one DCSA pairs with its code.
 """
 
@@ -320,6 +320,13 @@ def test_benv_envelope_that_breaks_dcsas_schema(ab):
     body = draft(a, b, example_td()).body()
     del body["envelopeManifestSignedContent"]
     refused(b, body, BENV, "envelopeManifestSignedContent")
+
+
+def test_benv_an_envelope_that_has_no_rfc_8785_form(ab):
+    a, b = ab
+    body = draft(a, b, example_td()).body()
+    body["transportDocument"] = {**body["transportDocument"], "declaredValue": 2**64}  # > I-JSON
+    refused(b, body, BENV, "not I-JSON")
 
 
 def test_an_envelope_without_a_chain_gets_an_unsigned_error(ab):
