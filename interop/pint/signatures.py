@@ -167,13 +167,18 @@ class Verified:
 
 
 def _segment(text: str, what: str) -> bytes:
-    # Strict base64url without padding (RFC 7515 2): anything else is not this JWS.
+    # Strict base64url without padding (RFC 7515 2), in its one canonical spelling: unused
+    # trailing bits must be zero, so no two strings carry the same bytes (chain checksums
+    # are over the string).
     if not text or any(c not in _B64URL for c in text) or len(text) % 4 == 1:
         raise SignatureError(f"the JWS {what} is not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise SignatureError(f"the JWS {what} is not base64url") from exc
+    if base64.urlsafe_b64encode(data).rstrip(b"=").decode() != text:
+        raise SignatureError(f"the JWS {what} is not in canonical base64url")
+    return data
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -215,6 +220,8 @@ def unverified_payload(token: str) -> Any:
 def verify(token: str, ring: KeyRing) -> Verified:
     """Check a compact JWS against the key its ``kid`` names in ``ring``."""
     header = header_of(token)
+    for part, what in zip(token.split(".")[1:], ("payload", "signature"), strict=True):
+        _segment(part, what)
     alg = header.get("alg")
     if alg not in ALLOWED_ALGORITHMS:
         raise SignatureError(
