@@ -158,6 +158,11 @@ class Receiver:
         envelope = judged.envelope
         assert envelope is not None
         with self.store.writing():
+            ours = self.store.active_outbound(envelope.td_checksum)
+            if ours is not None and ours.last_checksum in envelope.checksums[:-1]:
+                # The receiver of our own transfer has built on it, so it accepted; our
+                # sender has not read that answer yet. Not a dispute: retry once it has.
+                return Reply.fail(503, "this platform's transfer of the eBL awaits its answer")
             history = judge_history(envelope, self._history(envelope.td_checksum), self.platform)
             if history.code is ResponseCode.DISE:
                 reply = self._history_answer(envelope, history)
@@ -166,7 +171,7 @@ class Receiver:
                 return self._history_answer(envelope, history)
             missing = missing_documents(envelope.documents, self.store.has_document)
             pending = self.store.pending_inbound(envelope.td_checksum)
-            if pending is not None and pending.last_checksum == envelope.last_entry_checksum:
+            if pending is not None and canonical_checksum(pending.envelope) == envelope_checksum:
                 reference = pending.reference  # the sender retrying the same envelope
             else:
                 reference = self.new_reference()

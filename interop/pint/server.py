@@ -29,7 +29,7 @@ MAX_BODY = 20 * 1024 * 1024  # an envelope, or one additional document in base64
 log = logging.getLogger("tdx.pint")
 
 # DetailedError.errorCode is the implementer's own (7000-9999): one per kind of failure.
-_ERROR_CODES = {400: 7400, 404: 7404, 413: 7413, 500: 7500}
+_ERROR_CODES = {400: 7400, 404: 7404, 413: 7413, 500: 7500, 503: 7503}
 
 
 def _error(request: Request, status: int, message: str) -> JSONResponse:

@@ -4,6 +4,7 @@ rejected), and one eBL sent to two platforms at once."""
 
 import threading
 
+import httpx
 import pytest
 
 from interop.pint import (
@@ -15,6 +16,7 @@ from interop.pint import (
     ResponseCode,
     SendRefusedError,
     Transfer,
+    TransferPendingError,
     transaction,
     transport_document_checksum,
 )
@@ -265,3 +267,36 @@ def test_first_transfer_needs_the_transport_document_checksum_to_match_the_ledge
         a.sender.send(a.first_transfer(other, b, "sg-importer"))
     records = a.store.outbound_for(transport_document_checksum(other))
     assert [r.state for r in records] == ["cancelled"]  # never sent
+
+
+def test_an_answer_lost_on_the_way_back_leaves_the_ebl_in_flight_until_resumed(net):
+    """The receiver accepted, but the connection dropped before the sender read the signed
+    RECE. The eBL stays in flight (no control action), and when the new holder sends it
+    straight back the first platform asks it to retry rather than crying dispute; once the
+    first platform resumes (DUPE: accepted before), the return goes through."""
+    a, b = net["AEOT"], net["SGTD"]
+    td = example_td()
+    ebl = a.issue(td, "cn-cosco", "cn-exporter")
+
+    def drop_finish_answer(response):
+        if response.request.url.path.endswith("/envelopes") and response.status_code == 200:
+            raise httpx.ReadError("connection reset", request=response.request)
+
+    a.sender.client.event_hooks["response"] = [drop_finish_answer]
+    with pytest.raises(TransferPendingError, match="stays in flight"):
+        a.sender.send(a.first_transfer(td, b, "sg-importer"))
+    a.sender.client.event_hooks["response"] = []
+    assert a.ledger.control(ebl) is LocalControl.IN_FLIGHT
+    assert b.ledger.get(ebl).holder == "sg-importer"
+    with pytest.raises(ControlRefusedError, match="in flight"):
+        a.ledger.transfer(ebl, "cn-exporter", "cn-boc")
+
+    back = b.onward(ebl, "sg-importer", a, b.sender.receiver_party(a.peer, a.code_of("cn-boc")))
+    with pytest.raises(TransferPendingError, match="HTTP 503"):
+        b.sender.send(back)
+    assert b.ledger.control(ebl) is LocalControl.IN_FLIGHT
+
+    assert a.sender.resume(ebl).code is ResponseCode.DUPE
+    assert a.ledger.control(ebl) is LocalControl.TRANSFERRED_OUT
+    assert b.sender.resume(ebl).code is ResponseCode.RECE
+    assert a.ledger.get(ebl).holder == "cn-boc"
