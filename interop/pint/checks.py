@@ -332,6 +332,15 @@ def _issuance(
             ResponseCode.BENV,
             "the first entry carries no issuanceManifestSignedContent (the carrier's)",
         )
+    if any(e.controlTrackingRegistry is not None for e in entries):
+        # DCSA: transfers not recorded in the named registry are invalid. This platform does
+        # not consult one, so it cannot accept a registry-guarded eBL.
+        raise trail.refuse(
+            "issuance-manifest",
+            ResponseCode.BENV,
+            "the eBL is guarded by a control tracking registry, which this platform does not "
+            "consult",
+        )
     if any(e.issuanceManifestSignedContent is not None for e in entries[1:]):
         raise trail.refuse(
             "issuance-manifest", ResponseCode.BENV, "only the first entry has an issuance manifest"

@@ -299,6 +299,13 @@ def test_benv_the_first_entry_carries_the_issuance_manifest(ab):
     refused(b, d.body(), BENV, "no issuanceManifestSignedContent")
 
 
+def test_benv_a_registry_guarded_ebl_cannot_be_accepted_without_the_registry(ab):
+    a, b = ab
+    d = draft(a, b, example_td())
+    d.entries[0]["controlTrackingRegistry"] = "https://ctr.dcsa.org/v1"
+    refused(b, d.body(), BENV, "control tracking registry")
+
+
 def test_benv_the_carrier_issued_another_document(ab):
     a, b = ab
     td = example_td()
