@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol
+
+from typing_extensions import TypeVar
 
 
 class Status(enum.StrEnum):
@@ -40,26 +42,31 @@ class CheckName(enum.StrEnum):
     BATCH = "batch"
 
 
+# A check's name: a ``CheckName`` in every verification of tdx's own (the pipeline, proofs,
+# the log audit); other checkers (PINT's receiver, the Fabric certificate lint) name theirs.
+N = TypeVar("N", bound=str, default=str)
+
+
 @dataclass(frozen=True, slots=True)
-class Check:
-    name: CheckName
+class Check(Generic[N]):
+    name: N
     status: Status
     reason: str
 
     @classmethod
-    def passed(cls, name: CheckName, reason: str) -> Check:
+    def passed(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.PASS, reason)
 
     @classmethod
-    def failed(cls, name: CheckName, reason: str) -> Check:
+    def failed(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.FAIL, reason)
 
     @classmethod
-    def not_checked(cls, name: CheckName, reason: str) -> Check:
+    def not_checked(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.NOT_CHECKED, reason)
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name.value, "status": self.status.value, "reason": self.reason}
+        return {"name": str(self.name), "status": self.status.value, "reason": self.reason}
 
 
 class Facts(Protocol):
@@ -81,21 +88,21 @@ class NoFacts:
 class Report(Generic[F]):
     """Checks in the order they ran, and the facts they established."""
 
-    checks: tuple[Check, ...]
+    checks: tuple[Check[CheckName], ...]
     facts: F
 
     @property
     def valid(self) -> bool:
         return bool(self.checks) and all(c.status is Status.PASS for c in self.checks)
 
-    def failures(self) -> tuple[Check, ...]:
+    def failures(self) -> tuple[Check[CheckName], ...]:
         """The checks that did not pass (failed, or could not run)."""
         return tuple(c for c in self.checks if c.status is not Status.PASS)
 
     def failed_names(self) -> list[str]:
         return [c.name.value for c in self.checks if c.status is Status.FAIL]
 
-    def check(self, name: CheckName) -> Check | None:
+    def check(self, name: CheckName) -> Check[CheckName] | None:
         return next((c for c in self.checks if c.name is name), None)
 
     def to_json(self) -> dict[str, Any]:
@@ -107,4 +114,4 @@ class Report(Generic[F]):
         }
 
 
-__all__ = ["Check", "CheckName", "F", "Facts", "NoFacts", "Report", "Status"]
+__all__ = ["Check", "CheckName", "F", "Facts", "N", "NoFacts", "Report", "Status"]

@@ -1,6 +1,7 @@
 """What a ledger can say about one document to a verifier: who anchored it, as which kind,
 when, its state now, and the proof that backs the answer (an inclusion proof against a
-signed checkpoint, or the block whose state was read).
+signed checkpoint, the block whose state was read, or the channel whose chaincode state was
+read).
 
 A verification binds this evidence to the document's signer (``network.verification``):
 the anchoring time replaces the signer's claimed time only when the ledger's issuer and
@@ -38,6 +39,16 @@ class BlockRead:
 
 
 @dataclass(frozen=True)
+class ChannelRead:
+    """The chaincode state the record was read from: which channel and chaincode, and the
+    channel's block height this node had indexed when it read."""
+
+    channel: str
+    chaincode: str
+    height: int
+
+
+@dataclass(frozen=True)
 class Evidence:
     digest: str
     issuer: str
@@ -46,10 +57,12 @@ class Evidence:
     state: DocState
     holder: str | None = None
     superseded_by: str | None = None
-    proof: MerkleInclusion | BlockRead | None = None
+    proof: MerkleInclusion | BlockRead | ChannelRead | None = None
 
     @classmethod
-    def of(cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | None) -> Evidence:
+    def of(
+        cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | ChannelRead | None
+    ) -> Evidence:
         return cls(
             record.id,
             record.issuer,
@@ -62,4 +75,4 @@ class Evidence:
         )
 
 
-__all__ = ["BlockRead", "Evidence", "MerkleInclusion"]
+__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion"]

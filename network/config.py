@@ -12,12 +12,14 @@ from pathlib import Path
 class LedgerEngine(enum.StrEnum):
     EMBEDDED = "embedded"
     EVM = "evm"
+    FABRIC = "fabric"
 
 
 @dataclass(frozen=True)
 class LedgerConfig:
     engine: LedgerEngine = LedgerEngine.EMBEDDED
-    # The EVM engine's JSON-RPC URL; None: the URL recorded by ``tdx evm deploy``.
+    # The EVM engine's JSON-RPC URL; None: the URL recorded by ``tdx evm deploy``. (The
+    # fabric engine's network and chaincode are named in the home's ``fabric.json``.)
     rpc: str | None = None
 
 

@@ -1,6 +1,7 @@
 """Opening a home's ledger engine, in one place: the embedded Merkle log (which is also a
-``ProvableLedger``) or the EVM contract (a plain ``Ledger``). The node holds the result typed
-by what the engine offers, so nothing above asks which engine class it has."""
+``ProvableLedger``), the EVM contract or the Fabric chaincode (plain ``Ledger``s). The node
+holds the result typed by what the engine offers, so nothing above asks which engine class
+it has."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def open_engine(
     if config.engine is LedgerEngine.EVM:
         chain = evm_home.open_ledger(home, identities, config.rpc, clock)
         return Engine(config.engine, chain, None, None)
+    if config.engine is LedgerEngine.FABRIC:
+        # Imported only on that engine: grpc and the Fabric stubs are heavy.
+        from network.fabric.engine import open_ledger as open_fabric_ledger
+
+        return Engine(config.engine, open_fabric_ledger(home, identities, clock), None, None)
     origin = home.setting("origin")
     key = home.checkpoint_key()
     verifier_key = home.setting("checkpointKey")

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from network.home import Home, init_demo
+from tests.fabric.fixtures import fabric_chaincode, fabric_network  # noqa: F401 (one network per session)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "network" / "examples"
 

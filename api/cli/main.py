@@ -17,12 +17,14 @@ import typer
 from rich.table import Table
 
 from api.cli import bench as cli_bench
+from api.cli import dcsa as cli_dcsa
 from api.cli import demo as demo_story
 from api.cli import ebl as cli_ebl
 from api.cli import evm as cli_evm
 from api.cli import ledger as cli_ledger
 from api.cli import network as cli_network
 from api.cli import oa as cli_oa
+from api.cli import pint as cli_pint
 from api.cli import reads
 from api.cli.common import (
     AsOpt,
@@ -91,6 +93,8 @@ app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
 app.add_typer(cli_evm.app, name="evm")
 app.add_typer(cli_oa.app, name="oa")
+app.add_typer(cli_dcsa.app, name="dcsa")
+app.add_typer(cli_pint.app, name="pint")
 
 
 @app.command()

@@ -114,7 +114,7 @@ def _entry_checks(
     cp: checkpoint.Checkpoint,
     certificates: Mapping[str, Any],
     proof: Mapping[str, Any],
-) -> list[Check]:
+) -> list[Check[CheckName]]:
     where = f"entry {item.get('index') if isinstance(item, dict) else '?'}"
     try:
         passed, tx = _check_entry(item, doc_id, cp, certificates)
@@ -164,7 +164,7 @@ def _check_entry(
     )
 
 
-def _check_batch(batch: Any, doc_id: str, root: str, where: str) -> Check:
+def _check_batch(batch: Any, doc_id: str, root: str, where: str) -> Check[CheckName]:
     if not isinstance(batch, dict) or batch.get("root") != root:
         return Check.failed(
             CheckName.BATCH, f"{where}: a batch entry, but the proof has no path to its root"

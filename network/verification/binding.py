@@ -19,7 +19,7 @@ from ledger.evidence import Evidence
 
 @dataclass(frozen=True)
 class Binding:
-    check: Check
+    check: Check[CheckName]
     evidence: Evidence | None  # set only when the record is the signer's
 
     @property

@@ -2,14 +2,15 @@
 
 On a Merkle log, the record's first entry must be proven in a checkpoint signed with the
 policy's key. On a chain, the record was read from the contract's state at a named block:
-the check says exactly that (chain, contract, block and its hash), which is what ran; no
-Merkle proof is claimed where none was checked.
+the check says exactly that (chain, contract, block and its hash), which is what ran; on
+Fabric, the channel and chaincode whose state it read. No Merkle proof is claimed where
+none was checked.
 """
 
 from __future__ import annotations
 
 from identity.checks import Check, CheckName
-from ledger.evidence import BlockRead, MerkleInclusion
+from ledger.evidence import BlockRead, ChannelRead, MerkleInclusion
 from ledger.tlog import checkpoint, merkle
 
 
@@ -20,13 +21,20 @@ class InclusionCheck:
         # (signature lines included) and what it opened to.
         self._opened: tuple[str, checkpoint.Checkpoint] | None = None
 
-    def __call__(self, proof: MerkleInclusion | BlockRead | None) -> Check:
+    def __call__(self, proof: MerkleInclusion | BlockRead | ChannelRead | None) -> Check[CheckName]:
         if isinstance(proof, BlockRead):
             return Check.passed(
                 CheckName.INCLUSION,
                 f"state read from contract {proof.contract} on chain {proof.chain_id} at block "
                 f"{proof.block} ({proof.block_hash}); no Merkle checkpoint on this engine, the "
                 "chain's consensus stands behind the block",
+            )
+        if isinstance(proof, ChannelRead):
+            return Check.passed(
+                CheckName.INCLUSION,
+                f"state read from chaincode {proof.chaincode} on channel {proof.channel} (indexed "
+                f"to block {proof.height}); no Merkle checkpoint on this engine, the channel's "
+                "BFT orderers stand behind its blocks",
             )
         if proof is None:
             return Check.failed(
@@ -38,7 +46,7 @@ class InclusionCheck:
             )
         return self._merkle(proof, self._key)
 
-    def _merkle(self, proof: MerkleInclusion, key: str) -> Check:
+    def _merkle(self, proof: MerkleInclusion, key: str) -> Check[CheckName]:
         opened = self._opened
         if opened is not None and opened[0] == proof.checkpoint:
             cp = opened[1]

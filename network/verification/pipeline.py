@@ -102,13 +102,13 @@ class _Run:
         self.data = data
         self.now = now
         self.ledger = ledger
-        self.checks: list[Check] = []
+        self.checks: list[Check[CheckName]] = []
         self.facts: dict[str, Any] = {}
         self.step = CheckName.FORMAT  # the step running, for a fault
 
     # --- bookkeeping ------------------------------------------------------------------
 
-    def add(self, check: Check) -> None:
+    def add(self, check: Check[CheckName]) -> None:
         self.checks.append(check)
 
     def skip_rest(self, reason: str) -> None:
@@ -309,7 +309,7 @@ class _Run:
         self.add(self.pipeline.inclusion(evidence.proof))
 
 
-def _status(evidence: Evidence) -> Check:
+def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
         return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}")

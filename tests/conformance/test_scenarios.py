@@ -15,7 +15,7 @@ from network.node import Node
 from tests.conftest import EXAMPLES
 
 CO = {"kind": DocumentKind.CO, "country": "CN"}
-RACE = {"embedded": 50, "evm": 10}
+RACE = {"embedded": 50, "evm": 10, "fabric": 10}
 
 
 def digest(n: int) -> str:

@@ -14,7 +14,9 @@ def test_an_issued_document_verifies(node, engine):
     report = node.verify(node.store.get(issued.document.digest))
     assert report.valid, report.to_json()
     inclusion = next(c for c in report.checks if c.name == "inclusion")
-    expected = "from contract 0x" if engine == "evm" else "signed checkpoint"
+    expected = {"evm": "from contract 0x", "fabric": "from chaincode"}.get(
+        engine, "signed checkpoint"
+    )
     assert expected in inclusion.reason
 
 
