@@ -44,7 +44,9 @@ def test_a_receipt_proves_inclusion_in_a_signed_checkpoint(node):
     assert canonical_bytes(json.loads(bytes(row[0]))) == bytes(row[0])  # assembled = RFC 8785
     path = [bytes.fromhex(h) for h in receipt.inclusion]
     assert merkle.verify_inclusion(merkle.leaf_hash(bytes(row[0])), 0, cp.size, path, cp.root)
-    assert receipt.documents == [{"id": digest(1), "kind": "co", "state": "ISSUED"}]
+    assert receipt.documents == [
+        {"id": digest(1), "issuer": "cn-gacc", "kind": "co", "state": "ISSUED"}
+    ]
 
 
 def test_resubmitting_the_same_signed_transaction_changes_nothing(node):
