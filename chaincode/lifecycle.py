@@ -145,13 +145,14 @@ class Effects:
         return list(dict.fromkeys(d for d, _ in self.touched_records))
 
 
-def link_is_mutual(linking_country: str | None, linked: DocumentRecord | None) -> bool:
-    """Whether a link also puts the linking document into the linked one's provenance.
+def link_is_mutual(linking_country: str | None, linked_country: str | None) -> bool:
+    """Whether a link also puts the linking document into the linked one's provenance
+    (``linked_country``: the issuing country the linked digest's first record names).
 
     A link is its issuer's claim. It always shows the linked document from the linking
     side; from the linked side only when both documents name the same issuing country
     (a document naming none claims nothing for anyone else's)."""
-    return linked is not None and linking_country is not None and linked.country == linking_country
+    return linking_country is not None and linked_country == linking_country
 
 
 def _need(value: T | None, op: Op, name: str) -> T:

@@ -360,7 +360,7 @@ class EmbeddedLedger:
         containers = [(c, d.id, d.issuer) for d in effects.documents for c in d.containers]
         if containers:
             db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?, ?)", containers)
-        edges = []
+        edges: list[tuple[str, str, str, str | None]] = []
         for d in effects.documents:
             if d.supersedes:  # the same issuer's records, both ways
                 edges += [(d.id, d.issuer, d.supersedes, d.issuer)]
@@ -368,8 +368,7 @@ class EmbeddedLedger:
             for link in d.links:
                 edges.append((d.id, d.issuer, link, None))
                 linked = view.document(link)
-                if link_is_mutual(d.country, linked):
-                    assert linked is not None
+                if linked is not None and link_is_mutual(d.country, linked.country):
                     edges.append((link, linked.issuer, d.id, d.issuer))
         if edges:
             db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", edges)

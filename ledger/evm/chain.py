@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -54,6 +56,36 @@ def country_bytes(country: str | None) -> bytes:
 def kind_country(kind: str, country: str | None) -> bytes:
     """``issue``'s second argument: the kind byte, then the two country bytes."""
     return bytes([KIND[kind]]) + country_bytes(country)
+
+
+def registration_digest(
+    chain_id: int, contract: str, account: str, country: str, certificate: bytes
+) -> bytes:
+    """What an account signs to consent to its registration by ``country``'s authority
+    (the contract's ``registrationDigest``)."""
+    return keccak(
+        abi_encode(
+            ["string", "uint256", "address", "address", "bytes2", "bytes32"],
+            ["tdx register", chain_id, contract, account, country.encode("ascii"), certificate],
+        )
+    )
+
+
+def rotation_digest(
+    chain_id: int, contract: str, account: str, next_account: str, certificate: bytes
+) -> bytes:
+    """What a new account signs to consent to taking over organisation ``account``."""
+    return keccak(
+        abi_encode(
+            ["string", "uint256", "address", "address", "address", "bytes32"],
+            ["tdx rotate", chain_id, contract, account, next_account, certificate],
+        )
+    )
+
+
+def consent(account: LocalAccount, digest: bytes) -> bytes:
+    """The account's EIP-191 signature over ``digest``: its consent, as the contract checks it."""
+    return bytes(account.sign_message(encode_defunct(primitive=digest)).signature)
 
 
 def error_selectors(abi: Sequence[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
@@ -208,10 +240,13 @@ def deploy_ledger(
 __all__ = [
     "Chain",
     "TxError",
+    "consent",
     "container_bytes",
     "country_bytes",
     "deploy_ledger",
     "doc_id_bytes",
     "error_selectors",
     "kind_country",
+    "registration_digest",
+    "rotation_digest",
 ]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -125,19 +126,26 @@ class _InFlight:
 
 class _ChainView:
     """The chain's current state (contract reads + the index), as the chaincode checks a
-    transaction against it and as its contract call is built."""
+    transaction against it (``chaincode.lifecycle.StateView``) and as its contract call is
+    built (``ledger.evm.calls.CallState``)."""
 
     def __init__(self, ledger: EvmLedger) -> None:
         self._ledger = ledger
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
-        return self._ledger.document(doc_id, sync=False)
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        return self._ledger.document(doc_id, issuer, sync=False)
 
-    def existing(self, doc_ids: Sequence[str]) -> list[str]:
-        return self._ledger._index.existing(doc_ids)
+    def issuers(self, doc_id: str) -> list[str]:
+        return self._ledger._index.issuers(doc_id)
+
+    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
+        return self._ledger._index.existing(doc_ids, issuer)
 
     def pickup_right(self, container: str) -> PickupRight | None:
         return self._ledger.pickup_right(container)
+
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        return self._ledger._released_under(container, ebl, carrier)
 
     def party(self, org_id: str) -> Actor | None:
         return self._ledger._identities.party(org_id)
@@ -145,11 +153,14 @@ class _ChainView:
     def address(self, org_id: str | None) -> str:
         return self._ledger._address(org_id)
 
-    def batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None:
-        return self._ledger._batch_position(doc_id)
+    def number(self, org_id: str) -> int:
+        return self._ledger._number(org_id)
 
-    def containers(self, doc_id: str) -> list[str]:
-        return self._ledger._index.facts(doc_id)[0]
+    def batch_position(self, doc_id: str, root: str, issuer: str) -> tuple[int, list[bytes]]:
+        return self._ledger._batch_position(doc_id, root, issuer)
+
+    def containers(self, doc_id: str, issuer: str) -> list[str]:
+        return self._ledger._index.facts(doc_id, issuer)[0]
 
 
 class EvmLedger:
@@ -176,6 +187,7 @@ class EvmLedger:
         self._org_of: dict[str, str] = {a: org for org, a in self._address_of.items()}
         self._keys = keys
         self._accounts: dict[str, LocalAccount | None] = {}
+        self._numbers: dict[str, int] = {}
         self._clock = clock
         self._page = log_page
         self._chain = retry(lambda: Chain.connect(config.rpc))
@@ -236,9 +248,9 @@ class EvmLedger:
             actor = self._authenticate(signed)
             self.sync()
             view = _ChainView(self)
-            apply(signed.tx, actor, view)
+            effects = apply(signed.tx, actor, view)
             account = self._account(signed.tx.actor)
-            fn = contract_call(signed.tx, self._contract.functions, view)
+            fn = contract_call(signed.tx, effects, self._contract.functions, view)
             data = bytes.fromhex(fn._encode_transaction_data()[2:])
             to = self._contract.address
             gas = self._estimate(account, data, signed.tx)
@@ -294,8 +306,14 @@ class EvmLedger:
         return self._receipt(flight, receipt)
 
     def _revert_reason(self, flight: _InFlight, receipt: TxReceipt) -> Refusal:
-        """Replay the call against the state of its block: the rule it broke there (in a
-        race, the winner's transaction came first)."""
+        """The rule the transaction broke where it was mined (in a race, after the winner's).
+        The chaincode, run again on the state now, names it as the embedded engine would;
+        failing that, the contract's own error, replayed against the state of its block."""
+        wire = self._index.wire(flight.tx_hash)
+        if wire is not None:
+            again = self._recheck(wire, int(receipt["blockNumber"]))
+            if again is not None:
+                return again
         tx = retry(lambda: self._chain.w3.eth.get_transaction(flight.tx_hash))  # type: ignore[arg-type]
         call = {"from": tx["from"], "to": tx["to"], "data": "0x" + bytes(tx["input"]).hex()}
         response = retry(
@@ -305,10 +323,23 @@ class EvmLedger:
             )
         )
         error = response.get("error")
-        wire = self._index.wire(flight.tx_hash)
         if error and wire is not None:
             return refusal(self._chain.decode_revert(error.get("data")), wire, self._org)
         return Refusal(RefusalKind.CONFLICT, f"the chain refused transaction {flight.tx_hash}")
+
+    def _recheck(self, wire: dict[str, Any], block: int) -> Refusal | None:
+        """The chaincode's refusal of a transaction (its signed wire form) on the state
+        indexed up to ``block``, or None if the chaincode would accept it there."""
+        self.sync(until=block)
+        tx = Transaction.model_validate(wire, strict=False)
+        actor = self._identities.party(tx.actor)
+        if actor is None:
+            return None
+        try:
+            apply(tx, actor, _ChainView(self))
+        except Refusal as refusal:
+            return refusal
+        return None
 
     def _estimate(self, account: LocalAccount, data: bytes, tx: Transaction) -> int:
         probe = {"from": account.address, "to": self._contract.address, "data": "0x" + data.hex()}
@@ -360,16 +391,12 @@ class EvmLedger:
         return list(retry(lambda: self._chain.w3.eth.get_logs(query)))
 
     def _foreign(
-        self, block: int, events: list[Event]
+        self, block: int, events: list[Event], numbered: Callable[[int], str]
     ) -> tuple[str, str, str, str | None, dict[str, Any]]:
         """Another node's transaction: what the events say, at the block's time."""
-        op, actor, doc, details = derive(events, self._org, self._document_issuer)
+        op, actor, doc, details = derive(events, self._org, numbered)
         stamp = int(retry(lambda: self._chain.w3.eth.get_block(block))["timestamp"])
         return op, actor, utc(when(stamp)), doc, details
-
-    def _document_issuer(self, doc_id: str) -> str:
-        record = self.document(doc_id, sync=False)
-        return record.issuer if record else "unknown"
 
     # --- receipts ---------------------------------------------------------------------
 
@@ -380,61 +407,86 @@ class EvmLedger:
             return None
 
     def _receipt(self, flight: _InFlight, receipt: TxReceipt) -> Receipt:
-        seq, tx_id, log_index, docs = self._index.entry_of(flight.tx_hash)
+        seq, tx_id, log_index, records = self._index.entry_of(flight.tx_hash)
         return Receipt(
             flight.tx_id if tx_id is None else tx_id,
             seq,
             flight.tx_hash,
             "",
             [],
-            [self._summary(d) for d in docs],
+            [self._summary(d, issuer) for d, issuer in records],
             flight.duplicate,
             block=int(receipt["blockNumber"]),
             tx_hash=flight.tx_hash,
             log_index=log_index,
         )
 
-    def _summary(self, doc_id: str) -> dict[str, Any]:
-        doc = self.document(doc_id, sync=False)
+    def _summary(self, doc_id: str, issuer: str) -> dict[str, Any]:
+        doc = self.document(doc_id, issuer, sync=False)
         if doc is None:
             return {"id": doc_id}
-        out: dict[str, Any] = {"id": doc.id, "kind": doc.kind.value, "state": doc.state.value}
+        out: dict[str, Any] = {
+            "id": doc.id,
+            "issuer": doc.issuer,
+            "kind": doc.kind.value,
+            "state": doc.state.value,
+        }
         if doc.holder:
             out["holder"] = doc.holder
         return out
 
     # --- reading ----------------------------------------------------------------------
 
-    def document(self, doc_id: str, sync: bool = True) -> DocumentRecord | None:
-        """The contract's record of a document, with the index's facts (containers,
-        links, what superseded it, its batch)."""
+    def document(
+        self, doc_id: str, issuer: str | None = None, sync: bool = True
+    ) -> DocumentRecord | None:
+        """``issuer``'s record of the digest (by default the digest's first record, as the
+        index saw the anchors in chain order): the contract's record, with the index's facts
+        (containers, links, succession, its batch)."""
         if not doc_id.startswith("sha256:") or len(doc_id) != 71:
             return None
         if sync:
             self.sync()
-        values = retry(lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call())
-        state, kind, issuer, country, stamp, controller, surrendered_by, endorsee, to_order = values
-        batch = self._index.batch_of(doc_id)
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return None
+        number = self._number(owner)
+        if number == 0:
+            return None
+        raw = doc_id_bytes(doc_id)
+        values = retry(lambda: self._contract.functions.document(raw, number).call())
+        state, kind, issuer_at, country, stamp, controller, surrendered_by, endorsee, to_order = (
+            values
+        )
+        root = None
         if int(state) == 0:
-            if batch is None:
+            root = self._index.batch_of(doc_id, owner)
+            if root is None:
                 return None
-            b_issuer, kind, country, stamp, _ = retry(
-                lambda: self._contract.functions.batch(doc_id_bytes(batch)).call()
+            index, proof = self._batch_position(doc_id, root, owner)
+            state = retry(
+                lambda: self._contract.functions.batchDocumentState(
+                    raw, doc_id_bytes(root), number, index, proof
+                ).call()
             )
-            issuer, state = b_issuer, 1
-        containers, links = self._index.facts(doc_id)
+            if int(state) == 0:
+                return None
+            issuer_at, kind, country, stamp, _ = retry(
+                lambda: self._contract.functions.batch(doc_id_bytes(root), number).call()
+            )
+        containers, links = self._index.facts(doc_id, owner)
         record = DocumentRecord(
             id=doc_id,
             kind=KIND_OF[int(kind)],
-            issuer=self._org(issuer) or str(issuer),
+            issuer=self._org(issuer_at) or str(issuer_at),
             country=country_text(bytes(country)),
             state=DocState(STATE[int(state)] or "ISSUED"),
             issued_at=when(int(stamp)),
             containers=tuple(containers),
             links=tuple(links),
-            supersedes=self._index.supersedes(doc_id),
-            superseded_by=self._index.superseded_by(doc_id),
-            batch=batch,
+            supersedes=self._index.supersedes(doc_id, owner),
+            superseded_by=self._index.superseded_by(doc_id, owner),
+            batch=root,
         )
         if record.kind is DocumentKind.EBL:
             record = record.evolve(
@@ -446,26 +498,48 @@ class EvmLedger:
             )
         return record
 
-    def _batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None:
-        """For a batch member not yet changed on its own: its root, index and proof."""
-        root = self._index.batch_of(doc_id)
-        if root is None:
-            return None
-        state = retry(lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call())[0]
-        if int(state) != 0:
-            return None
-        digests = self._index.batch_digests(root)
+    def issuers(self, doc_id: str) -> list[str]:
+        """Every organisation that anchored the digest, the first to anchor it first."""
+        self.sync()
+        return self._index.issuers(doc_id)
+
+    def _number(self, org_id: str) -> int:
+        """The organisation's number in the contract (0: not registered); a registered
+        organisation keeps its number for ever (a key rotation moves it to a new account)."""
+        if org_id in self._numbers:
+            return self._numbers[org_id]
+        address = org_id if org_id.startswith("0x") else self._address_of.get(org_id)
+        if address is None:
+            return 0
+        number = int(retry(lambda: self._contract.functions.organisation(address).call())[0])
+        if number:
+            self._numbers[org_id] = number
+        return number
+
+    def _batch_position(self, doc_id: str, root: str, issuer: str) -> tuple[int, list[bytes]]:
+        """A member's index and inclusion proof in ``issuer``'s batch ``root``."""
+        digests = self._index.batch_digests(root, issuer)
         store = merkle.MemoryNodeStore()
         for d in digests:
             store.append(merkle.leaf_hash(d.encode()))
         index = digests.index(doc_id)
-        return doc_id_bytes(root), index, merkle.inclusion_proof(store, index, len(digests))
+        return index, merkle.inclusion_proof(store, index, len(digests))
+
+    def _released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        number = self._number(carrier)
+        key = keccak(
+            abi_encode(
+                ["bytes32", "bytes32", "uint32"],
+                [container_bytes(container), doc_id_bytes(ebl), number],
+            )
+        )
+        return bool(retry(lambda: self._contract.functions.releasedUnder(key).call()))
 
     def pickup_right(self, container: str) -> PickupRight | None:
         values = retry(
             lambda: self._contract.functions.pickupRight(container_bytes(container)).call()
         )
-        ebl, holder, released_by, expires, picked_at, picked_by = values
+        ebl, holder, released_by, expires, picked_at, picked_by, terminal, country = values
         if bytes(ebl) == ZERO32:
             return None
         return PickupRight(
@@ -477,22 +551,33 @@ class EvmLedger:
             self._index.delegations(container),
             when(int(picked_at)) if int(picked_at) else None,
             self._org(picked_by),
+            country=country_text(bytes(country)),
+            terminal=self._org(terminal),
         )
 
-    def history(self, doc_id: str) -> list[HistoryEntry]:
+    def history(self, doc_id: str, issuer: str | None = None) -> list[HistoryEntry]:
         self.sync()
-        return self._index.entries(self._index.entry_seqs({doc_id}))
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
+        return self._index.entries(self._index.entry_seqs({(doc_id, owner)}))
 
-    def links(self, doc_id: str) -> list[str]:
+    def links(self, doc_id: str, issuer: str | None = None) -> list[str]:
         self.sync()
-        return self._index.links(doc_id)
+        owner = self._index.issuer_of(doc_id, issuer)
+        return [] if owner is None else self._index.links(doc_id, owner)
 
-    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
-        """Every entry that touched the document or any document linked to it (transitively,
-        bounded), in chain order."""
+    def trace(
+        self, doc_id: str, issuer: str | None = None, max_documents: int = 100
+    ) -> list[HistoryEntry]:
+        """Every entry that touched the record (``issuer``'s, by default the digest's first)
+        or any record in its provenance (transitively, bounded), in chain order."""
         self.sync()
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
         return self._index.entries(
-            self._index.entry_seqs(self._index.linked(doc_id, max_documents))
+            self._index.entry_seqs(self._index.linked(doc_id, owner, max_documents))
         )
 
     def documents_for_container(self, container: str) -> list[str]:
@@ -500,15 +585,15 @@ class EvmLedger:
         return self._index.documents_for_container(container)
 
     def held_by(self, org_id: str) -> list[str]:
-        """eBLs the organisation controls now: the index names the candidates (eBLs it
-        ever touched), the contract says who holds each."""
+        """eBLs the organisation controls now: the index names the candidates (records
+        with facts), the contract says who holds each."""
         self.sync()
         out = []
-        for doc_id in self._index.with_facts():
-            record = self.document(doc_id, sync=False)
+        for doc_id, issuer in self._index.ebls():
+            record = self.document(doc_id, issuer, sync=False)
             if record is not None and record.kind is DocumentKind.EBL and record.holder == org_id:
                 out.append(doc_id)
-        return out
+        return sorted(set(out))
 
     def size(self) -> int:
         """Indexed document entries (one per contract transaction that changed a document)."""

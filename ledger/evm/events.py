@@ -76,10 +76,10 @@ def topic_value(kind: str, topic: bytes) -> Any:
 
 
 def derive(
-    events: list[Event], org: Callable[[str], str | None], issuer_of: Callable[[str], str]
+    events: list[Event], org: Callable[[str], str | None], numbered: Callable[[int], str]
 ) -> tuple[str, str, str | None, dict[str, Any]]:
     """op, actor, doc and details of a transaction from its events alone; ``org`` names an
-    address, ``issuer_of`` a document's issuer (a release's events do not name the carrier)."""
+    address, ``numbered`` an organisation by its number in the contract."""
     names = {e.name: e.args for e in events}
 
     def who(address: str) -> str:
@@ -144,17 +144,14 @@ def derive(
     if "Released" in names:
         released = [e.args for e in events if e.name == "Released"]
         a = released[0]
-        carrier = issuer_of(doc_text(a["doc"]))
-        return (
-            Op.RELEASE.value,
-            carrier,
-            doc_text(a["doc"]),
-            {
-                "to": who(a["holder"]),
-                "containers": [container_text(r["container"]) for r in released],
-                "expires": utc(when(int(a["expires"]))),
-            },
-        )
+        details = {
+            "to": who(a["holder"]),
+            "containers": [container_text(r["container"]) for r in released],
+            "expires": utc(when(int(a["expires"]))),
+        }
+        if int(a["terminal"], 16):
+            details["terminal"] = who(a["terminal"])
+        return Op.RELEASE.value, numbered(int(a["carrier"])), doc_text(a["doc"]), details
     if "Delegated" in names:
         a = names["Delegated"]
         return (
