@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 import queue
 import sqlite3
@@ -22,6 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
 from chaincode.records import Actor, DocumentRecord, PickupRight
@@ -172,6 +176,7 @@ class EmbeddedLedger:
         max_group: int = 2000,
     ) -> None:
         self._identities = identities
+        self._signer_keys: dict[str, str] = {}
         self._signer = signer
         self._clock = clock
         self._max_group = max_group
@@ -314,6 +319,7 @@ class EmbeddedLedger:
         tx = signed.tx
         now = self._clock()
         actor = admit(signed, self._identities, now)
+        self._bind_key(signed.kid, actor.id)
         effects = apply(tx, actor, view)
         leaf = entry_leaf(index, prev, utc(now), signed)
         db = self._db
@@ -325,6 +331,30 @@ class EmbeddedLedger:
         )
         self._store_effects(effects, index, view)
         return leaf
+
+    def _bind_key(self, kid: str, org_id: str) -> None:
+        """A ledger key acts for the first organisation whose transaction it signed, and for
+        no other: a certificate that another country issued over an organisation's key gives
+        no second identity to its signatures (the contract's consented registration)."""
+        if kid not in self._signer_keys:
+            der = self._identities.certificate(kid)
+            spki = (
+                x509.load_der_x509_certificate(der)
+                .public_key()
+                .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+                if der is not None
+                else kid.encode()
+            )
+            self._signer_keys[kid] = hashlib.sha256(spki).hexdigest()
+        key = self._signer_keys[kid]
+        row = self._db.execute("SELECT org FROM signers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO signers VALUES (?, ?)", (key, org_id))
+        elif row[0] != org_id:
+            raise Refusal(
+                RefusalKind.FORBIDDEN,
+                f"this ledger key acts for {row[0]}; one key acts for one organisation",
+            )
 
     def _store_effects(self, effects: Effects, index: int, view: _View) -> None:
         db = self._db

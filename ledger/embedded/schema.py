@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT N
 CREATE TABLE IF NOT EXISTS released (
     container TEXT NOT NULL, ebl TEXT NOT NULL, carrier TEXT NOT NULL,
     PRIMARY KEY (container, ebl, carrier)) WITHOUT ROWID;
+-- Which organisation each ledger key (SHA-256 of its SubjectPublicKeyInfo) acts for: the
+-- first organisation whose transaction it signed. One key acts for one organisation.
+CREATE TABLE IF NOT EXISTS signers (key TEXT PRIMARY KEY, org TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (
     root TEXT NOT NULL, issuer TEXT NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (root, issuer)) WITHOUT ROWID;
