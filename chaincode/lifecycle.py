@@ -240,9 +240,11 @@ def _anchor_batch(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     batch = _need(tx.doc, tx.op, "doc (the batch's Merkle root)")
     # Only the actor's own earlier anchors conflict: another issuer's record of a digest,
     # or its batch, is its own and stays so.
-    already = view.existing(tx.digests, actor.id)
+    already = set(view.existing(tx.digests, actor.id))
     if already:
-        raise _conflict(f"document {already[0]} is already on the ledger")
+        # The batch's first such digest, whatever order the view found them in.
+        first = next(d for d in tx.digests if d in already)
+        raise _conflict(f"document {first} is already on the ledger")
     return Effects(batch=BatchAnchor(batch, kind, actor.id, tx.country, tx.time, tx.digests))
 
 

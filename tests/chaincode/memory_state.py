@@ -32,6 +32,10 @@ ACTORS = {
         Actor("ru-exporter", "RU", frozenset({Role.CO_ISSUER, Role.CARRIER})),
         Actor("ru-terminal", "RU", frozenset({Role.TERMINAL})),
         Actor("sg-customs", "SG", frozenset({Role.CO_ISSUER})),
+        # As tests.conformance.attackers certifies them, so one state machine runs on both.
+        Actor("ru-mallory", "RU", frozenset({Role.CO_ISSUER, Role.CARRIER, Role.QUARANTINE})),
+        Actor("sg-chamber", "SG", frozenset({Role.CO_ISSUER})),
+        Actor("cn-terminal", "CN", frozenset({Role.TERMINAL})),
         Actor("cn-railway", "CN", frozenset({Role.RAIL})),
     )
 }

@@ -52,6 +52,7 @@ ATTACKERS = (
     Attacker("sg-carrier", "SG", _sg("53000002"), frozenset({Role.CARRIER})),
     Attacker("cn-terminal", "CN", _cn("91310000132210003"), frozenset({Role.TERMINAL})),
     Attacker("ru-terminal", "RU", _ru("771000002"), frozenset({Role.TERMINAL})),
+    Attacker("sg-jurong", "SG", _sg("53000003"), frozenset({Role.TERMINAL})),
 )
 
 
