@@ -22,7 +22,7 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from chaincode.evm import artifact as ledger_artifact
 from ledger.evm.codes import KIND
@@ -98,6 +98,22 @@ def error_selectors(abi: Sequence[dict[str, Any]]) -> dict[bytes, tuple[str, lis
     return table
 
 
+class CountingProvider(HTTPProvider):
+    """An HTTP JSON-RPC provider that counts its round trips (a batch is one)."""
+
+    round_trips = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        self.round_trips += 1
+        return super().make_request(method, params)
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        self.round_trips += 1
+        return super().make_batch_request(batch_requests)
+
+
 @dataclass
 class Chain:
     """One JSON-RPC node, locally signed transactions and per-account nonces."""
@@ -107,12 +123,19 @@ class Chain:
 
     @classmethod
     def connect(cls, rpc_url: str) -> Chain:
-        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        w3 = Web3(CountingProvider(rpc_url, request_kwargs={"timeout": 60}))
         return cls(w3, w3.eth.chain_id)
+
+    @property
+    def round_trips(self) -> int:
+        """JSON-RPC round trips made so far (a batch is one)."""
+        provider = self.w3.provider
+        return provider.round_trips if isinstance(provider, CountingProvider) else 0
 
     def __post_init__(self) -> None:
         self._nonces: dict[str, int] = {}
         self._nonce_lock = threading.Lock()
+        self._senders: dict[str, threading.Lock] = {}
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
 
     def learn_errors(self, abi: Sequence[dict[str, Any]]) -> None:
@@ -130,16 +153,31 @@ class Chain:
             self._nonces[account.address] = n + 1
             return n
 
+    def sending(self, account: LocalAccount) -> threading.Lock:
+        """The account's send lock: held from taking a nonce until the node has the signed
+        transaction, so that one account's transactions reach the node in nonce order."""
+        with self._nonce_lock:
+            return self._senders.setdefault(account.address, threading.Lock())
+
+    def give_back(self, account: LocalAccount, nonce: int) -> None:
+        """Return the nonce just taken, whose transaction the node refused (the caller holds
+        the account's send lock, so nothing was sent after it)."""
+        with self._nonce_lock:
+            if self._nonces.get(account.address) == nonce + 1:
+                self._nonces[account.address] = nonce
+            else:
+                self._nonces.pop(account.address, None)
+
     def forget_nonce(self, account: LocalAccount) -> None:
         """Ask the node again next time (after a transaction that was never accepted)."""
         with self._nonce_lock:
             self._nonces.pop(account.address, None)
 
-    def _fields(self, account: LocalAccount, gas: int) -> dict[str, Any]:
+    def _fields(self, account: LocalAccount, gas: int, nonce: int | None) -> dict[str, Any]:
         return {
             "from": account.address,
             "chainId": self.chain_id,
-            "nonce": self.nonce(account),
+            "nonce": self.nonce(account) if nonce is None else nonce,
             "gas": gas,
             "maxFeePerGas": 100 * 10**9,
             "maxPriorityFeePerGas": 10**9,
@@ -179,8 +217,16 @@ class Chain:
             raise self.decode_revert(error.get("data"))
         return int(response["result"], 16)
 
-    def sign(self, account: LocalAccount, to: str | None, data: bytes, gas: int) -> bytes:
-        tx = self._fields(account, gas) | {"data": data, "value": 0}
+    def sign(
+        self,
+        account: LocalAccount,
+        to: str | None,
+        data: bytes,
+        gas: int,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The signed raw transaction; with the account's next nonce unless given one."""
+        tx = self._fields(account, gas, nonce) | {"data": data, "value": 0}
         if to is not None:
             tx["to"] = to
         del tx["from"]
@@ -239,6 +285,7 @@ def deploy_ledger(
 
 __all__ = [
     "Chain",
+    "CountingProvider",
     "TxError",
     "consent",
     "container_bytes",

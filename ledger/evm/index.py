@@ -11,18 +11,23 @@ engine's business, not this module's.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from eth_utils.address import to_checksum_address
 
+from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import link_is_mutual
-from chaincode.transactions import Op, Transaction
-from ledger.evm.events import Event
-from ledger.evm.text import container_text, country_text, doc_text, org_name
+from chaincode.records import DocState, DocumentRecord, PickupRight
+from chaincode.transactions import Op, Transaction, utc
+from ledger.evm.codes import STATE
+from ledger.evm.events import Event, Mined
+from ledger.evm.text import KIND_OF, container_text, country_text, doc_text, org_name, when
 from ledger.interface import HistoryEntry
+from ledger.records_codec import right_from_json, right_to_json
 from ledger.sqlite_files import open_database
 
 SCHEMA = """
@@ -45,8 +50,19 @@ CREATE TABLE IF NOT EXISTS containers (container TEXT NOT NULL, doc TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS supersede (old TEXT NOT NULL, issuer TEXT NOT NULL,
     new TEXT NOT NULL, PRIMARY KEY (old, issuer)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS supersede_new ON supersede (new, issuer);
-CREATE TABLE IF NOT EXISTS delegations (container TEXT NOT NULL, seq INTEGER NOT NULL,
-    org TEXT NOT NULL, PRIMARY KEY (container, seq)) WITHOUT ROWID;
+-- The contract's state, as its events tell it: what the chaincode checks a transaction
+-- against, read here instead of from the node (a record's time is its block's).
+CREATE TABLE IF NOT EXISTS records (doc TEXT NOT NULL, issuer TEXT NOT NULL,
+    kind TEXT NOT NULL, country TEXT, state TEXT NOT NULL, holder TEXT, endorsee TEXT,
+    to_order INTEGER NOT NULL, surrendered_by TEXT, time INTEGER NOT NULL,
+    PRIMARY KEY (doc, issuer)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batch_info (root TEXT NOT NULL, issuer TEXT NOT NULL,
+    kind TEXT NOT NULL, country TEXT, time INTEGER NOT NULL, PRIMARY KEY (root, issuer))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS released (container TEXT NOT NULL, ebl TEXT NOT NULL,
+    carrier TEXT NOT NULL, PRIMARY KEY (container, ebl, carrier)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch_members (doc TEXT NOT NULL, issuer TEXT NOT NULL,
     root TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (doc, issuer)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (root TEXT NOT NULL, issuer TEXT NOT NULL,
@@ -57,6 +73,8 @@ CREATE TABLE IF NOT EXISTS sent (tx_id TEXT PRIMARY KEY, tx_hash TEXT NOT NULL,
     raw BLOB NOT NULL, wire TEXT NOT NULL, status TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sent_hash ON sent (tx_hash);
 """
+
+VERSION = "2"  # the layout of every table but ``sent``, which outlives a rebuild
 
 DETAIL_KEYS = (
     "kind",
@@ -72,10 +90,21 @@ DETAIL_KEYS = (
     "country",
 )
 
-# Another node's transaction, from its block and events: op, actor, time, doc, details.
-Describe = Callable[
-    [int, list[Event], Callable[[int], str]], tuple[str, str, str, str | None, dict[str, Any]]
-]
+
+class Describe(Protocol):
+    """What indexing another node's transaction asks of the engine."""
+
+    def block_time(self, block: int) -> int:
+        """A block's time, when its logs do not carry it."""
+        ...
+
+    def derive(
+        self, events: list[Event], numbered: Callable[[int], str]
+    ) -> tuple[str, str, str | None, dict[str, Any]]:
+        """op, actor, doc and details of a transaction from its events alone."""
+        ...
+
+
 Key = tuple[str, str]  # a record: (digest, issuer)
 
 
@@ -83,9 +112,10 @@ class EvmIndex:
     """The index file; ``org_of`` maps checksum addresses to organisation ids."""
 
     def __init__(self, path: Path, org_of: Mapping[str, str]) -> None:
-        self.db = open_database(path, SCHEMA, synchronous="FULL")
+        self.db = open_database(path, SCHEMA, synchronous="FULL", upgrade=_rebuild_if_older)
         self.lock = threading.RLock()
         self._org_of = org_of
+        self.set_meta("version", VERSION)
 
     def meta(self, key: str) -> str | None:
         return self._one("SELECT value FROM meta WHERE key = ?", key)
@@ -122,6 +152,15 @@ class EvmIndex:
                 "SELECT tx_hash, raw, wire, status FROM sent WHERE tx_id = ?", (tx_id,)
             ).fetchone()
         return None if row is None else (str(row[0]), bytes(row[1]), str(row[3]))
+
+    def forget_sent(self, tx_id: str) -> None:
+        """A transaction the node refused outright: a resubmission signs it afresh."""
+        with self.lock:
+            self.db.execute("DELETE FROM sent WHERE tx_id = ?", (tx_id,))
+
+    def block_of(self, tx_hash: str) -> int | None:
+        found = self._one("SELECT block FROM entries WHERE tx_hash = ?", tx_hash)
+        return None if found is None else int(found)
 
     def mark_reverted(self, tx_hash: str) -> None:
         with self.lock:
@@ -227,11 +266,6 @@ class EvmIndex:
             ).fetchone()
         return None if row is None else (str(row[0]), row[1])
 
-    def delegations(self, container: str) -> tuple[str, ...]:
-        return tuple(
-            self._column("SELECT org FROM delegations WHERE container = ? ORDER BY seq", container)
-        )
-
     def entries(self, seqs: Sequence[int]) -> list[HistoryEntry]:
         out = []
         with self.lock:
@@ -307,25 +341,24 @@ class EvmIndex:
 
     # --- indexing -----------------------------------------------------------------------
 
-    def commit_page(
-        self, by_tx: Mapping[str, tuple[int, list[Event]]], cursor: int, describe: Describe
-    ) -> None:
+    def commit_page(self, by_tx: Mapping[str, Mined], cursor: int, describe: Describe) -> None:
         """Index a page's transactions and move the cursor, in one SQLite transaction."""
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for tx_hash, (block, events) in by_tx.items():
-                    self._index_tx(tx_hash, block, events, describe)
+                for tx_hash, mined in by_tx.items():
+                    self._index_tx(tx_hash, mined, describe)
                 self.set_meta("cursor", str(cursor))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def _index_tx(self, tx_hash: str, block: int, events: list[Event], describe: Describe) -> None:
+    def _index_tx(self, tx_hash: str, mined: Mined, describe: Describe) -> None:
         db = self.db
         if db.execute("SELECT 1 FROM entries WHERE tx_hash = ?", (tx_hash,)).fetchone():
             return  # already indexed (a page replayed after a crash between commits)
+        events = mined.events
         for e in events:
             if e.name in ("OrganisationRegistered", "OrganisationRotated"):
                 address = to_checksum_address(e.args.get("next") or e.args["account"])
@@ -338,7 +371,10 @@ class EvmIndex:
                 )
         row = db.execute("SELECT tx_id, wire FROM sent WHERE tx_hash = ?", (tx_hash,)).fetchone()
         wire = json.loads(row[1]) if row is not None else None
-        touched, anchored, facts = self._records(events)
+        stamp = mined.stamp
+        if stamp is None and any(e.name != "OrganisationRegistered" for e in events):
+            stamp = describe.block_time(mined.block)
+        touched, anchored, facts = self._apply(events, stamp or 0)
         if not touched:
             return  # governance only: not a document entry
         if wire is not None:
@@ -351,12 +387,14 @@ class EvmIndex:
         else:
             # Another node's transaction: what the events say, at the block's time.
             tx_id = tx_hash
-            op, actor, at, doc, details = describe(block, events, self._numbered)
+            op, actor, doc, details = describe.derive(events, self._numbered)
+            at = utc(when(stamp or 0))
         cur = db.execute(
             "INSERT INTO entries (block, tx_hash, tx_id, op, actor, time, doc, details, log_index)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (block, tx_hash, tx_id, op, actor, at, doc, json.dumps(details), events[0].log_index),
-        )
+            (mined.block, tx_hash, tx_id, op, actor, at, doc, json.dumps(details),
+             events[0].log_index),
+        )  # fmt: skip
         seq = int(cur.lastrowid or 0)
         for (doc_id, issuer), (country, root) in anchored.items():
             db.execute(
@@ -368,46 +406,53 @@ class EvmIndex:
         )
         for (doc_id, issuer), (containers, links) in facts.items():
             self._set_facts(doc_id, issuer, containers, links, anchored.get((doc_id, issuer)))
-        for e in events:
-            if e.name == "Delegated":
-                db.execute(
-                    "INSERT OR IGNORE INTO delegations VALUES (?, ?, ?)",
-                    (container_text(e.args["container"]), seq, self._who(e.args["from"])),
-                )
 
-    def _records(
-        self, events: list[Event]
+    def _apply(
+        self, events: list[Event], stamp: int
     ) -> tuple[
         list[Key], dict[Key, tuple[str | None, str | None]], dict[Key, tuple[list[str], list[str]]]
     ]:
-        """The records a transaction touched; those it anchored (with the country they name
-        and their batch); and the containers and links its events give them."""
+        """Bring the state mirror up to date with a transaction's events; the records it
+        touched, those it anchored (with the country they name and their batch), and the
+        containers and links its events give them."""
         db = self.db
         touched: list[Key] = []
         anchored: dict[Key, tuple[str | None, str | None]] = {}
         facts: dict[Key, tuple[list[str], list[str]]] = {}
         issued: Key | None = None
+        voided: Key | None = None  # an amended eBL: its successor keeps its endorsee
         for e in events:
             a = e.args
             if e.name == "Issued":
                 record = int(a["record"])
                 issuer = self._who("0x" + (record & ((1 << 160) - 1)).to_bytes(20, "big").hex())
                 country = country_text(((record >> 176) & 0xFFFF).to_bytes(2, "big"))
+                kind = KIND_OF[(record >> 160) & 0xFF].value
                 issued = (doc_text(a["doc"]), issuer)
                 touched.append(issued)
                 anchored[issued] = (country, None)
+                self._put(issued, kind, country, "ISSUED", None, None, False, None, stamp)
             elif e.name == "Linked" and issued is not None:
                 containers = [container_text(c) for c in a["containers"]]
                 facts[issued] = (containers, [doc_text(x) for x in a["links"]])
             elif e.name == "EblIssued":
                 key = (doc_text(a["doc"]), self._who(a["carrier"]))
                 touched.append(key)
-                anchored[key] = (country_text(a["country"]), None)
+                country = country_text(a["country"])
+                anchored[key] = (country, None)
                 facts[key] = ([container_text(c) for c in a["containers"]], [])
+                endorsee = self._field(voided, "endorsee") if voided else None
+                holder = self._who(a["holder"])
+                self._put(key, "ebl", country, "ISSUED", holder, endorsee, bool(a["toOrder"]),
+                          None, stamp)  # fmt: skip
             elif e.name == "Superseded":
                 issuer = self._who(a["actor"])
                 old, new = doc_text(a["doc"]), doc_text(a["by"])
                 touched += [(old, issuer), (new, issuer)]
+                state = str(STATE[int(a["state"])])
+                self._set_state((old, issuer), state)
+                if state == "VOIDED":
+                    voided = (old, issuer)
                 db.execute("INSERT OR REPLACE INTO supersede VALUES (?, ?, ?)", (old, issuer, new))
                 db.executemany(
                     "INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)",
@@ -417,6 +462,11 @@ class EvmIndex:
                 root, issuer = doc_text(a["root"]), self._who(a["issuer"])
                 touched.append((root, issuer))
                 country = country_text(a["country"])
+                kind = KIND_OF[int(a["kind"])].value
+                db.execute(
+                    "INSERT OR REPLACE INTO batch_info VALUES (?, ?, ?, ?, ?)",
+                    (root, issuer, kind, country, stamp),
+                )
                 digests = self.batch_digests(root, issuer)
                 for position, d in enumerate(digests):
                     db.execute(
@@ -425,14 +475,182 @@ class EvmIndex:
                     )
                     anchored[(d, issuer)] = (country, root)
             elif e.name == "Revoked":
-                touched.append((doc_text(a["doc"]), self._who(a["actor"])))
+                key = (doc_text(a["doc"]), self._who(a["actor"]))
+                touched.append(key)
+                self._set_state(key, "REVOKED")
+            elif e.name == "Transferred":
+                key = (doc_text(a["doc"]), self._numbered(int(a["carrier"])))
+                touched.append(key)
+                to = self._who(a["to"])
+                db.execute("UPDATE records SET holder = ? WHERE doc = ? AND issuer = ?", (to, *key))
+                if a["endorsed"]:
+                    db.execute(
+                        "UPDATE records SET endorsee = ? WHERE doc = ? AND issuer = ?", (to, *key)
+                    )
+            elif e.name == "SurrenderRequested":
+                key = (doc_text(a["doc"]), self._numbered(int(a["carrier"])))
+                touched.append(key)
+                db.execute(
+                    "UPDATE records SET state = ?, holder = ?, surrendered_by = ? "
+                    "WHERE doc = ? AND issuer = ?",
+                    (STATE[int(a["state"])], key[1], self._who(a["by"]), *key),
+                )
+            elif e.name == "SurrenderAnswered":
+                key = (doc_text(a["doc"]), self._who(a["carrier"]))
+                touched.append(key)
+                state = str(STATE[int(a["state"])])
+                if state == "ISSUED":  # rejected: control returns to who surrendered it
+                    db.execute(
+                        "UPDATE records SET state = 'ISSUED', holder = surrendered_by, "
+                        "surrendered_by = NULL WHERE doc = ? AND issuer = ?",
+                        key,
+                    )
+                else:
+                    self._set_state(key, state)
+            elif e.name == "Released":
+                key = (doc_text(a["doc"]), self._numbered(int(a["carrier"])))
+                touched.append(key)
+                container = container_text(a["container"])
+                terminal = org_name(self._org_of, a["terminal"])
+                right = PickupRight(
+                    container, key[0], self._who(a["holder"]), when(int(a["expires"])), key[1],
+                    country=country_text(a["country"]), terminal=terminal,
+                )  # fmt: skip
+                db.execute(
+                    "INSERT OR REPLACE INTO rights VALUES (?, ?)", (container, right_to_json(right))
+                )
+                db.execute("INSERT OR IGNORE INTO released VALUES (?, ?, ?)", (container, *key))
             elif e.name in ("Delegated", "PickedUp"):
                 touched.append((doc_text(a["ebl"]), self._numbered(int(a["carrier"]))))
-            elif e.name in ("Transferred", "SurrenderRequested", "Released"):
-                touched.append((doc_text(a["doc"]), self._numbered(int(a["carrier"]))))
-            elif e.name == "SurrenderAnswered":
-                touched.append((doc_text(a["doc"]), self._who(a["carrier"])))
+                container = container_text(a["container"])
+                current = self.right(container)
+                if current is None:
+                    continue
+                right = current
+                if e.name == "Delegated":
+                    right = right.evolve(
+                        holder=self._who(a["to"]),
+                        delegations=(*right.delegations, self._who(a["from"])),
+                    )
+                else:
+                    right = right.evolve(picked_up_at=when(stamp), picked_up_by=self._who(
+                        a["terminal"]))  # fmt: skip
+                db.execute(
+                    "INSERT OR REPLACE INTO rights VALUES (?, ?)", (container, right_to_json(right))
+                )
         return list(dict.fromkeys(touched)), anchored, facts
+
+    def _put(
+        self,
+        key: Key,
+        kind: str,
+        country: str | None,
+        state: str,
+        holder: str | None,
+        endorsee: str | None,
+        to_order: bool,
+        surrendered_by: str | None,
+        stamp: int,
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, kind, country, state, holder, endorsee, int(to_order), surrendered_by, stamp),
+        )
+
+    def _field(self, key: Key, column: str) -> str | None:
+        row = self.db.execute(
+            f"SELECT {column} FROM records WHERE doc = ? AND issuer = ?",  # noqa: S608
+            key,
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def _set_state(self, key: Key, state: str) -> None:
+        """A record's new state; a batch member changed on its own first gets its record."""
+        db = self.db
+        if db.execute("SELECT 1 FROM records WHERE doc = ? AND issuer = ?", key).fetchone():
+            db.execute("UPDATE records SET state = ? WHERE doc = ? AND issuer = ?", (state, *key))
+            return
+        member = self._member(*key)
+        if member is not None:
+            kind, country, stamp = member[1:]
+            self._put(key, kind, country, state, None, None, False, None, stamp)
+
+    def _member(self, doc_id: str, issuer: str) -> tuple[str, str, str | None, int] | None:
+        """A batch member's root, and its batch's kind, country and time."""
+        row = self.db.execute(
+            "SELECT m.root, b.kind, b.country, b.time FROM batch_members m JOIN batch_info b "
+            "ON b.root = m.root AND b.issuer = m.issuer WHERE m.doc = ? AND m.issuer = ?",
+            (doc_id, issuer),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), row[2], int(row[3]))
+
+    # --- the state mirror, as the chaincode reads it ------------------------------------
+
+    def record(self, doc_id: str, issuer: str) -> DocumentRecord | None:
+        """``issuer``'s record of the digest, as the indexed events tell it."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT kind, country, state, holder, endorsee, to_order, surrendered_by, time "
+                "FROM records WHERE doc = ? AND issuer = ?",
+                (doc_id, issuer),
+            ).fetchone()
+            member = self._member(doc_id, issuer)
+        if row is None and member is None:
+            return None
+        if row is None:
+            assert member is not None
+            row = (member[1], member[2], "ISSUED", None, None, 0, None, member[3])
+        kind, country, state, holder, endorsee, to_order, surrendered_by, stamp = row
+        containers, links = self.facts(doc_id, issuer)
+        record = DocumentRecord(
+            id=doc_id,
+            kind=DocumentKind(kind),
+            issuer=issuer,
+            country=country,
+            state=DocState(state),
+            issued_at=when(int(stamp)),
+            containers=tuple(containers),
+            links=tuple(links),
+            supersedes=self.supersedes(doc_id, issuer),
+            superseded_by=self.superseded_by(doc_id, issuer),
+            batch=member[0] if member else None,
+        )
+        if record.kind is DocumentKind.EBL:
+            record = record.evolve(
+                carrier=issuer,
+                holder=holder,
+                endorsee=endorsee,
+                to_order=bool(to_order),
+                surrendered_by=surrendered_by,
+            )
+        return record
+
+    def right(self, container: str) -> PickupRight | None:
+        text = self._one("SELECT record FROM rights WHERE container = ?", container)
+        return None if text is None else right_from_json(text)
+
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        found = self._one(
+            "SELECT 1 FROM released WHERE container = ? AND ebl = ? AND carrier = ?",
+            container,
+            ebl,
+            carrier,
+        )
+        return found is not None
+
+    def number_of(self, address: str) -> int | None:
+        """An account's organisation number in the contract, from its registration."""
+        found = self._one(
+            "SELECT number FROM numbers WHERE address = ? ORDER BY number DESC LIMIT 1",
+            to_checksum_address(address),
+        )
+        return None if found is None else int(found)
+
+    def held_by(self, org_id: str) -> list[str]:
+        return self._column(
+            "SELECT DISTINCT doc FROM records WHERE holder = ? AND kind = 'ebl' ORDER BY doc",
+            org_id,
+        )
 
     def _set_facts(
         self,
@@ -474,3 +692,16 @@ class EvmIndex:
             if containers or links:
                 return {(new, wire["actor"]): (containers, links)}
         return {}
+
+
+def _rebuild_if_older(db: sqlite3.Connection) -> None:
+    """An index of another layout is rebuilt from the chain: every table is dropped but
+    ``sent`` (the raw transactions this node sent, which a resubmission resends)."""
+    tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "meta" not in tables:
+        return
+    row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    if row is not None and row[0] == VERSION:
+        return
+    for table in tables - {"sent"}:
+        db.execute(f"DROP TABLE {table}")

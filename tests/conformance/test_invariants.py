@@ -25,7 +25,7 @@ from tests.chaincode.invariants import ExclusiveControl
 from tests.chaincode.memory_state import MemoryState
 
 RUNS = {"embedded": settings(max_examples=20, stateful_step_count=30),
-        "evm": settings(max_examples=2, stateful_step_count=20)}  # fmt: skip
+        "evm": settings(max_examples=3, stateful_step_count=20)}  # fmt: skip
 
 
 def _now() -> datetime.datetime:
