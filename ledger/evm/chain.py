@@ -8,6 +8,7 @@ numbers it uses for roles, kinds and states are in ``ledger.evm.codes``). It liv
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_typing import URI
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
@@ -112,6 +114,18 @@ class CountingProvider(HTTPProvider):
     ) -> list[RPCResponse] | RPCResponse:
         self.round_trips += 1
         return super().make_batch_request(batch_requests)
+
+    def request_within(self, method: str, params: list[Any], timeout: float) -> dict[str, Any]:
+        """One call that gives up after ``timeout`` seconds (``requests.Timeout``), on the
+        same HTTP session as every other call (a node's own wait may be longer)."""
+        self.round_trips += 1
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        raw = self._request_session_manager.make_post_request(
+            URI(str(self.endpoint_uri)), json.dumps(body).encode(), timeout=timeout,
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        answer: dict[str, Any] = json.loads(raw)
+        return answer
 
 
 @dataclass

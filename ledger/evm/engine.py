@@ -388,15 +388,17 @@ class EvmLedger:
     def _send_sync(self, raw: bytes, deadline: float | None) -> dict[str, Any] | bool:
         """``eth_sendRawTransactionSync``: the receipt; True when sent but not (yet) mined;
         False when the node does not offer the method (and it is not asked again)."""
-        # The node's own wait (anvil takes no timeout; geth's default is short): past it,
-        # the receipt is polled for within this submit's deadline.
-        params = ["0x" + raw.hex()]
-        response = retry(
-            lambda: self._chain.w3.provider.make_request(
-                RPCEndpoint("eth_sendRawTransactionSync"), params
-            ),
-            deadline=deadline,
-        )
+        # Bounded by this submit's deadline, whatever the node's own wait (anvil takes no
+        # timeout and waits 30 s): past it, the receipt is polled for until the deadline.
+        provider = self._chain.w3.provider
+        assert isinstance(provider, CountingProvider)
+        left = SUBMIT_TIMEOUT if deadline is None else deadline - time.monotonic()
+        try:
+            response = provider.request_within(
+                "eth_sendRawTransactionSync", ["0x" + raw.hex()], max(left, 0.05)
+            )
+        except requests.exceptions.Timeout:
+            return True  # the node has it, or will answer for it when asked again
         error = response.get("error")
         if not error:
             self._sync_send = True
@@ -407,7 +409,7 @@ class EvmLedger:
             return False
         if "already known" in text or "already imported" in text or "timeout" in text:
             return True  # with the node: its receipt is polled for
-        raise Web3RPCError(str(error), rpc_response=response)
+        raise Web3RPCError(str(error))
 
     def _collect(self, flight: _InFlight) -> Receipt | Refusal:
         """The transaction's outcome: one batch with its receipt and the logs since the
