@@ -342,8 +342,13 @@ class EvmIndex:
     # --- indexing -----------------------------------------------------------------------
 
     def commit_page(self, by_tx: Mapping[str, Mined], cursor: int, describe: Describe) -> None:
-        """Index a page's transactions and move the cursor, in one SQLite transaction."""
+        """Index a page's transactions and move the cursor, in one SQLite transaction.
+
+        Committed without its own fsync: the page and its cursor are what the chain says,
+        and come back from it after a crash; the next ``record_sent`` (which must be durable
+        before its transaction is broadcast) syncs the log, this page included."""
         with self.lock:
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 for tx_hash, mined in by_tx.items():
@@ -353,6 +358,8 @@ class EvmIndex:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            finally:
+                self.db.execute("PRAGMA synchronous=FULL")
 
     def _index_tx(self, tx_hash: str, mined: Mined, describe: Describe) -> None:
         db = self.db
