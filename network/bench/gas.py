@@ -29,10 +29,12 @@ from web3.types import TxReceipt
 from ledger.evm.chain import (
     Chain,
     TxError,
+    consent,
     container_bytes,
     deploy_ledger,
     doc_id_bytes,
     kind_country,
+    registration_digest,
 )
 from ledger.evm.codes import KIND, roles_mask
 from ledger.tlog import merkle
@@ -156,7 +158,12 @@ def gas_report(
         (bob, roles_mask("consignee", "bank")),
         (terminal, roles_mask("terminal")),
     ):
-        chain.send(authority, fns.registerOrganisation(account.address, roles, cert))
+        digest = registration_digest(chain.chain_id, ledger.address, account.address, "SG", cert)
+        chain.send(
+            authority,
+            fns.registerOrganisation(account.address, roles, cert, consent(account, digest)),
+        )
+    number = int(fns.organisation(carrier.address).call()[0])  # the carrier's eBLs are its own
 
     theirs: dict[str, int] = {}
     ours: dict[str, int] = {}
@@ -215,13 +222,17 @@ def gas_report(
     ours["issueEbl"] = _gas(
         chain.send(carrier, fns.issueEbl(ebl, b"SG", alice.address, True, containers))
     )
-    ours["transfer"] = _gas(chain.send(alice, fns.transfer(ebl, bob.address)))
-    ours["endorse"] = _gas(chain.send(bob, fns.endorse(ebl, alice.address)))
-    ours["surrender"] = _gas(chain.send(alice, fns.surrender(ebl, False)))
-    ours["accept"] = _gas(chain.send(carrier, fns.accept(ebl)))
+    ours["transfer"] = _gas(chain.send(alice, fns.transfer(ebl, number, bob.address)))
+    ours["endorse"] = _gas(chain.send(bob, fns.endorse(ebl, number, alice.address)))
+    ours["surrender"] = _gas(chain.send(alice, fns.surrender(ebl, number, False)))
+    ours["accept"] = _gas(chain.send(carrier, fns.accept(ebl, number)))
     expires = int(chain.w3.eth.get_block("latest")["timestamp"]) + 86_400
+    nobody = "0x" + "00" * 20
     ours["release(2 containers)"] = _gas(
-        chain.send(carrier, fns.release(ebl, containers, containers, bob.address, expires))
+        chain.send(
+            carrier,
+            fns.release(ebl, number, containers, containers, bob.address, expires, nobody, b"SG"),
+        )
     )
     ours["delegate"] = _gas(chain.send(bob, fns.delegate(containers[0], ebl, alice.address)))
     ours["pickup"] = _gas(chain.send(terminal, fns.pickup(containers[0], ebl, alice.address)))
