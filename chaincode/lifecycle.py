@@ -5,8 +5,25 @@ certificate states it) and a read-only view of the current state. It returns the
 records, or raises ``Refusal`` naming the rule that was broken. The ledger executes it;
 it never decides anything itself.
 
+Records are keyed by (digest, issuer): every organisation anchors in its own namespace.
+Anchoring a digest that another organisation anchored creates a second record and never
+touches the first, so nobody can become the issuer of record of another's document (nor
+of a member of another's batch) by anchoring it first or again. Only the issuer of record
+amends, replaces or revokes its document. An eBL is addressed by its digest and its
+carrier (``tx.carrier``, needed only when several carriers anchored the same digest).
+
 eBL control follows MLETR and UK ETDA 2023 s.2(2): exactly one party (``holder``)
 controls an eBL at any time, and every transfer deprives the previous controller.
+
+A container has at most one live pickup right (unexpired, not picked up), whatever the
+eBL: a release is refused while one exists. A container picked up under one eBL may be
+released again under another (its next voyage), never twice under the same eBL; an expired
+right may be renewed by its own carrier. The right is bound to a terminal or a country at
+release, and the pickup names the holder.
+
+Links and containers are the issuer's claims: a link puts the linked document into the
+linking document's provenance, never the reverse unless both name the same issuing
+country (see ``link_is_mutual``).
 """
 
 from __future__ import annotations
@@ -52,13 +69,32 @@ def _conflict(rule: str) -> Refusal:
     return Refusal(RefusalKind.CONFLICT, rule)
 
 
+def _not_found(rule: str) -> Refusal:
+    return Refusal(RefusalKind.NOT_FOUND, rule)
+
+
 class StateView(Protocol):
-    def document(self, doc_id: str) -> DocumentRecord | None: ...
-    def existing(self, doc_ids: Sequence[str]) -> list[str]:
-        """Which of these documents are already on the ledger."""
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        """``issuer``'s record of the digest (anchored singly or in one of its batches);
+        without ``issuer``, the record anchored first under the digest."""
         ...
 
-    def pickup_right(self, container: str) -> PickupRight | None: ...
+    def issuers(self, doc_id: str) -> Sequence[str]:
+        """Every organisation that anchored the digest, the first to anchor it first."""
+        ...
+
+    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
+        """Which of these digests ``issuer`` has already anchored."""
+        ...
+
+    def pickup_right(self, container: str) -> PickupRight | None:
+        """The container's latest pickup right."""
+        ...
+
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        """Whether the container was ever released under this eBL (digest and carrier)."""
+        ...
+
     def party(self, org_id: str) -> Actor | None: ...
 
 
@@ -95,11 +131,28 @@ class Effects:
     batch: BatchAnchor | None = None
 
     @property
-    def touched(self) -> list[str]:
-        ids = [d.id for d in self.documents] + [r.ebl for r in self.rights]
+    def touched_records(self) -> list[tuple[str, str]]:
+        """The records it touched, as (digest, issuer): a right is its eBL's (whose issuer
+        is the carrier that released it), a batch its root's."""
+        keys = [(d.id, d.issuer) for d in self.documents]
+        keys += [(r.ebl, r.released_by) for r in self.rights]
         if self.batch is not None:
-            ids.append(self.batch.root)
-        return list(dict.fromkeys(ids))
+            keys.append((self.batch.root, self.batch.issuer))
+        return list(dict.fromkeys(keys))
+
+    @property
+    def touched(self) -> list[str]:
+        return list(dict.fromkeys(d for d, _ in self.touched_records))
+
+
+def link_is_mutual(linking_country: str | None, linked_country: str | None) -> bool:
+    """Whether a link also puts the linking document into the linked one's provenance
+    (``linked_country``: the issuing country the linked digest's first record names).
+
+    A link is its issuer's claim. It always shows the linked document from the linking
+    side; from the linked side only when both documents name the same issuing country
+    (a document naming none claims nothing for anyone else's)."""
+    return linking_country is not None and linked_country == linking_country
 
 
 def _need(value: T | None, op: Op, name: str) -> T:
@@ -108,17 +161,14 @@ def _need(value: T | None, op: Op, name: str) -> T:
     return value
 
 
-def _existing(view: StateView, doc_id: str | None, op: Op) -> DocumentRecord:
-    doc = view.document(_need(doc_id, op, "doc"))
-    if doc is None:
-        raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
-    return doc
+def _on_ledger(doc_id: str) -> Refusal:
+    return _not_found(f"document {doc_id} is not on the ledger")
 
 
-def _known_party(view: StateView, org_id: str | None, op: Op) -> str:
-    party = _need(org_id, op, "to")
-    if view.party(party) is None:
-        raise _invalid(f"unknown organisation {party}")
+def _known_party(view: StateView, org_id: str | None, op: Op, name: str = "to") -> Actor:
+    party = view.party(_need(org_id, op, name))
+    if party is None:
+        raise _invalid(f"unknown organisation {org_id}")
     return party
 
 
@@ -144,9 +194,10 @@ def _require_issuer_authority(actor: Actor, kind: DocumentKind, country: str | N
 
 
 def _new_record(tx: Transaction, actor: Actor, doc_id: str, view: StateView) -> DocumentRecord:
-    """The record of a document being issued (by ISSUE, AMEND or REPLACE)."""
+    """The record of a document being issued (by ISSUE, AMEND or REPLACE), in the actor's
+    own namespace: another organisation's record of the same digest is no conflict."""
     kind = _need(tx.kind, tx.op, "kind")
-    if view.document(doc_id) is not None:
+    if view.document(doc_id, actor.id) is not None:
         raise _conflict(f"document {doc_id} is already on the ledger")
     record = DocumentRecord(
         id=doc_id,
@@ -173,7 +224,7 @@ def _issue(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if kind is DocumentKind.EBL:
         if tx.carrier != actor.id:
             raise _forbidden("not the carrier named in the document")
-        record = record.evolve(holder=_known_party(view, tx.to, tx.op))
+        record = record.evolve(holder=_known_party(view, tx.to, tx.op).id)
     return Effects(documents=[record])
 
 
@@ -187,36 +238,62 @@ def _anchor_batch(tx: Transaction, actor: Actor, view: StateView) -> Effects:
         raise _invalid("a batch lists a digest twice")
     _require_issuer_authority(actor, kind, tx.country)
     batch = _need(tx.doc, tx.op, "doc (the batch's Merkle root)")
-    already = view.existing(tx.digests)
+    # Only the actor's own earlier anchors conflict: another issuer's record of a digest,
+    # or its batch, is its own and stays so.
+    already = set(view.existing(tx.digests, actor.id))
     if already:
-        raise _conflict(f"document {already[0]} is already on the ledger")
+        # The batch's first such digest, whatever order the view found them in.
+        first = next(d for d in tx.digests if d in already)
+        raise _conflict(f"document {first} is already on the ledger")
     return Effects(batch=BatchAnchor(batch, kind, actor.id, tx.country, tx.time, tx.digests))
+
+
+def _own_record(view: StateView, tx: Transaction, actor: Actor) -> DocumentRecord:
+    """The document an AMEND, REPLACE or REVOKE changes: the actor's own record of the
+    digest; failing that, the first record of it (which the caller refuses, naming why)."""
+    doc_id = _need(tx.doc, tx.op, "doc")
+    record = view.document(doc_id, actor.id) or view.document(doc_id)
+    if record is None:
+        raise _on_ledger(doc_id)
+    return record
+
+
+def _not_issuer(record: DocumentRecord, op: Op) -> Refusal:
+    if record.kind is DocumentKind.EBL:
+        return _forbidden("only the issuing carrier may amend an eBL")
+    verb = {Op.AMEND: "amends", Op.REPLACE: "replaces", Op.REVOKE: "revokes"}[op]
+    return _forbidden(f"only its issuer of record ({record.issuer}) {verb} document {record.id}")
 
 
 def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     """AMEND (any kind) and REPLACE (phyto): a new document takes the old one's place."""
     if not tx.reason:
         raise _invalid(f"{tx.op.value} needs a reason")
-    old = _existing(view, tx.doc, tx.op)
     new_id = _need(tx.newDoc, tx.op, "newDoc")
+    if new_id == tx.doc:
+        raise _invalid("a document cannot supersede itself")
+    old = _own_record(view, tx, actor)
     if tx.kind is not None and tx.kind is not old.kind:
         raise _invalid(f"a {old.kind.value} can only be superseded by a {old.kind.value}")
     if tx.op is Op.REPLACE and old.kind is not DocumentKind.PHYTO:
         raise _invalid("only a quarantine certificate is replaced; amend other documents")
-    new = _new_record(tx.model_copy(update={"kind": old.kind}), actor, new_id, view)
-    new = new.evolve(supersedes=old.id)
+    if old.issuer != actor.id:
+        raise _not_issuer(old, tx.op)
     if old.kind is DocumentKind.EBL:
         # A new eBL replaces one surrendered for amendment; control returns to the party
-        # that surrendered it.
+        # that surrendered it. Issued like any eBL: the carrier role, in its own country.
         if old.state is not DocState.SURRENDERED_FOR_AMENDMENT:
             raise _conflict(
                 f"an eBL is amended only after its surrender for amendment is accepted "
                 f"(state {old.state.value})"
             )
-        if actor.id != old.carrier:
-            raise _forbidden("only the issuing carrier may amend an eBL")
+        _require_issuer_authority(actor, DocumentKind.EBL, tx.country)
+        new = _new_record(tx.model_copy(update={"kind": old.kind}), actor, new_id, view)
         new = new.evolve(
-            holder=old.surrendered_by, endorsee=old.endorsee, to_order=bool(tx.toOrder)
+            supersedes=old.id,
+            holder=old.surrendered_by,
+            endorsee=old.endorsee,
+            to_order=bool(tx.toOrder),
         )
         return Effects(documents=[old.evolve(state=DocState.VOIDED, superseded_by=new_id), new])
     if old.state is not DocState.ISSUED:
@@ -224,6 +301,8 @@ def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     _require_issuer_authority(actor, old.kind, old.country)
     if tx.country != old.country:
         raise _invalid(f"the new document must be issued in {old.country}, as the old one")
+    new = _new_record(tx.model_copy(update={"kind": old.kind}), actor, new_id, view)
+    new = new.evolve(supersedes=old.id)
     state = DocState.REPLACED if tx.op is Op.REPLACE else DocState.AMENDED
     return Effects(documents=[old.evolve(state=state, superseded_by=new_id), new])
 
@@ -231,9 +310,11 @@ def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:
 def _revoke(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if not tx.reason:
         raise _invalid("REVOKE needs a reason")
-    doc = _existing(view, tx.doc, tx.op)
+    doc = _own_record(view, tx, actor)
     if doc.kind is DocumentKind.EBL:
         raise _invalid("an eBL is not revoked; it is surrendered for amendment and voided")
+    if doc.issuer != actor.id:
+        raise _not_issuer(doc, tx.op)
     if doc.state is not DocState.ISSUED:
         raise _state_conflict(doc)
     _require_issuer_authority(actor, doc.kind, doc.country)
@@ -244,7 +325,24 @@ def _revoke(tx: Transaction, actor: Actor, view: StateView) -> Effects:
 
 
 def _ebl(view: StateView, tx: Transaction) -> DocumentRecord:
-    doc = _existing(view, tx.doc, tx.op)
+    """The eBL a transaction addresses: its carrier's record of the digest. The carrier
+    may be left out while only one carrier has an eBL of that digest."""
+    doc_id = _need(tx.doc, tx.op, "doc")
+    if tx.carrier is not None:
+        doc = view.document(doc_id, tx.carrier)
+        if doc is None:
+            raise _on_ledger(doc_id)
+    else:
+        records = [r for i in view.issuers(doc_id) if (r := view.document(doc_id, i))]
+        if not records:
+            raise _on_ledger(doc_id)
+        ebls = [r for r in records if r.kind is DocumentKind.EBL]
+        if len(ebls) > 1:
+            carriers = ", ".join(r.issuer for r in ebls)
+            raise _invalid(
+                f"eBL {doc_id} was issued by several carriers ({carriers}): name the carrier"
+            )
+        doc = ebls[0] if ebls else records[0]
     if doc.kind is not DocumentKind.EBL:
         raise _invalid(f"{tx.op.value} applies to an eBL, not a {doc.kind.value}")
     return doc
@@ -264,7 +362,7 @@ def _controlled_by(doc: DocumentRecord, actor: Actor) -> None:
 def _transfer(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _ebl(view, tx)
     _controlled_by(doc, actor)
-    to = _known_party(view, tx.to, tx.op)
+    to = _known_party(view, tx.to, tx.op).id
     if to == actor.id:
         raise _invalid("a transfer to oneself changes nothing")
     if tx.op is Op.ENDORSE:
@@ -304,6 +402,20 @@ def _answer_surrender(tx: Transaction, actor: Actor, view: StateView) -> Effects
     )
 
 
+def _pickup_place(tx: Transaction, view: StateView, to: Actor) -> tuple[str, str | None]:
+    """Where a release lets the containers be collected: a named terminal (and its
+    country), or any terminal of a country (the one named, else the country of the party
+    the containers are released to)."""
+    if tx.terminal is None:
+        return tx.country or to.country, None
+    if tx.country is not None:
+        raise _invalid("RELEASE names a terminal or a country, not both")
+    terminal = _known_party(view, tx.terminal, tx.op, "terminal")
+    if Role.TERMINAL not in terminal.roles:
+        raise _invalid(f"{terminal.id} does not hold the terminal role")
+    return terminal.country, terminal.id
+
+
 def _release(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _ebl(view, tx)
     if doc.state is not DocState.SURRENDERED_FOR_DELIVERY:
@@ -316,6 +428,7 @@ def _release(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if not tx.containers:
         raise _invalid("RELEASE needs containers")
     to = _known_party(view, tx.to, tx.op)
+    country, terminal = _pickup_place(tx, view, to)
     expires = _need(tx.expires, tx.op, "expires")
     if expires <= tx.time:
         raise _invalid("a pickup right must expire after its release")
@@ -323,10 +436,23 @@ def _release(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     for container in dict.fromkeys(tx.containers):
         if container not in doc.containers:
             raise _invalid(f"container {container} is not on this eBL")
-        existing = view.pickup_right(container)
-        if existing is not None and existing.ebl == doc.id:
-            raise _conflict(f"container {container} is already released")
-        rights.append(PickupRight(container, doc.id, to, expires, actor.id))
+        current = view.pickup_right(container)
+        own = current is not None and (current.ebl, current.released_by) == (doc.id, doc.carrier)
+        if current is not None and current.live(tx.time):
+            if own:
+                raise _conflict(f"container {container} is already released")
+            raise _conflict(
+                f"container {container} has a live pickup right under eBL {current.ebl}"
+            )
+        # Renewing its own expired, unused right is the one way back to an eBL.
+        renewal = own and current is not None and current.picked_up_at is None
+        if not renewal and view.released_under(container, doc.id, doc.carrier):
+            raise _conflict(f"container {container} was already released under this eBL")
+        rights.append(
+            PickupRight(
+                container, doc.id, to.id, expires, actor.id, country=country, terminal=terminal
+            )
+        )
     return Effects(rights=rights)
 
 
@@ -334,23 +460,23 @@ def _live_right(view: StateView, tx: Transaction) -> PickupRight:
     container = _need(tx.container, tx.op, "container")
     right = view.pickup_right(container)
     if right is None:
-        raise Refusal(RefusalKind.NOT_FOUND, f"no pickup right for container {container}")
+        raise _not_found(f"no pickup right for container {container}")
     if right.picked_up_at is not None:
         raise _conflict(
             f"container {container} already picked up at {right.picked_up_at.isoformat()}"
         )
     if tx.time >= right.expires:
         raise _conflict(f"the pickup right expired at {right.expires.isoformat()}")
+    if tx.doc is not None and tx.doc != right.ebl:
+        raise _invalid(f"container {right.container} was released under another eBL")
     return right
 
 
 def _delegate(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     right = _live_right(view, tx)
-    if tx.doc is not None and tx.doc != right.ebl:
-        raise _invalid(f"container {right.container} was released under another eBL")
     if right.holder != actor.id:
         raise _forbidden("not the holder of the pickup right")
-    to = _known_party(view, tx.to, tx.op)
+    to = _known_party(view, tx.to, tx.op).id
     return Effects(rights=[right.evolve(holder=to, delegations=(*right.delegations, actor.id))])
 
 
@@ -358,10 +484,15 @@ def _pickup(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if Role.TERMINAL not in actor.roles:
         raise _forbidden("role terminal required")
     right = _live_right(view, tx)
-    if tx.doc is not None and tx.doc != right.ebl:
-        raise _invalid(f"container {right.container} was released under another eBL")
-    if tx.to is not None and tx.to != right.holder:
-        raise _forbidden(f"{tx.to} does not hold the pickup right; {right.holder} does")
+    holder = _need(tx.to, tx.op, "to (the holder presenting itself at the gate)")
+    if right.terminal is not None and right.terminal != actor.id:
+        raise _forbidden(f"the pickup right is for terminal {right.terminal}, not {actor.id}")
+    if right.country is not None and right.country != actor.country:
+        raise _forbidden(
+            f"the pickup right is for a terminal in {right.country}, not in {actor.country}"
+        )
+    if holder != right.holder:
+        raise _forbidden(f"{holder} does not hold the pickup right; {right.holder} does")
     return Effects(rights=[right.evolve(picked_up_at=tx.time, picked_up_by=actor.id)])
 
 
@@ -389,4 +520,13 @@ def apply(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     return _RULES[tx.op](tx, actor, view)
 
 
-__all__ = ["ISSUER_ROLES", "Effects", "Refusal", "RefusalKind", "StateView", "apply"]
+__all__ = [
+    "ISSUER_ROLES",
+    "BatchAnchor",
+    "Effects",
+    "Refusal",
+    "RefusalKind",
+    "StateView",
+    "apply",
+    "link_is_mutual",
+]

@@ -45,6 +45,10 @@ class Actor:
 
 @dataclass(frozen=True)
 class DocumentRecord:
+    """One organisation's record of one digest. Records are keyed by (id, issuer): each
+    issuer anchors in its own namespace, so anchoring a digest another organisation
+    anchored creates a second record and never touches the first."""
+
     id: str
     kind: DocumentKind
     issuer: str
@@ -69,7 +73,10 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class PickupRight:
-    """The right to collect one released container at gate-out, once, before expiry."""
+    """The right to collect one released container at gate-out, once, before expiry, at
+    the place the release bound it to: a named terminal, or any terminal of a country.
+
+    ``ebl`` and ``released_by`` (its carrier) together name the eBL it was released under."""
 
     container: str
     ebl: str
@@ -79,6 +86,12 @@ class PickupRight:
     delegations: tuple[str, ...] = field(default=())
     picked_up_at: datetime.datetime | None = None
     picked_up_by: str | None = None
+    country: str | None = None
+    terminal: str | None = None
+
+    def live(self, at: datetime.datetime) -> bool:
+        """Not yet picked up, and not expired at ``at``."""
+        return self.picked_up_at is None and at < self.expires
 
     def evolve(self, **changes: object) -> PickupRight:
         return replace(self, **changes)  # type: ignore[arg-type]

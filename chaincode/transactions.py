@@ -13,10 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaincode.documents.codes import CountryCode, IsoDateTime
+from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
-from chaincode.identifiers import Container, DocId, OrgId
+from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
 
+# ISO 6346, check digit included: a container the document rules would refuse is refused
+# on the ledger too.
+Container = Annotated[ContainerNumber, Field(pattern=CONTAINER_PATTERN)]
 Reason = Annotated[str, Field(max_length=500)]
 
 TX_FORMAT: Literal[1] = 1
@@ -49,11 +52,15 @@ class Transaction(BaseModel):
     time: IsoDateTime
     doc: DocId | None = None
     # Facts of a document being issued (ISSUE, AMEND, REPLACE): computed by the node from
-    # the validated document, signed by the actor.
+    # the validated document, signed by the actor. For RELEASE, ``country`` is where the
+    # containers may be collected.
     kind: DocumentKind | None = None
     country: CountryCode | None = None
     containers: list[Container] = Field(default_factory=list, max_length=1000)
     links: list[DocId] = Field(default_factory=list, max_length=100)
+    # The eBL's carrier: on ISSUE the carrier the document names; on every other eBL
+    # operation, which carrier's eBL of this digest is meant (needed only when several
+    # carriers anchored the same digest).
     carrier: OrgId | None = None
     toOrder: bool | None = None  # noqa: N815 (DCSA's name)
     newDoc: DocId | None = None  # noqa: N815
@@ -64,6 +71,7 @@ class Transaction(BaseModel):
     purpose: Literal["delivery", "amendment"] | None = None
     expires: IsoDateTime | None = None
     container: Container | None = None
+    terminal: OrgId | None = None  # RELEASE: the one terminal that may hand the containers out
 
     def wire(self) -> dict[str, Any]:
         """The JSON form that is signed: defaults and empty values left out."""

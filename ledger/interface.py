@@ -71,10 +71,15 @@ class Receipt:
 
 
 def document_summary(doc_id: str, record: DocumentRecord | None) -> dict[str, Any]:
-    """How a receipt names a document it touched: id, kind, state and (eBL) holder."""
+    """How a receipt names a record it touched: id, issuer, kind, state and (eBL) holder."""
     if record is None:
         return {"id": doc_id}
-    out: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "state": record.state.value}
+    out: dict[str, Any] = {
+        "id": record.id,
+        "issuer": record.issuer,
+        "kind": record.kind.value,
+        "state": record.state.value,
+    }
     if record.holder:
         out["holder"] = record.holder
     return out

@@ -88,6 +88,8 @@ def right_to_json(right: PickupRight) -> str:
             "delegations": list(right.delegations),
             "pickedUpAt": _time(right.picked_up_at),
             "pickedUpBy": right.picked_up_by,
+            "country": right.country,
+            "terminal": right.terminal,
         },
         separators=(",", ":"),
     )
@@ -106,4 +108,7 @@ def right_from_json(text: str) -> PickupRight:
         delegations=tuple(o["delegations"]),
         picked_up_at=_parse_time(o["pickedUpAt"]),
         picked_up_by=o["pickedUpBy"],
+        # Rights released before pickups were bound to a place carry neither.
+        country=o.get("country"),
+        terminal=o.get("terminal"),
     )

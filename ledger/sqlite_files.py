@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 
 def open_database(
-    path: Path, schema: str, synchronous: Literal["FULL", "OFF"]
+    path: Path,
+    schema: str,
+    synchronous: Literal["FULL", "OFF"],
+    upgrade: Callable[[sqlite3.Connection], None] | None = None,
 ) -> sqlite3.Connection:
     """An autocommit connection, usable from any thread, to ``path`` in WAL mode with
-    ``schema`` applied. Writers that find the file locked wait up to 30 s."""
+    ``schema`` applied (after ``upgrade``, which brings an older layout up to date).
+    Writers that find the file locked wait up to 30 s."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     with open(path.with_name(path.name + ".lock"), "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             db.execute("PRAGMA journal_mode=WAL")
+            if upgrade is not None:
+                upgrade(db)
             db.executescript(schema)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -67,10 +67,24 @@ def api(
 @app.command("evm")
 def evm(
     rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of an anvil (chain id 1337).")],
+    submits: Annotated[
+        int, typer.Option("--submits", min=0, help="Single submits through the engine; 0: skip.")
+    ] = 200,
+    pipelined: Annotated[
+        int, typer.Option("--pipelined", min=1, help="Submits at once (pipelined).")
+    ] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
 ) -> None:
-    """Gas of our contract against TradeTrust's official contracts on the same chain, and
-    anchors per second with pipelined transactions."""
+    """Gas of our contract against TradeTrust's official contracts on the same chain, anchors
+    per second with pipelined transactions, and submits through the EVM engine: single-submit
+    latency with its JSON-RPC round trips, pipelined rate beside the node's raw rate."""
+    from network.bench.evm_submit import submit_report
     from network.bench.gas import gas_report
 
-    emit_json(gas_report(rpc, lambda text: err.print(f"bench: {text}", markup=False)))
+    def say(text: str) -> None:
+        err.print(f"bench: {text}", markup=False)
+
+    result = gas_report(rpc, say)
+    if submits:
+        result["engine"] = submit_report(rpc, say, single=submits, pipelined=pipelined)
+    emit_json(result)

@@ -7,10 +7,14 @@ pragma solidity 0.8.37;
 ///         their state, eBL control and pickup rights. Every refusal reverts with a custom error
 ///         that names the broken rule; every state change emits an event carrying what an
 ///         indexer needs (the block gives the time).
-/// @dev Storage is packed: a document is one slot (issuer, holder and endorsee as uint32
-///      organisation numbers, kind, state, country, to-order flag, uint64 time). A batch is one
-///      slot for any number of documents; its members are proven with RFC 9162 inclusion
-///      proofs (sha256, leaf = sha256(0x00 || "sha256:<hex>"), node = sha256(0x01 || l || r)).
+/// @dev Records are keyed by (digest, owner): the owner is the issuing organisation's number for
+///      a record of its own, or the key of the issuer's batch for a batch member changed on its
+///      own. Each issuer anchors in its own namespace, so anchoring a digest (or a batch root)
+///      that another organisation anchored creates a second record and never touches the first.
+///      A record is one slot (issuer, holder and endorsee as uint32 organisation numbers, kind,
+///      state, country, to-order flag, uint64 time). A batch is one slot for any number of
+///      documents; its members are proven with RFC 9162 inclusion proofs (sha256, leaf =
+///      sha256(0x00 || "sha256:<hex>"), node = sha256(0x01 || l || r)), on every change.
 contract TradeLedger {
     // --- codes shared with the Python side --------------------------------------------------
 
@@ -22,11 +26,11 @@ contract TradeLedger {
     uint16 internal constant ROLE_TERMINAL = 1 << 8;
     uint16 internal constant ALL_ROLES = (1 << 11) - 1;
 
-    // Kinds: chaincode.documents.registry.DocumentKind in declaration order.
-    uint8 internal constant KIND_CO = 0;
+    // Kinds: chaincode.documents.registry.DocumentKind in declaration order (co is 0).
     uint8 internal constant KIND_EBL = 1;
     uint8 internal constant KIND_PHYTO = 2;
     uint8 internal constant KIND_RAIL = 3;
+    uint8 internal constant NO_KIND = 255; // RoleRequired for an act that issues nothing
     // The role that issues each kind (authority.ISSUER_ROLES), 16 bits per kind.
     uint64 internal constant ISSUER_ROLES = (uint64(ROLE_RAIL) << 48) | (uint64(ROLE_QUARANTINE) << 32)
         | (uint64(ROLE_CARRIER) << 16) | uint64(ROLE_CO_ISSUER);
@@ -41,6 +45,10 @@ contract TradeLedger {
     uint8 internal constant SURRENDERED_FOR_DELIVERY = 7;
     uint8 internal constant SURRENDERED_FOR_AMENDMENT = 8;
     uint8 internal constant VOIDED = 9;
+
+    /// Where records live: keccak256(digest, owner, DOCUMENTS) (see _record). The value is
+    /// keccak256("tdx.TradeLedger.documents"), written out because assembly reads only literals.
+    uint256 internal constant DOCUMENTS = 0xb8a94e71bc0eaee97a925fa1a5132af4a21c8e59ee3986833ed598547a7fc3cd;
 
     // --- storage ------------------------------------------------------------------------------
 
@@ -57,7 +65,7 @@ contract TradeLedger {
         uint64 time;
     }
 
-    /// One slot for a whole batch; its documents are ISSUED unless `docs` says otherwise.
+    /// One slot for a whole batch; its documents are ISSUED unless their own record says otherwise.
     struct Batch {
         uint32 issuer;
         uint8 kind;
@@ -67,26 +75,31 @@ contract TradeLedger {
     }
 
     struct Org {
-        uint32 id; // 0: not registered
+        uint32 id; // 0: not registered (or removed)
         uint16 roles;
         bytes2 country;
+        bool retired; // removed, or rotated away from: never registered again
     }
 
-    /// The right to collect one released container, once, before `expires`.
+    /// The right to collect one released container, once, before `expires`, at a named
+    /// terminal or at any terminal of `country`. (ebl, releasedBy) name its eBL.
     struct Right {
         bytes32 ebl;
         uint32 holder;
         uint32 releasedBy;
         uint32 pickedUpBy;
+        uint32 terminal;
         uint64 expires;
-        uint64 pickedUpAt;
+        uint40 pickedUpAt;
+        bytes2 country;
     }
 
     mapping(address => bytes2) public authorityCountry;
     mapping(bytes2 => address) public countryAuthority;
     uint32 public memberCount;
-    uint32 public admissionRound;
-    mapping(bytes32 => uint32) public admissionVotes;
+    /// Votes count for the membership they were cast under: every decided vote starts a round.
+    uint32 public round;
+    mapping(bytes32 => uint32) public votes;
     mapping(bytes32 => mapping(address => bool)) internal _voted;
 
     mapping(address => Org) internal _orgs;
@@ -94,20 +107,21 @@ contract TradeLedger {
     mapping(address => bytes32) public certificateOf;
     uint32 public organisationCount;
 
-    mapping(bytes32 => Doc) internal _docs;
-    mapping(bytes32 => Batch) internal _batches;
-    mapping(bytes32 => bytes32) public containersOf; // eBL => keccak256 of its container list
+    mapping(bytes32 => Batch) internal _batches; // keccak256(root, issuer)
+    mapping(bytes32 => bytes32) public containersOf; // eBL record key => keccak256 of its containers
     mapping(bytes32 => Right) internal _rights;
+    mapping(bytes32 => bool) public releasedUnder; // keccak256(container, ebl, carrier)
 
     // --- events -------------------------------------------------------------------------------
 
     event CountryAdmitted(bytes2 indexed country, address indexed authority, uint32 round);
-    event AdmissionVoted(
-        bytes2 indexed country, address indexed authority, address indexed voter, uint32 votes, uint32 members
-    );
+    event AuthorityRotated(bytes2 indexed country, address indexed authority, address previous);
+    event Voted(bytes32 indexed proposal, address indexed voter, uint32 votes, uint32 members);
     event OrganisationRegistered(
         address indexed account, bytes2 indexed country, uint32 id, uint16 roles, bytes32 certificate
     );
+    event OrganisationRemoved(address indexed account, uint32 id);
+    event OrganisationRotated(address indexed account, address indexed next, uint32 id);
     /// A document issued (by issue, issueLinked, amend, replace, supersedeInBatch).
     /// `record` = issuer address (bits 0-159) | kind (bits 160-167) | country (bits 176-191).
     /// It is the contract's only anonymous event: a log of this contract with no topics is an
@@ -123,12 +137,23 @@ contract TradeLedger {
         bytes32 indexed doc, address indexed carrier, address indexed holder, bool toOrder, bytes2 country,
         bytes32[] containers
     );
-    event Transferred(bytes32 indexed doc, address indexed from, address indexed to, bool endorsed);
-    event SurrenderRequested(bytes32 indexed doc, address indexed by, uint8 state);
+    // The eBL events name its carrier by organisation number (an address would cost a cold read).
+    event Transferred(bytes32 indexed doc, address indexed from, address indexed to, uint32 carrier, bool endorsed);
+    event SurrenderRequested(bytes32 indexed doc, address indexed by, uint32 carrier, uint8 state);
     event SurrenderAnswered(bytes32 indexed doc, address indexed carrier, uint8 state, string reason);
-    event Released(bytes32 indexed doc, bytes32 indexed container, address indexed holder, uint64 expires);
-    event Delegated(bytes32 indexed container, address indexed from, address indexed to, bytes32 ebl);
-    event PickedUp(bytes32 indexed container, address indexed terminal, address indexed holder, bytes32 ebl);
+    event Released(
+        bytes32 indexed doc,
+        bytes32 indexed container,
+        address indexed holder,
+        uint32 carrier,
+        uint64 expires,
+        address terminal,
+        bytes2 country
+    );
+    event Delegated(bytes32 indexed container, address indexed from, address indexed to, bytes32 ebl, uint32 carrier);
+    event PickedUp(
+        bytes32 indexed container, address indexed terminal, address indexed holder, bytes32 ebl, uint32 carrier
+    );
 
     // --- refusals -----------------------------------------------------------------------------
 
@@ -142,14 +167,18 @@ contract TradeLedger {
     error InvalidRoles(uint16 roles);
     error CertificateRequired();
     error NotYourOrganisation(bytes2 country);
+    error ConsentRequired(address account);
+    error AccountRetired(address account);
+    error AccountInUse(address account);
     error UnknownOrganisation(address account);
     error InvalidKind(uint8 kind);
-    error RoleRequired(uint16 role);
-    error WrongCountry(bytes2 documentCountry, bytes2 organisationCountry);
+    error RoleRequired(uint16 role, uint16 held, uint8 kind);
+    error WrongCountry(bytes2 documentCountry, bytes2 organisationCountry, uint8 kind);
     error CountryMismatch(bytes2 required);
     error AlreadyOnLedger(bytes32 doc);
     error NotOnLedger(bytes32 doc);
     error ReasonRequired();
+    error SupersedeItself();
     error AlreadyAmended();
     error AlreadyReplaced();
     error AlreadyRevoked();
@@ -176,11 +205,18 @@ contract TradeLedger {
     error ContainerListMismatch();
     error ContainerNotOnEbl(bytes32 container);
     error AlreadyReleased(bytes32 container);
+    error LiveRightUnderOtherEbl(bytes32 container, bytes32 ebl);
+    error ReleasedBefore(bytes32 container);
+    error TerminalOrCountry();
+    error NotATerminal(address account);
     error ExpiryNotAfterRelease(uint64 expires);
     error NoPickupRight(bytes32 container);
     error AlreadyPickedUp(bytes32 container, uint64 pickedUpAt);
     error RightExpired(uint64 expires);
     error ReleasedUnderOtherEbl(bytes32 ebl);
+    error HolderRequired();
+    error WrongTerminal(address terminal);
+    error WrongPickupCountry(bytes2 country, bytes2 terminalCountry);
     error NotRightHolder(address holder);
 
     // --- governance ---------------------------------------------------------------------------
@@ -194,40 +230,93 @@ contract TradeLedger {
         }
     }
 
-    /// A member country votes to admit `country` with `authority`; at 2/3 of the members it is
-    /// in. Votes count for the membership they were cast under (each admission starts a new round).
+    /// A member country votes to admit `country` with `authority`; at 2/3 of the members it is in.
     function voteAdmission(bytes2 country, address authority) external {
-        if (authorityCountry[msg.sender] == 0) revert NotCountryAuthority(msg.sender);
         _checkCandidate(country, authority);
-        bytes32 key = keccak256(abi.encode(country, authority, admissionRound));
-        if (_voted[key][msg.sender]) revert AlreadyVoted();
-        _voted[key][msg.sender] = true;
-        uint32 votes = ++admissionVotes[key];
-        uint32 members = memberCount;
-        emit AdmissionVoted(country, authority, msg.sender, votes, members);
-        if (uint256(votes) * 3 >= uint256(members) * 2) {
-            ++admissionRound;
-            _admit(country, authority);
+        if (_vote(keccak256(abi.encode("admit", country, authority)))) _admit(country, authority);
+    }
+
+    /// A member country votes to give `country` a new authority account (a lost or compromised
+    /// key); at 2/3 of the members the old account stops acting for it.
+    function voteAuthority(bytes2 country, address authority) external {
+        address previous = countryAuthority[country];
+        if (previous == address(0)) revert InvalidCountry(country);
+        if (authority == address(0)) revert ZeroAccount();
+        if (authorityCountry[authority] != 0) revert AuthorityAlreadyMember(authority);
+        if (_vote(keccak256(abi.encode("authority", country, authority)))) {
+            delete authorityCountry[previous];
+            authorityCountry[authority] = country;
+            countryAuthority[country] = authority;
+            emit AuthorityRotated(country, authority, previous);
         }
     }
 
-    /// A country authority registers (or updates) one of its own organisations' accounts,
-    /// with its roles and the SHA-256 digest of its organisation certificate.
-    function registerOrganisation(address account, uint16 roles, bytes32 certificate) external {
+    /// A country authority registers one of its own organisations' accounts, with its roles and
+    /// the SHA-256 digest of its ledger certificate; or updates the roles and certificate of one
+    /// it registered before. A new account must consent: `consent` is its signature (EIP-191)
+    /// over registrationDigest(account, country, certificate).
+    function registerOrganisation(address account, uint16 roles, bytes32 certificate, bytes calldata consent)
+        external
+    {
         bytes2 mine = authorityCountry[msg.sender];
         if (mine == 0) revert NotCountryAuthority(msg.sender);
         if (account == address(0)) revert ZeroAccount();
         if (roles & ~ALL_ROLES != 0) revert InvalidRoles(roles);
         if (certificate == 0) revert CertificateRequired();
         Org memory org = _orgs[account];
+        if (org.retired) revert AccountRetired(account);
         if (org.id != 0 && org.country != mine) revert NotYourOrganisation(org.country);
         if (org.id == 0) {
+            if (_signer(registrationDigest(account, mine, certificate), consent) != account) {
+                revert ConsentRequired(account);
+            }
             org.id = ++organisationCount;
             accountOf[org.id] = account;
         }
-        _orgs[account] = Org(org.id, roles, mine);
+        _orgs[account] = Org(org.id, roles, mine, false);
         certificateOf[account] = certificate;
         emit OrganisationRegistered(account, mine, org.id, roles, certificate);
+    }
+
+    /// A member country votes to remove an organisation's account; at 2/3 of the members it can
+    /// no longer act, and the account can never be registered again. Its records stay.
+    function voteRemoval(address account) external {
+        uint32 id = _org(account).id;
+        if (_vote(keccak256(abi.encode("remove", account)))) {
+            _orgs[account] = Org(0, 0, 0, true);
+            delete certificateOf[account];
+            emit OrganisationRemoved(account, id);
+        }
+    }
+
+    /// A member country votes to move an organisation to a new account (key rotation); at 2/3 of
+    /// the members the new account acts as the organisation (its number, roles, records, eBLs and
+    /// rights) and the old one never again. The new account consents: `consent` is its signature
+    /// over rotationDigest(account, next, certificate), `certificate` its new ledger certificate.
+    function voteRotation(address account, address next, bytes32 certificate, bytes calldata consent) external {
+        Org memory org = _org(account);
+        if (next == address(0)) revert ZeroAccount();
+        if (certificate == 0) revert CertificateRequired();
+        if (_orgs[next].id != 0 || _orgs[next].retired) revert AccountInUse(next);
+        if (_signer(rotationDigest(account, next, certificate), consent) != next) revert ConsentRequired(next);
+        if (_vote(keccak256(abi.encode("rotate", account, next, certificate)))) {
+            _orgs[account] = Org(0, 0, 0, true);
+            delete certificateOf[account];
+            _orgs[next] = org;
+            accountOf[org.id] = next;
+            certificateOf[next] = certificate;
+            emit OrganisationRotated(account, next, org.id);
+        }
+    }
+
+    /// What an account signs to consent to its registration by `country`'s authority.
+    function registrationDigest(address account, bytes2 country, bytes32 certificate) public view returns (bytes32) {
+        return keccak256(abi.encode("tdx register", block.chainid, address(this), account, country, certificate));
+    }
+
+    /// What a new account signs to consent to taking over organisation `account`.
+    function rotationDigest(address account, address next, bytes32 certificate) public view returns (bytes32) {
+        return keccak256(abi.encode("tdx rotate", block.chainid, address(this), account, next, certificate));
     }
 
     // --- documents ----------------------------------------------------------------------------
@@ -236,7 +325,7 @@ contract TradeLedger {
     /// @param kindCountry the kind byte, then the issuing country the document names as two
     ///        ASCII bytes (0x0000 for none): e.g. 0x00 "SG" for a certificate of origin of SG.
     /// @dev The hot path of single anchoring, written flat in assembly (one SLOAD for the
-    ///      sender's organisation, one for the document, one SSTORE, one log) to stay under
+    ///      sender's organisation, one for the record, one SSTORE, one log) to stay under
     ///      TradeTrust's DocumentStore.issue. A refusal takes _issueRefusal, which applies the
     ///      same rules as issueLinked in order and reverts with the error that names the rule.
     function issue(bytes32 doc, bytes3 kindCountry) external {
@@ -244,21 +333,27 @@ contract TradeLedger {
         assembly ("memory-safe") {
             let kind := byte(0, kindCountry)
             let code := and(shr(232, kindCountry), 0xffff)
-            // ISSUER_ROLES without the eBL (issued by issueEbl); 0 beyond the last kind.
+            // ISSUER_ROLES without the eBL (issued by issueEbl); 0 beyond the last kind. Written
+            // out: assembly reads only literals (Slither's too-many-digits, accepted).
             let role := and(shr(shl(4, kind), 0x0080000200000004), 0xffff)
             mstore(0, caller())
             mstore(0x20, _orgs.slot)
             let org := sload(keccak256(0, 0x40))
-            mstore(0, doc)
-            mstore(0x20, _docs.slot)
-            let slot := keccak256(0, 0x40)
+            let id := and(org, 0xffffffff)
+            // The sender's record of the digest: keccak256(doc, id, DOCUMENTS), in free memory.
+            let p := mload(0x40)
+            mstore(p, doc)
+            mstore(add(p, 0x20), id)
+            mstore(add(p, 0x40), DOCUMENTS)
+            let slot := keccak256(p, 0x60)
             refused := or(
-                or(iszero(and(org, 0xffffffff)), iszero(and(shr(32, org), role))),
+                or(iszero(id), iszero(and(shr(32, org), role))),
                 or(and(iszero(iszero(code)), iszero(eq(code, and(shr(48, org), 0xffff)))), iszero(iszero(sload(slot))))
             )
             if iszero(refused) {
                 let kc := or(shl(96, kind), shl(112, code))
-                sstore(slot, or(or(and(org, 0xffffffff), kc), or(shl(104, 1), shl(136, timestamp()))))
+                sstore(slot, or(or(id, kc), or(shl(104, 1), shl(136, timestamp()))))
+                mstore(0, doc)
                 mstore(0x20, or(caller(), shl(64, kc)))
                 log0(0, 0x40) // Issued(doc, record), anonymous
             }
@@ -275,33 +370,38 @@ contract TradeLedger {
         bytes32[] calldata links
     ) external {
         if (kind == KIND_EBL) revert EblNeedsEblFunction();
-        _create(doc, _issuerId(kind, country), 0, kind, country, false);
+        uint32 id = _issuerId(kind, country);
+        _create(_record(doc, id), doc, id, 0, kind, country, false);
         emit Issued(doc, _issuedRecord(kind, country));
         emit Linked(doc, containers, links);
     }
 
     /// Anchor `size` documents under one RFC 9162 Merkle root; each is ISSUED and provable.
     /// @dev The digests stay off chain (calldata alone would cost ~512 gas a document), so
-    ///      the chain cannot check that none of them is already on the ledger; the node does.
+    ///      the chain cannot check that the issuer anchored none of them before; the node does.
+    ///      A member's later changes are kept per batch and need its inclusion proof.
     function anchorBatch(bytes32 root, uint8 kind, bytes2 country, uint32 size) external {
         if (kind == KIND_EBL) revert EblNotBatchable();
         if (size == 0) revert EmptyBatch();
         uint32 issuer = _issuerId(kind, country);
-        if (_batches[root].size != 0) revert BatchExists(root);
-        _batches[root] = Batch(issuer, kind, country, uint64(block.timestamp), size);
+        bytes32 key = keccak256(abi.encode(root, issuer));
+        if (_batches[key].size != 0) revert BatchExists(root);
+        _batches[key] = Batch(issuer, kind, country, uint64(block.timestamp), size);
         emit BatchAnchored(root, msg.sender, kind, country, size);
     }
 
+    /// The issuer amends its document.
     function amend(bytes32 old, bytes32 newDoc, bytes2 country, string calldata reason) external {
-        _supersede(old, _docs[old], bytes32(0), newDoc, country, reason, AMENDED);
+        _supersede(old, newDoc, bytes32(0), 0, new bytes32[](0), country, reason, AMENDED);
     }
 
-    /// Replace a quarantine certificate.
+    /// The issuer replaces its quarantine certificate.
     function replace(bytes32 old, bytes32 newDoc, bytes2 country, string calldata reason) external {
-        _supersede(old, _docs[old], bytes32(0), newDoc, country, reason, REPLACED);
+        _supersede(old, newDoc, bytes32(0), 0, new bytes32[](0), country, reason, REPLACED);
     }
 
-    /// amend / replace (`replacing`) a document anchored in batch `root`, with its proof.
+    /// amend / replace (`replacing`) a document the sender anchored in its batch `root`, with
+    /// the document's inclusion proof.
     function supersedeInBatch(
         bytes32 old,
         bytes32 newDoc,
@@ -312,15 +412,15 @@ contract TradeLedger {
         uint256 index,
         bytes32[] calldata proof
     ) external {
-        Doc memory d = _docOrBatch(old, root, index, proof);
-        _supersede(old, d, root, newDoc, country, reason, replacing ? REPLACED : AMENDED);
+        _supersede(old, newDoc, root, index, proof, country, reason, replacing ? REPLACED : AMENDED);
     }
 
+    /// The issuer revokes its document.
     function revoke(bytes32 doc, string calldata reason) external {
-        _revoke(doc, _docs[doc], bytes32(0), reason);
+        _revoke(doc, bytes32(0), 0, new bytes32[](0), reason);
     }
 
-    /// Revoke one document of batch `root` on its own, with its inclusion proof.
+    /// The issuer revokes one document of its batch `root` on its own, with its inclusion proof.
     function revokeInBatch(
         bytes32 doc,
         string calldata reason,
@@ -328,57 +428,62 @@ contract TradeLedger {
         uint256 index,
         bytes32[] calldata proof
     ) external {
-        _revoke(doc, _docOrBatch(doc, root, index, proof), root, reason);
+        _revoke(doc, root, index, proof, reason);
     }
 
     // --- eBL control --------------------------------------------------------------------------
+    // An eBL is the record (doc, carrier): every function names the carrier's organisation number.
 
     /// The carrier issues an eBL to its first holder.
     function issueEbl(bytes32 doc, bytes2 country, address holder, bool toOrder, bytes32[] calldata containers)
         external
     {
-        _create(doc, _issuerId(KIND_EBL, country), _org(holder).id, KIND_EBL, country, toOrder);
-        if (containers.length != 0) containersOf[doc] = keccak256(abi.encodePacked(containers));
+        uint32 carrier = _issuerId(KIND_EBL, country);
+        uint256 slot = _record(doc, carrier);
+        if (_word(slot) != 0) revert AlreadyOnLedger(doc);
+        _create(slot, doc, carrier, _org(holder).id, KIND_EBL, country, toOrder);
+        if (containers.length != 0) containersOf[bytes32(slot)] = keccak256(abi.encodePacked(containers));
         emit EblIssued(doc, msg.sender, holder, toOrder, country, containers);
     }
 
-    function transfer(bytes32 doc, address to) external {
-        _transfer(doc, to, false);
+    function transfer(bytes32 doc, uint32 carrier, address to) external {
+        _transfer(doc, carrier, to, false);
     }
 
     /// Transfer a to-order eBL to an endorsee.
-    function endorse(bytes32 doc, address to) external {
-        _transfer(doc, to, true);
+    function endorse(bytes32 doc, uint32 carrier, address to) external {
+        _transfer(doc, carrier, to, true);
     }
 
     /// The holder surrenders the eBL for delivery or for amendment; the carrier controls it
     /// until it accepts or rejects.
-    function surrender(bytes32 doc, bool forAmendment) external {
-        Doc memory d = _ebl(doc);
+    function surrender(bytes32 doc, uint32 carrier, bool forAmendment) external {
+        Doc storage d = _ebl(doc, carrier);
         _controlledBy(d, _org(msg.sender).id);
         uint8 state = forAmendment ? PENDING_SURRENDER_FOR_AMENDMENT : PENDING_SURRENDER_FOR_DELIVERY;
-        _docs[doc].state = state; // `holder` stays: it is the party that surrendered
-        emit SurrenderRequested(doc, msg.sender, state);
+        d.state = state; // `holder` stays: it is the party that surrendered
+        emit SurrenderRequested(doc, msg.sender, carrier, state);
     }
 
     /// SACC: the carrier accepts the pending surrender.
-    function accept(bytes32 doc) external {
-        Doc memory d = _pendingForCarrier(doc);
+    function accept(bytes32 doc, uint32 carrier) external {
+        Doc storage d = _pendingForCarrier(doc, carrier);
         uint8 state = d.state + 2; // PENDING_* -> SURRENDERED_*
-        _docs[doc].state = state;
+        d.state = state;
         emit SurrenderAnswered(doc, msg.sender, state, "");
     }
 
     /// SREJ: the carrier rejects the pending surrender; control returns to who surrendered.
-    function reject(bytes32 doc, string calldata reason) external {
+    function reject(bytes32 doc, uint32 carrier, string calldata reason) external {
+        Doc storage d = _pendingForCarrier(doc, carrier);
         if (bytes(reason).length == 0) revert ReasonRequired();
-        _pendingForCarrier(doc);
-        _docs[doc].state = ISSUED;
+        d.state = ISSUED;
         emit SurrenderAnswered(doc, msg.sender, ISSUED, reason);
     }
 
-    /// The carrier amends an eBL surrendered for amendment: the old one is VOIDED and the new
-    /// one goes to the party that surrendered it.
+    /// The carrier amends its eBL surrendered for amendment: the old one is VOIDED and the new
+    /// one, issued as issueEbl would (the carrier role, in its own country), goes to the party
+    /// that surrendered it.
     function amendEbl(
         bytes32 old,
         bytes32 newDoc,
@@ -388,68 +493,86 @@ contract TradeLedger {
         string calldata reason
     ) external {
         if (bytes(reason).length == 0) revert ReasonRequired();
-        Doc memory d = _docs[old];
-        if (d.state == 0) revert NotOnLedger(old);
-        if (d.kind != KIND_EBL) revert NotAnEbl(d.kind);
-        Org memory org = _org(msg.sender);
-        if (_docs[newDoc].state != 0) revert AlreadyOnLedger(newDoc);
+        if (newDoc == old) revert SupersedeItself();
+        uint32 carrier = _org(msg.sender).id;
+        Doc storage d = _ebl(old, carrier);
         if (d.state != SURRENDERED_FOR_AMENDMENT) revert NotSurrenderedForAmendment(d.state);
-        if (org.id != d.issuer) revert NotCarrier(accountOf[d.issuer]);
-        _docs[old].state = VOIDED;
-        _docs[newDoc] = Doc(org.id, d.holder, d.endorsee, KIND_EBL, ISSUED, country, toOrder, uint64(block.timestamp));
-        if (containers.length != 0) containersOf[newDoc] = keccak256(abi.encodePacked(containers));
+        _issuerId(KIND_EBL, country);
+        uint256 slot = _record(newDoc, carrier);
+        if (_word(slot) != 0) revert AlreadyOnLedger(newDoc);
+        d.state = VOIDED;
+        _create(slot, newDoc, carrier, d.holder, KIND_EBL, country, toOrder);
+        _at(slot).endorsee = d.endorsee;
+        if (containers.length != 0) containersOf[bytes32(slot)] = keccak256(abi.encodePacked(containers));
         emit Superseded(old, newDoc, msg.sender, VOIDED, reason);
         emit EblIssued(newDoc, msg.sender, accountOf[d.holder], toOrder, country, containers);
     }
 
-    /// The carrier releases containers of an eBL surrendered for delivery to `to`, who may
-    /// collect each once before `expires`. `eblContainers` is the eBL's full container list,
-    /// as issued.
+    /// The carrier releases containers of its eBL surrendered for delivery to `to`, who may
+    /// collect each once before `expires`, at `terminal`, or (terminal 0) at any terminal of
+    /// `country` (0: the country of `to`). `eblContainers` is the eBL's container list, as issued.
+    /// A container with a live right (under any eBL) is not released; one released under this
+    /// eBL before is not released again, unless its right expired unused (a renewal).
     function release(
         bytes32 doc,
+        uint32 carrier,
         bytes32[] calldata eblContainers,
         bytes32[] calldata containers,
         address to,
-        uint64 expires
+        uint64 expires,
+        address terminal,
+        bytes2 country
     ) external {
-        Doc memory d = _ebl(doc);
-        if (d.state != SURRENDERED_FOR_DELIVERY) revert NotSurrenderedForDelivery(d.state);
-        Org memory org = _org(msg.sender);
-        if (org.id != d.issuer) revert NotCarrier(accountOf[d.issuer]);
-        if (containers.length == 0) revert NoContainers();
-        uint32 holder = _org(to).id;
-        if (expires <= block.timestamp) revert ExpiryNotAfterRelease(expires);
-        if (keccak256(abi.encodePacked(eblContainers)) != containersOf[doc]) revert ContainerListMismatch();
+        Right memory grant;
+        {
+            Doc storage d = _ebl(doc, carrier);
+            if (d.state != SURRENDERED_FOR_DELIVERY) revert NotSurrenderedForDelivery(d.state);
+            if (_org(msg.sender).id != carrier) revert NotCarrier(accountOf[carrier]);
+            if (containers.length == 0) revert NoContainers();
+            Org memory holder = _org(to);
+            grant = Right(doc, holder.id, carrier, 0, 0, expires, 0, country == 0 ? holder.country : country);
+            if (terminal != address(0)) {
+                if (country != 0) revert TerminalOrCountry();
+                Org memory t = _org(terminal);
+                if (t.roles & ROLE_TERMINAL == 0) revert NotATerminal(terminal);
+                (grant.terminal, grant.country) = (t.id, t.country);
+            }
+            if (expires <= block.timestamp) revert ExpiryNotAfterRelease(expires);
+            if (keccak256(abi.encodePacked(eblContainers)) != containersOf[bytes32(_record(doc, carrier))]) {
+                revert ContainerListMismatch();
+            }
+        }
         for (uint256 i; i < containers.length; ++i) {
-            bytes32 c = containers[i];
             if (_repeated(containers, i)) continue;
-            if (!_contains(eblContainers, c)) revert ContainerNotOnEbl(c);
-            if (_rights[c].ebl == doc) revert AlreadyReleased(c);
-            _rights[c] = Right(doc, holder, org.id, 0, expires, 0);
-            emit Released(doc, c, to, expires);
+            if (!_contains(eblContainers, containers[i])) revert ContainerNotOnEbl(containers[i]);
+            _grant(containers[i], grant);
+            emit Released(doc, containers[i], to, carrier, expires, terminal, grant.country);
         }
     }
 
     /// The holder of a pickup right passes it on. `ebl` may be 0 (not checked).
     function delegate(bytes32 container, bytes32 ebl, address to) external {
         Right memory r = _liveRight(container, ebl);
-        uint32 actor = _org(msg.sender).id;
-        if (r.holder != actor) revert NotRightHolder(accountOf[r.holder]);
+        if (r.holder != _org(msg.sender).id) revert NotRightHolder(accountOf[r.holder]);
         _rights[container].holder = _org(to).id;
-        emit Delegated(container, msg.sender, to, r.ebl);
+        emit Delegated(container, msg.sender, to, r.ebl, r.releasedBy);
     }
 
-    /// A terminal hands the container out, once. `ebl` and `holder` may be 0 (not checked).
+    /// A terminal hands the container out, once, to the holder presenting itself at the gate,
+    /// if the right is for that terminal (or its country). `ebl` may be 0 (not checked).
     function pickup(bytes32 container, bytes32 ebl, address holder) external {
         Org memory org = _org(msg.sender);
-        if (org.roles & ROLE_TERMINAL == 0) revert RoleRequired(ROLE_TERMINAL);
+        if (org.roles & ROLE_TERMINAL == 0) revert RoleRequired(ROLE_TERMINAL, org.roles, NO_KIND);
         Right memory r = _liveRight(container, ebl);
+        if (holder == address(0)) revert HolderRequired();
+        if (r.terminal != 0 && r.terminal != org.id) revert WrongTerminal(accountOf[r.terminal]);
+        if (r.country != 0 && r.country != org.country) revert WrongPickupCountry(r.country, org.country);
         address current = accountOf[r.holder];
-        if (holder != address(0) && holder != current) revert NotRightHolder(current);
+        if (holder != current) revert NotRightHolder(current);
         Right storage s = _rights[container];
-        s.pickedUpAt = uint64(block.timestamp);
+        s.pickedUpAt = uint40(block.timestamp);
         s.pickedUpBy = org.id;
-        emit PickedUp(container, msg.sender, current, r.ebl);
+        emit PickedUp(container, msg.sender, current, r.ebl, r.releasedBy);
     }
 
     // --- reads --------------------------------------------------------------------------------
@@ -459,14 +582,15 @@ contract TradeLedger {
         return (o.id, o.roles, o.country);
     }
 
-    /// A document's record; `controller` is who controls an eBL now (0 for other kinds).
-    function document(bytes32 doc)
+    /// Organisation `issuer`'s record of `doc` (state 0: none); `controller` is who controls an
+    /// eBL now (0 for other kinds).
+    function document(bytes32 doc, uint32 issuer)
         external
         view
         returns (
             uint8 state,
             uint8 kind,
-            address issuer,
+            address issuerAccount,
             bytes2 country,
             uint64 time,
             address controller,
@@ -475,7 +599,7 @@ contract TradeLedger {
             bool toOrder
         )
     {
-        Doc memory d = _docs[doc];
+        Doc memory d = _at(_record(doc, issuer));
         address holder = accountOf[d.holder];
         bool carrierHolds = d.kind == KIND_EBL && d.state != ISSUED;
         return (
@@ -491,25 +615,26 @@ contract TradeLedger {
         );
     }
 
-    function batch(bytes32 root)
+    function batch(bytes32 root, uint32 issuer)
         external
         view
-        returns (address issuer, uint8 kind, bytes2 country, uint64 time, uint32 size)
+        returns (address issuerAccount, uint8 kind, bytes2 country, uint64 time, uint32 size)
     {
-        Batch memory b = _batches[root];
+        Batch memory b = _batches[keccak256(abi.encode(root, issuer))];
         return (accountOf[b.issuer], b.kind, b.country, b.time, b.size);
     }
 
-    /// The state of a document anchored in batch `root` (ISSUED unless changed on its own),
+    /// The state of a document in `issuer`'s batch `root` (ISSUED unless changed on its own),
     /// or 0 when the proof does not show it in that batch.
-    function batchDocumentState(bytes32 doc, bytes32 root, uint256 index, bytes32[] calldata proof)
+    function batchDocumentState(bytes32 doc, bytes32 root, uint32 issuer, uint256 index, bytes32[] calldata proof)
         external
         view
         returns (uint8)
     {
-        Batch memory b = _batches[root];
+        bytes32 key = keccak256(abi.encode(root, issuer));
+        Batch memory b = _batches[key];
         if (b.size == 0 || !verifyInclusion(leafHash(doc), index, b.size, proof, root)) return 0;
-        uint8 state = _docs[doc].state;
+        uint8 state = _at(_record(doc, uint256(key))).state;
         return state == 0 ? ISSUED : state;
     }
 
@@ -522,11 +647,22 @@ contract TradeLedger {
             address releasedBy,
             uint64 expires,
             uint64 pickedUpAt,
-            address pickedUpBy
+            address pickedUpBy,
+            address terminal,
+            bytes2 country
         )
     {
         Right memory r = _rights[container];
-        return (r.ebl, accountOf[r.holder], accountOf[r.releasedBy], r.expires, r.pickedUpAt, accountOf[r.pickedUpBy]);
+        return (
+            r.ebl,
+            accountOf[r.holder],
+            accountOf[r.releasedBy],
+            r.expires,
+            r.pickedUpAt,
+            accountOf[r.pickedUpBy],
+            accountOf[r.terminal],
+            r.country
+        );
     }
 
     /// RFC 9162 leaf hash of a document id: sha256(0x00 || "sha256:" || lowercase hex).
@@ -549,7 +685,7 @@ contract TradeLedger {
     }
 
     /// RFC 9162 section 2.1.3.2: whether `proof` shows `leaf` at `index` in the tree of `size`.
-    function verifyInclusion(bytes32 leaf, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root)
+    function verifyInclusion(bytes32 leaf, uint256 index, uint256 size, bytes32[] memory proof, bytes32 root)
         public
         pure
         returns (bool)
@@ -582,7 +718,7 @@ contract TradeLedger {
         authorityCountry[authority] = country;
         countryAuthority[country] = authority;
         ++memberCount;
-        emit CountryAdmitted(country, authority, admissionRound);
+        emit CountryAdmitted(country, authority, round);
     }
 
     function _checkCandidate(bytes2 country, address authority) internal view {
@@ -593,6 +729,33 @@ contract TradeLedger {
         if (authority == address(0)) revert ZeroAccount();
         if (countryAuthority[country] != address(0)) revert CountryAlreadyMember(country);
         if (authorityCountry[authority] != 0) revert AuthorityAlreadyMember(authority);
+    }
+
+    /// The sender's vote for `proposal`; true when it reaches 2/3 of the members (and is decided:
+    /// a new round begins, so earlier votes never count twice).
+    function _vote(bytes32 proposal) internal returns (bool) {
+        if (authorityCountry[msg.sender] == 0) revert NotCountryAuthority(msg.sender);
+        bytes32 key = keccak256(abi.encode(proposal, round));
+        if (_voted[key][msg.sender]) revert AlreadyVoted();
+        _voted[key][msg.sender] = true;
+        uint32 count = ++votes[key];
+        uint32 members = memberCount;
+        emit Voted(proposal, msg.sender, count, members);
+        if (uint256(count) * 3 < uint256(members) * 2) return false;
+        ++round;
+        return true;
+    }
+
+    /// The account whose EIP-191 signature `signature` is over `digest` (0 if none).
+    function _signer(bytes32 digest, bytes calldata signature) internal pure returns (address) {
+        if (signature.length != 65) return address(0);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        // Low s only (EIP-2): one valid signature per message and key.
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
+        bytes32 prefixed = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
+        return ecrecover(prefixed, v, r, s);
     }
 
     function _issueRefusal(bytes32 doc, uint8 kind, bytes2 country) internal view {
@@ -610,59 +773,84 @@ contract TradeLedger {
         if (org.id == 0) revert UnknownOrganisation(account);
     }
 
-    /// authority.issue_refusal for the sender: the kind's issuer role, then the country.
-    /// Reads the sender's organisation word directly (one SLOAD, no memory struct).
+    /// authority.issue_refusal for the sender: the kind's issuer role, then the country. The
+    /// sender's organisation number, which owns the record it issues.
     function _issuerId(uint8 kind, bytes2 country) internal view returns (uint32 id) {
         if (kind > KIND_RAIL) revert InvalidKind(kind);
-        uint256 word;
-        assembly ("memory-safe") {
-            mstore(0, caller())
-            mstore(0x20, _orgs.slot)
-            word := sload(keccak256(0, 0x40))
-        }
-        id = uint32(word);
-        if (id == 0) revert UnknownOrganisation(msg.sender);
-        uint16 role = uint16(ISSUER_ROLES >> (uint256(kind) << 4));
-        if (uint16(word >> 32) & role == 0) revert RoleRequired(role);
-        bytes2 mine = bytes2(uint16(word >> 48));
-        if (country != 0 && mine != country) revert WrongCountry(country, mine);
+        Org memory org = _org(msg.sender);
+        _authorise(org, kind, country);
+        return org.id;
     }
 
     function _authorise(Org memory org, uint8 kind, bytes2 country) internal pure {
         uint16 role = uint16(ISSUER_ROLES >> (uint256(kind) << 4));
-        if (org.roles & role == 0) revert RoleRequired(role);
-        if (country != 0 && org.country != country) revert WrongCountry(country, org.country);
+        if (org.roles & role == 0) revert RoleRequired(role, org.roles, kind);
+        if (country != 0 && org.country != country) revert WrongCountry(country, org.country, kind);
     }
 
-    /// Store a new document's record: one slot, written once (see Doc for the layout).
-    function _create(bytes32 doc, uint32 issuer, uint32 holder, uint8 kind, bytes2 country, bool toOrder) internal {
-        uint256 slot;
-        uint256 word;
+    /// The storage slot of `owner`'s record of `doc`: keccak256(doc, owner, DOCUMENTS). `owner` is
+    /// an organisation number, or the key of a batch for its members' own records.
+    function _record(bytes32 doc, uint256 owner) internal pure returns (uint256 slot) {
         assembly ("memory-safe") {
-            mstore(0, doc)
-            mstore(0x20, _docs.slot)
-            slot := keccak256(0, 0x40)
+            let p := mload(0x40)
+            mstore(p, doc)
+            mstore(add(p, 0x20), owner)
+            mstore(add(p, 0x40), DOCUMENTS)
+            slot := keccak256(p, 0x60)
+        }
+    }
+
+    function _at(uint256 slot) internal pure returns (Doc storage d) {
+        assembly ("memory-safe") {
+            d.slot := slot
+        }
+    }
+
+    function _word(uint256 slot) internal view returns (uint256 word) {
+        assembly ("memory-safe") {
             word := sload(slot)
         }
-        if (word != 0) revert AlreadyOnLedger(doc);
-        word = uint256(issuer) | (uint256(holder) << 32) | (uint256(kind) << 96) | (uint256(ISSUED) << 104)
-            | (uint256(uint16(country)) << 112) | (toOrder ? uint256(1) << 128 : 0) | (block.timestamp << 136);
+    }
+
+    /// Store a new record: one slot, written once (see Doc for the layout).
+    function _create(uint256 slot, bytes32 doc, uint32 issuer, uint32 holder, uint8 kind, bytes2 country, bool toOrder)
+        internal
+    {
+        if (_word(slot) != 0) revert AlreadyOnLedger(doc);
+        _store(slot, Doc(issuer, holder, 0, kind, ISSUED, country, toOrder, uint64(block.timestamp)));
+    }
+
+    /// A whole record in one SSTORE (the layout of Doc).
+    function _store(uint256 slot, Doc memory d) internal {
+        uint256 word = uint256(d.issuer) | (uint256(d.holder) << 32) | (uint256(d.endorsee) << 64)
+            | (uint256(d.kind) << 96) | (uint256(d.state) << 104) | (uint256(uint16(d.country)) << 112)
+            | (d.toOrder ? uint256(1) << 128 : 0) | (uint256(d.time) << 136);
         assembly ("memory-safe") {
             sstore(slot, word)
         }
     }
 
-    function _docOrBatch(bytes32 doc, bytes32 root, uint256 index, bytes32[] calldata proof)
+    /// The sender's record of `doc` to change: its own single record (root 0), or its record as a
+    /// member of its batch `root`, proven by `proof` every time. A member not changed before
+    /// reads as the batch says (ISSUED) and gets its own record when it changes.
+    function _owned(bytes32 doc, bytes32 root, uint256 index, bytes32[] memory proof, uint32 issuer)
         internal
         view
-        returns (Doc memory d)
+        returns (uint256 slot, Doc memory d)
     {
-        d = _docs[doc];
-        if (d.state != 0) return d; // changed on its own before: its own record rules
-        Batch memory b = _batches[root];
+        if (root == 0) {
+            slot = _record(doc, issuer);
+            d = _at(slot);
+            if (d.state == 0) revert NotOnLedger(doc);
+            return (slot, d);
+        }
+        bytes32 key = keccak256(abi.encode(root, issuer));
+        Batch memory b = _batches[key];
         if (b.size == 0) revert UnknownBatch(root);
         if (!verifyInclusion(leafHash(doc), index, b.size, proof, root)) revert InvalidProof();
-        d = Doc(b.issuer, 0, 0, b.kind, ISSUED, b.country, false, b.time);
+        slot = _record(doc, uint256(key));
+        d = _at(slot);
+        if (d.state == 0) d = Doc(b.issuer, 0, 0, b.kind, ISSUED, b.country, false, b.time);
     }
 
     function _stateError(uint8 state) internal pure {
@@ -676,75 +864,95 @@ contract TradeLedger {
         revert AlreadySurrendered(state);
     }
 
-    /// lifecycle._supersede for documents other than eBLs (see amendEbl).
+    /// lifecycle._supersede for documents other than eBLs (see amendEbl), by their issuer.
     function _supersede(
         bytes32 old,
-        Doc memory d,
-        bytes32 root,
         bytes32 newDoc,
+        bytes32 root,
+        uint256 index,
+        bytes32[] memory proof,
         bytes2 country,
         string calldata reason,
         uint8 state
     ) internal {
         if (bytes(reason).length == 0) revert ReasonRequired();
-        if (d.state == 0) revert NotOnLedger(old);
+        if (newDoc == old) revert SupersedeItself();
+        Org memory org = _org(msg.sender);
+        (uint256 slot, Doc memory d) = _owned(old, root, index, proof, org.id);
         if (state == REPLACED && d.kind != KIND_PHYTO) revert OnlyPhytoReplaced(d.kind);
         if (d.kind == KIND_EBL) revert EblNeedsEblFunction();
-        Org memory org = _org(msg.sender);
-        if (_docs[newDoc].state != 0) revert AlreadyOnLedger(newDoc);
         if (d.state != ISSUED) _stateError(d.state);
         _authorise(org, d.kind, d.country);
         if (country != d.country) revert CountryMismatch(d.country);
+        uint256 next = _record(newDoc, org.id);
+        if (_word(next) != 0) revert AlreadyOnLedger(newDoc);
         d.state = state;
-        _docs[old] = d;
-        _docs[newDoc] = Doc(org.id, 0, 0, d.kind, ISSUED, country, false, uint64(block.timestamp));
+        _store(slot, d);
+        _create(next, newDoc, org.id, 0, d.kind, country, false);
         emit Superseded(old, newDoc, msg.sender, state, reason);
         emit Issued(newDoc, _issuedRecord(d.kind, country));
-        root; // the batch, when there is one, is in the call data
     }
 
-    function _revoke(bytes32 doc, Doc memory d, bytes32 root, string calldata reason) internal {
+    function _revoke(bytes32 doc, bytes32 root, uint256 index, bytes32[] memory proof, string calldata reason)
+        internal
+    {
         if (bytes(reason).length == 0) revert ReasonRequired();
-        if (d.state == 0) revert NotOnLedger(doc);
+        Org memory org = _org(msg.sender);
+        (uint256 slot, Doc memory d) = _owned(doc, root, index, proof, org.id);
         if (d.kind == KIND_EBL) revert EblNotRevocable();
         if (d.state != ISSUED) _stateError(d.state);
-        _authorise(_org(msg.sender), d.kind, d.country);
+        _authorise(org, d.kind, d.country);
         d.state = REVOKED;
-        _docs[doc] = d;
+        _store(slot, d);
         emit Revoked(doc, msg.sender, root, reason);
     }
 
-    function _ebl(bytes32 doc) internal view returns (Doc memory d) {
-        d = _docs[doc];
+    function _ebl(bytes32 doc, uint32 carrier) internal view returns (Doc storage d) {
+        d = _at(_record(doc, carrier));
         if (d.state == 0) revert NotOnLedger(doc);
         if (d.kind != KIND_EBL) revert NotAnEbl(d.kind);
     }
 
-    function _controlledBy(Doc memory d, uint32 actor) internal view {
+    function _controlledBy(Doc storage d, uint32 actor) internal view {
         if (d.state != ISSUED) _stateError(d.state);
         if (d.holder != actor) revert NotPossessor(accountOf[d.holder]);
     }
 
-    function _transfer(bytes32 doc, address to, bool endorsing) internal {
-        Doc memory d = _ebl(doc);
+    function _transfer(bytes32 doc, uint32 carrier, address to, bool endorsing) internal {
+        Doc storage d = _ebl(doc, carrier);
         uint32 actor = _org(msg.sender).id;
         _controlledBy(d, actor);
         uint32 next = _org(to).id;
         if (next == actor) revert SelfTransfer();
         if (endorsing) {
             if (!d.toOrder) revert NotToOrder();
-            _docs[doc].endorsee = next;
+            d.endorsee = next;
         }
-        _docs[doc].holder = next;
-        emit Transferred(doc, msg.sender, to, endorsing);
+        d.holder = next;
+        emit Transferred(doc, msg.sender, to, carrier, endorsing);
     }
 
-    function _pendingForCarrier(bytes32 doc) internal view returns (Doc memory d) {
-        d = _ebl(doc);
+    function _pendingForCarrier(bytes32 doc, uint32 carrier) internal view returns (Doc storage d) {
+        d = _ebl(doc, carrier);
         if (d.state != PENDING_SURRENDER_FOR_DELIVERY && d.state != PENDING_SURRENDER_FOR_AMENDMENT) {
             revert NoSurrenderPending(d.state);
         }
-        if (_org(msg.sender).id != d.issuer) revert NotCarrier(accountOf[d.issuer]);
+        if (_org(msg.sender).id != carrier) revert NotCarrier(accountOf[carrier]);
+    }
+
+    /// release's rule for one container: no live right under any eBL, and not released under
+    /// this eBL before unless its own right expired unused.
+    function _grant(bytes32 container, Right memory grant) internal {
+        Right memory current = _rights[container];
+        bool own = current.ebl == grant.ebl && current.releasedBy == grant.releasedBy;
+        if (current.ebl != 0 && current.pickedUpAt == 0 && block.timestamp < current.expires) {
+            if (own) revert AlreadyReleased(container);
+            revert LiveRightUnderOtherEbl(container, current.ebl);
+        }
+        bytes32 key = keccak256(abi.encode(container, grant.ebl, grant.releasedBy));
+        if (!(own && current.pickedUpAt == 0) && releasedUnder[key]) revert ReleasedBefore(container);
+        releasedUnder[key] = true;
+        _rights[container] = grant;
     }
 
     function _liveRight(bytes32 container, bytes32 ebl) internal view returns (Right memory r) {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 import queue
 import sqlite3
@@ -23,12 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger.admission import admit, batch_root
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
+from ledger.embedded.schema import SCHEMA, upgrade
 from ledger.evidence import Evidence, MerkleInclusion
 from ledger.interface import (
     HistoryEntry,
@@ -48,35 +53,6 @@ from ledger.records_codec import (
 from ledger.signed_tx import SignedTx
 from ledger.sqlite_files import open_database
 from ledger.tlog import checkpoint, merkle
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    idx INTEGER PRIMARY KEY,
-    tx_id TEXT NOT NULL UNIQUE,
-    leaf BLOB NOT NULL,
-    cp_size INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nodes (
-    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
-    PRIMARY KEY (level, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, issuer TEXT NOT NULL, country TEXT,
-    state TEXT NOT NULL, issued_at TEXT NOT NULL, batch TEXT, holder TEXT, detail TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS documents_holder ON documents (holder) WHERE holder IS NOT NULL;
-CREATE TABLE IF NOT EXISTS history (
-    doc TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (doc, entry)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS history_entry ON history (entry);
-CREATE TABLE IF NOT EXISTS links (
-    a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS containers (
-    container TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (container, doc)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rights (container TEXT PRIMARY KEY, record TEXT NOT NULL)
-    WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batches (root TEXT PRIMARY KEY, entry INTEGER NOT NULL)
-    WITHOUT ROWID;
-"""
 
 # The first entry that touched a document, its leaf, its inclusion proof and the signed
 # checkpoint the proof is against.
@@ -99,20 +75,36 @@ class _Pending:
 
 
 class _View:
-    """The chaincode's read-only view, inside the writer's open transaction."""
+    """The chaincode's read-only view (``chaincode.lifecycle.StateView``) on one
+    connection: the writer's, inside its open transaction, or a reader's."""
 
     def __init__(self, db: sqlite3.Connection, identities: Identities) -> None:
         self._db = db
         self._identities = identities
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
-        row = self._db.execute(
-            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ?",  # noqa: S608
-            (doc_id,),
-        ).fetchone()
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        if issuer is None:
+            row = self._db.execute(
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? "  # noqa: S608
+                "ORDER BY entry LIMIT 1",
+                (doc_id,),
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND issuer = ?",  # noqa: S608
+                (doc_id, issuer),
+            ).fetchone()
         return None if row is None else document_from_row(row)
 
-    def existing(self, doc_ids: Sequence[str]) -> list[str]:
+    def issuers(self, doc_id: str) -> list[str]:
+        return [
+            str(r[0])
+            for r in self._db.execute(
+                "SELECT issuer FROM documents WHERE id = ? ORDER BY entry", (doc_id,)
+            )
+        ]
+
+    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
         found: list[str] = []
         for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
             chunk = doc_ids[start : start + 500]
@@ -120,8 +112,8 @@ class _View:
             found += [
                 str(r[0])
                 for r in self._db.execute(
-                    f"SELECT id FROM documents WHERE id IN ({marks})",  # noqa: S608
-                    tuple(chunk),
+                    f"SELECT id FROM documents WHERE issuer = ? AND id IN ({marks})",  # noqa: S608
+                    (issuer, *chunk),
                 )
             ]
         return found
@@ -132,8 +124,30 @@ class _View:
         ).fetchone()
         return None if row is None else right_from_json(row[0])
 
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM released WHERE container = ? AND ebl = ? AND carrier = ?",
+            (container, ebl, carrier),
+        ).fetchone()
+        return row is not None
+
     def party(self, org_id: str) -> Actor | None:
         return self._identities.party(org_id)
+
+    def issuer_of(self, doc_id: str, issuer: str | None) -> str | None:
+        """The issuer of the record a query about ``doc_id`` means: ``issuer`` itself, or
+        (None) the issuer of the digest's first record."""
+        if issuer is not None:
+            return issuer
+        row = self._db.execute(
+            "SELECT issuer FROM documents WHERE id = ? ORDER BY entry LIMIT 1", (doc_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+
+def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
+    """A record's row in column order: ``document_to_row`` and the entry that made it."""
+    return (*document_to_row(doc), entry)
 
 
 def _leaf_and_path(db: sqlite3.Connection, index: int, size: int) -> tuple[bytes, list[bytes]]:
@@ -170,10 +184,11 @@ class EmbeddedLedger:
         max_group: int = 2000,
     ) -> None:
         self._identities = identities
+        self._signer_keys: dict[str, str] = {}
         self._signer = signer
         self._clock = clock
         self._max_group = max_group
-        self._db = open_database(path, SCHEMA, synchronous="FULL")
+        self._db = open_database(path, SCHEMA, synchronous="FULL", upgrade=upgrade)
         # Index lookups dominate batched anchoring; keep the hot pages in memory.
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
@@ -309,6 +324,7 @@ class EmbeddedLedger:
         tx = signed.tx
         now = self._clock()
         actor = admit(signed, self._identities, now)
+        self._bind_key(signed.kid, actor.id)
         effects = apply(tx, actor, view)
         leaf = entry_leaf(index, prev, utc(now), signed)
         db = self._db
@@ -318,14 +334,41 @@ class EmbeddedLedger:
             "INSERT INTO nodes VALUES (?, ?, ?)",
             merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
         )
-        self._store_effects(effects, index)
+        self._store_effects(effects, index, view)
         return leaf
 
-    def _store_effects(self, effects: Effects, index: int) -> None:
+    def _bind_key(self, kid: str, org_id: str) -> None:
+        """A ledger key acts for the first organisation whose transaction it signed, and for
+        no other: a certificate that another country issued over an organisation's key gives
+        no second identity to its signatures (the contract's consented registration)."""
+        if kid not in self._signer_keys:
+            der = self._identities.certificate(kid)
+            spki = (
+                x509.load_der_x509_certificate(der)
+                .public_key()
+                .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+                if der is not None
+                else kid.encode()
+            )
+            self._signer_keys[kid] = hashlib.sha256(spki).hexdigest()
+        key = self._signer_keys[kid]
+        row = self._db.execute("SELECT org FROM signers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO signers VALUES (?, ?)", (key, org_id))
+        elif row[0] != org_id:
+            raise Refusal(
+                RefusalKind.FORBIDDEN,
+                f"this ledger key acts for {row[0]}; one key acts for one organisation",
+            )
+
+    def _store_effects(self, effects: Effects, index: int, view: _View) -> None:
         db = self._db
+        # A record keeps the entry that created it: the first record of a digest stays first.
         db.executemany(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [document_to_row(d) for d in effects.documents],
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id, issuer) DO UPDATE SET state = excluded.state, "
+            "holder = excluded.holder, detail = excluded.detail",
+            [_document_values(d, index) for d in effects.documents],
         )
         if effects.batch is not None:
             # One row per document, straight from the batch: no record objects, and no
@@ -333,26 +376,37 @@ class EmbeddedLedger:
             b = effects.batch
             fixed = (b.kind.value, b.issuer, b.country, "ISSUED", b.time.isoformat(), b.root)
             db.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                [(d, *fixed) for d in b.digests],
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                [(d, *fixed, index) for d in b.digests],
             )
-            db.execute("INSERT INTO batches VALUES (?, ?)", (b.root, index))
+            db.execute("INSERT INTO batches VALUES (?, ?, ?)", (b.root, b.issuer, index))
         db.executemany(
             "INSERT OR REPLACE INTO rights VALUES (?, ?)",
             [(r.container, right_to_json(r)) for r in effects.rights],
         )
         db.executemany(
-            "INSERT OR IGNORE INTO history VALUES (?, ?)", [(d, index) for d in effects.touched]
+            "INSERT OR IGNORE INTO released VALUES (?, ?, ?)",
+            [(r.container, r.ebl, r.released_by) for r in effects.rights],
         )
-        containers = [(c, d.id) for d in effects.documents for c in d.containers]
-        pairs = [(d.id, link) for d in effects.documents for link in d.links]
-        pairs += [(d.id, d.supersedes) for d in effects.documents if d.supersedes]
+        db.executemany(
+            "INSERT OR IGNORE INTO history VALUES (?, ?, ?)",
+            [(d, issuer, index) for d, issuer in effects.touched_records],
+        )
+        containers = [(c, d.id, d.issuer) for d in effects.documents for c in d.containers]
         if containers:
-            db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?)", containers)
-        if pairs:
-            db.executemany(
-                "INSERT OR IGNORE INTO links VALUES (?, ?)", pairs + [(b, a) for a, b in pairs]
-            )
+            db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?, ?)", containers)
+        edges: list[tuple[str, str, str, str | None]] = []
+        for d in effects.documents:
+            if d.supersedes:  # the same issuer's records, both ways
+                edges += [(d.id, d.issuer, d.supersedes, d.issuer)]
+                edges += [(d.supersedes, d.issuer, d.id, d.issuer)]
+            for link in d.links:
+                edges.append((d.id, d.issuer, link, None))
+                linked = view.document(link)
+                if linked is not None and link_is_mutual(d.country, linked.country):
+                    edges.append((link, linked.issuer, d.id, d.issuer))
+        if edges:
+            db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", edges)
 
     # --- receipts and proofs ----------------------------------------------------------
 
@@ -364,8 +418,8 @@ class EmbeddedLedger:
         leaf, proof = _leaf_and_path(db, index, int(cp_size))
         view = _View(db, self._identities)
         docs = [
-            document_summary(str(r[0]), view.document(str(r[0])))
-            for r in db.execute("SELECT doc FROM history WHERE entry = ? LIMIT 5", (index,))
+            document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
+            for r in db.execute("SELECT doc, issuer FROM history WHERE entry = ? LIMIT 5", (index,))
         ]
         return Receipt(
             str(tx_id), index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
@@ -424,37 +478,47 @@ class EmbeddedLedger:
 
     @staticmethod
     def _entry_indexes(
-        db: sqlite3.Connection, doc_ids: set[str], below: int | None = None
+        db: sqlite3.Connection, records: set[tuple[str, str]], below: int | None = None
     ) -> list[int]:
-        """The log entries that touched these documents (including their batches' entry)."""
-        keys = set(doc_ids)
-        for doc_id in doc_ids:
-            row = db.execute("SELECT batch FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        """The log entries that touched these records (digest, issuer), their batches'
+        entries included."""
+        keys = set(records)
+        for doc_id, issuer in records:
+            row = db.execute(
+                "SELECT batch FROM documents WHERE id = ? AND issuer = ?", (doc_id, issuer)
+            ).fetchone()
             if row is not None and row[0] is not None:
-                keys.add(str(row[0]))
-        ordered = sorted(keys)
-        marks = ",".join("?" * len(ordered))
-        rows = db.execute(
-            f"SELECT DISTINCT entry FROM history WHERE doc IN ({marks}) ORDER BY entry",  # noqa: S608
-            tuple(ordered),
-        ).fetchall()
-        return [int(r[0]) for r in rows if below is None or int(r[0]) < below]
+                keys.add((str(row[0]), issuer))
+        entries: set[int] = set()
+        for doc_id, issuer in keys:
+            entries.update(
+                int(r[0])
+                for r in db.execute(
+                    "SELECT entry FROM history WHERE doc = ? AND issuer = ?", (doc_id, issuer)
+                )
+            )
+        return sorted(e for e in entries if below is None or e < below)
 
-    def document_and_inclusion(self, doc_id: str) -> tuple[DocumentRecord, Inclusion | None] | None:
-        """A document's record and its inclusion: the first entry that touched it, that
-        entry's proof and the latest checkpoint it is proven against. What a verification
-        needs, in two statements: the record, checkpoint and entry number from one
-        snapshot, then what those fix for ever (the leaf, the tree's complete subtrees).
-        The inclusion is None only if the stored log does not hold the entry."""
+    def document_and_inclusion(
+        self, doc_id: str, issuer: str | None = None
+    ) -> tuple[DocumentRecord, Inclusion | None] | None:
+        """A document's record (``issuer``'s, or the digest's first) and its inclusion: the
+        first entry that touched it, that entry's proof and the latest checkpoint it is
+        proven against. What a verification needs, in two statements: the record,
+        checkpoint and entry number from one snapshot, then what those fix for ever (the
+        leaf, the tree's complete subtrees). The inclusion is None only if the stored log
+        does not hold the entry."""
+        where = "documents.id = ?" + (" AND documents.issuer = ?" if issuer else "")
+        params = (doc_id, issuer) if issuer else (doc_id,)
         with self._reading(snapshot=False) as db:
             row = db.execute(
                 f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
-                "(SELECT MIN(entry) FROM history"
-                " WHERE doc IN (documents.id, documents.batch) AND entry < cp.size) "
+                "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
+                " AND issuer = documents.issuer AND entry < cp.size) "
                 "FROM documents LEFT JOIN "
                 "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
-                "WHERE documents.id = ?",
-                (doc_id,),
+                f"WHERE {where} ORDER BY documents.entry LIMIT 1",
+                params,
             ).fetchone()
             if row is None:
                 return None
@@ -469,9 +533,10 @@ class EmbeddedLedger:
             return record, (int(first), leaf, path, str(note))
 
     def evidence(self, digest: str, issuer: str) -> Evidence | None:
-        """The record of ``digest`` and its inclusion proof (see ``Ledger.evidence``). Records
-        are keyed by digest alone here, so this is the record whatever its issuer."""
-        found = self.document_and_inclusion(digest)
+        """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);
+        if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
+        so that the verifier can name who did."""
+        found = self.document_and_inclusion(digest, issuer) or self.document_and_inclusion(digest)
         if found is None:
             return None
         record, inclusion = found
@@ -480,15 +545,18 @@ class EmbeddedLedger:
         index, leaf, path, note = inclusion
         return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note))
 
-    def prove(self, doc_id: str) -> dict[str, Any]:
-        """Everything an auditor needs to check a document's history offline."""
+    def prove(self, doc_id: str, issuer: str | None = None) -> dict[str, Any]:
+        """Everything an auditor needs to check a document's history offline: the
+        history of ``issuer``'s record of it (by default the digest's first record)."""
         with self._reading() as db:
             note = self._checkpoint(db)
             size = int(note.split("\n")[1])
             entries = []
             kids = set()
             batch_digests: list[str] = []
-            for index in self._entry_indexes(db, {doc_id}, below=size):
+            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            records = {(doc_id, owner)} if owner is not None else set()
+            for index in self._entry_indexes(db, records, below=size):
                 leaf, path = _leaf_and_path(db, index, size)
                 tx = json.loads(leaf)["signed"]
                 kids.add(tx["kid"])
@@ -532,9 +600,18 @@ class EmbeddedLedger:
                 }
             return proof
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        """``issuer``'s record of the digest; without ``issuer``, the digest's first record
+        (the one anchored first, whoever anchored it). A verifier that knows the signer asks
+        for the signer's record: another organisation's record of the same digest is its
+        own claim and never the signer's."""
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).document(doc_id)
+            return _View(db, self._identities).document(doc_id, issuer)
+
+    def issuers(self, doc_id: str) -> list[str]:
+        """Every organisation that anchored the digest, the first to anchor it first."""
+        with self._reading(snapshot=False) as db:
+            return _View(db, self._identities).issuers(doc_id)
 
     def pickup_right(self, container: str) -> PickupRight | None:
         with self._reading(snapshot=False) as db:
@@ -570,39 +647,66 @@ class EmbeddedLedger:
             )
         return out
 
-    def history(self, doc_id: str) -> list[HistoryEntry]:
+    def history(self, doc_id: str, issuer: str | None = None) -> list[HistoryEntry]:
+        """The entries that touched ``issuer``'s record of the digest (by default its first
+        record), in log order."""
         with self._reading() as db:
-            return self._entries(db, self._entry_indexes(db, {doc_id}))
+            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            if owner is None:
+                return []
+            return self._entries(db, self._entry_indexes(db, {(doc_id, owner)}))
 
-    def links(self, doc_id: str) -> list[str]:
-        with self._reading(snapshot=False) as db:
-            return [
-                str(r[0])
-                for r in db.execute("SELECT b FROM links WHERE a = ? ORDER BY b", (doc_id,))
-            ]
-
-    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
-        """Every entry that touched the document or any document linked to it (transitively,
-        bounded), in log order."""
+    def links(self, doc_id: str, issuer: str | None = None) -> list[str]:
+        """The documents in the record's provenance: those it links to, those it supersedes
+        or is superseded by, and those of its own country that link to it."""
         with self._reading() as db:
-            seen = {doc_id}
-            frontier = [doc_id]
+            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            return sorted(
+                {
+                    str(r[0])
+                    for r in db.execute(
+                        "SELECT b FROM links WHERE a = ? AND issuer = ?", (doc_id, owner)
+                    )
+                }
+            )
+
+    def trace(
+        self, doc_id: str, issuer: str | None = None, max_documents: int = 100
+    ) -> list[HistoryEntry]:
+        """Every entry that touched the record (``issuer``'s, by default the digest's first)
+        or any record in its provenance (see ``links``; transitively, bounded), in log
+        order."""
+        with self._reading() as db:
+            view = _View(db, self._identities)
+            owner = view.issuer_of(doc_id, issuer)
+            if owner is None:
+                return []
+            seen = {(doc_id, owner)}
+            frontier = [(doc_id, owner)]
             while frontier and len(seen) < max_documents:
                 nxt = []
-                for d in frontier:
-                    for (b,) in db.execute("SELECT b FROM links WHERE a = ?", (d,)):
-                        if b not in seen and len(seen) < max_documents:
-                            seen.add(b)
-                            nxt.append(b)
+                for a, a_issuer in frontier:
+                    for b, b_issuer in db.execute(
+                        "SELECT b, b_issuer FROM links WHERE a = ? AND issuer = ?", (a, a_issuer)
+                    ):
+                        target = view.issuer_of(str(b), b_issuer)
+                        key = (str(b), target or "")
+                        if target is None or key in seen or len(seen) >= max_documents:
+                            continue
+                        seen.add(key)
+                        nxt.append(key)
                 frontier = nxt
             return self._entries(db, self._entry_indexes(db, seen))
 
     def documents_for_container(self, container: str) -> list[str]:
+        """Every digest with a record that names the container (a search: each record
+        is its issuer's claim; naming a container gives no right over it)."""
         with self._reading(snapshot=False) as db:
             return [
                 str(r[0])
                 for r in db.execute(
-                    "SELECT doc FROM containers WHERE container = ? ORDER BY doc", (container,)
+                    "SELECT DISTINCT doc FROM containers WHERE container = ? ORDER BY doc",
+                    (container,),
                 )
             ]
 
@@ -611,7 +715,7 @@ class EmbeddedLedger:
             return [
                 str(r[0])
                 for r in db.execute(
-                    "SELECT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
+                    "SELECT DISTINCT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
                 )
             ]
 

@@ -1,6 +1,7 @@
 """How a chaincode transaction becomes one call of the TradeLedger contract: the function
-and its arguments for each op. Which variant is called can depend on the chain's state (an
-eBL, a batch member, a release's issued containers), read through ``CallState``.
+and its arguments for each op. The chaincode has already accepted the transaction against
+the chain's state, and its effects name the records it changes (an eBL by its carrier, a
+batch member by its batch), which picks the variant and its arguments.
 """
 
 from __future__ import annotations
@@ -10,29 +11,63 @@ from typing import Protocol
 from web3.contract.contract import ContractFunction, ContractFunctions
 
 from chaincode.documents.registry import DocumentKind
-from chaincode.records import DocumentRecord
+from chaincode.lifecycle import Effects
 from chaincode.transactions import Op, Transaction
 from ledger.evm.chain import container_bytes, country_bytes, doc_id_bytes, kind_country
 from ledger.evm.codes import KIND
 
 ZERO32 = b"\0" * 32
 
+# Gas limits by the call's shape, instead of eth_estimateGas (a round trip per submit): a
+# base per function, twice or more what it takes, and what grows with its arguments. Only gas
+# used is paid; a limit too low reverts, and the engine says so.
+GAS_BASE = {
+    "issue": 100_000,
+    "issueLinked": 120_000,
+    "anchorBatch": 120_000,
+    "amend": 150_000,
+    "replace": 150_000,
+    "supersedeInBatch": 200_000,
+    "revoke": 100_000,
+    "revokeInBatch": 150_000,
+    "issueEbl": 160_000,
+    "transfer": 100_000,
+    "endorse": 100_000,
+    "surrender": 100_000,
+    "accept": 100_000,
+    "reject": 100_000,
+    "amendEbl": 200_000,
+    "release": 120_000,
+    "delegate": 100_000,
+    "pickup": 100_000,
+}
+GAS_PER_ITEM = 5_000  # a container, link or proof node listed in the call
+GAS_PER_RELEASE = 120_000  # a container released: its right (two slots) and its mark
+GAS_PER_TEXT_BYTE = 64  # a reason: call data and the event that repeats it
+GAS_CAP = 25_000_000  # under any block's limit; nothing we send comes near it
+
 
 class CallState(Protocol):
-    """What building a call needs to know of organisations and the chain's current state."""
+    """What building a call needs to know of organisations and of the chain's state."""
 
     def address(self, org_id: str | None) -> str: ...
 
-    # For a batch member not yet changed on its own: its root, index and proof.
-    def batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None: ...
+    def number(self, org_id: str) -> int:
+        """The organisation's number in the contract (its records are keyed by it)."""
+        ...
 
-    def containers(self, doc_id: str) -> list[str]: ...
+    # A batch member's index and inclusion proof in ``issuer``'s batch ``root``.
+    def batch_position(self, doc_id: str, root: str, issuer: str) -> tuple[int, list[bytes]]: ...
 
-    def document(self, doc_id: str) -> DocumentRecord | None: ...
+    def containers(self, doc_id: str, issuer: str) -> list[str]:
+        """An eBL's containers, as issued."""
+        ...
 
 
-def contract_call(tx: Transaction, f: ContractFunctions, state: CallState) -> ContractFunction:
-    """The contract call that carries out ``tx`` (already checked by the chaincode)."""
+def contract_call(
+    tx: Transaction, effects: Effects, f: ContractFunctions, state: CallState
+) -> ContractFunction:
+    """The contract call that carries out ``tx``, whose ``effects`` the chaincode gave."""
     doc = doc_id_bytes(tx.doc) if tx.doc else ZERO32
     containers = [container_bytes(c) for c in dict.fromkeys(tx.containers)]
     country = country_bytes(tx.country)
@@ -48,51 +83,89 @@ def contract_call(tx: Transaction, f: ContractFunctions, state: CallState) -> Co
     if op is Op.ANCHOR_BATCH:
         kind = tx.kind.value if tx.kind else "co"
         return f.anchorBatch(doc, KIND[kind], country, len(tx.digests))
-    if op in (Op.AMEND, Op.REPLACE):
-        return _supersede(tx, f, state, doc, country, containers)
-    if op is Op.REVOKE:
-        member = state.batch_position(tx.doc or "")
-        if member is not None:
-            root, index, proof = member
-            return f.revokeInBatch(doc, tx.reason or "", root, index, proof)
-        return f.revoke(doc, tx.reason or "")
+    if op in (Op.AMEND, Op.REPLACE, Op.REVOKE):
+        return _change(tx, effects, f, state, doc, country, containers)
+    if op in (Op.RELEASE, Op.DELEGATE, Op.PICKUP):
+        return _rights(tx, effects, f, state, doc, containers)
+    carrier = state.number(effects.documents[0].issuer)  # the eBL's record
     if op in (Op.TRANSFER, Op.ENDORSE):
         target = f.endorse if op is Op.ENDORSE else f.transfer
-        return target(doc, state.address(tx.to))
+        return target(doc, carrier, state.address(tx.to))
     if op is Op.SURRENDER:
-        return f.surrender(doc, tx.purpose == "amendment")
+        return f.surrender(doc, carrier, tx.purpose == "amendment")
     if op is Op.ACCEPT:
-        return f.accept(doc)
-    if op is Op.REJECT:
-        return f.reject(doc, tx.reason or "")
-    if op is Op.RELEASE:
-        issued = [container_bytes(c) for c in state.containers(tx.doc or "")]
-        expires = int(tx.expires.timestamp()) if tx.expires else 0
-        return f.release(doc, issued, containers, state.address(tx.to), expires)
-    container = container_bytes(tx.container or "")
-    if op is Op.DELEGATE:
-        return f.delegate(container, doc, state.address(tx.to))
-    return f.pickup(container, doc, state.address(tx.to))
+        return f.accept(doc, carrier)
+    return f.reject(doc, carrier, tx.reason or "")
 
 
-def _supersede(
+def _change(
     tx: Transaction,
+    effects: Effects,
     f: ContractFunctions,
     state: CallState,
     doc: bytes,
     country: bytes,
     containers: list[bytes],
 ) -> ContractFunction:
-    new = doc_id_bytes(tx.newDoc or "")
+    """AMEND, REPLACE, REVOKE of the actor's own record: a single one, or a batch member."""
     reason = tx.reason or ""
-    old = state.document(tx.doc or "")
-    if old is not None and old.kind is DocumentKind.EBL:
+    old = effects.documents[0]
+    if old.kind is DocumentKind.EBL:
+        new = doc_id_bytes(tx.newDoc or "")
         return f.amendEbl(doc, new, country, bool(tx.toOrder), containers, reason)
-    member = state.batch_position(tx.doc or "")
-    if member is not None:
-        root, index, proof = member
+    if tx.op is Op.REVOKE:
+        if old.batch is None:
+            return f.revoke(doc, reason)
+        index, proof = state.batch_position(old.id, old.batch, old.issuer)
+        return f.revokeInBatch(doc, reason, doc_id_bytes(old.batch), index, proof)
+    new = doc_id_bytes(tx.newDoc or "")
+    if old.batch is not None:
+        index, proof = state.batch_position(old.id, old.batch, old.issuer)
         return f.supersedeInBatch(
-            doc, new, country, reason, tx.op is Op.REPLACE, root, index, proof
+            doc, new, country, reason, tx.op is Op.REPLACE, doc_id_bytes(old.batch), index, proof
         )
     target = f.replace if tx.op is Op.REPLACE else f.amend
     return target(doc, new, country, reason)
+
+
+def _rights(
+    tx: Transaction,
+    effects: Effects,
+    f: ContractFunctions,
+    state: CallState,
+    doc: bytes,
+    containers: list[bytes],
+) -> ContractFunction:
+    if tx.op is Op.RELEASE:
+        carrier = effects.rights[0].released_by
+        issued = [container_bytes(c) for c in state.containers(tx.doc or "", carrier)]
+        expires = int(tx.expires.timestamp()) if tx.expires else 0
+        return f.release(
+            doc,
+            state.number(carrier),
+            issued,
+            containers,
+            state.address(tx.to),
+            expires,
+            state.address(tx.terminal),
+            country_bytes(tx.country),
+        )
+    container = container_bytes(tx.container or "")
+    if tx.op is Op.DELEGATE:
+        return f.delegate(container, doc, state.address(tx.to))
+    return f.pickup(container, doc, state.address(tx.to))
+
+
+def gas_limit(fn: ContractFunction) -> int:
+    """The gas limit for this contract call, from its function and the size of its
+    arguments."""
+    name = fn.fn_name
+    gas = GAS_BASE.get(name, 300_000)
+    for arg in fn.args:
+        if isinstance(arg, list | tuple):
+            gas += GAS_PER_ITEM * len(arg)
+        elif isinstance(arg, str) and not arg.startswith("0x"):
+            gas += GAS_PER_TEXT_BYTE * len(arg.encode())
+    if name == "release":
+        gas += GAS_PER_RELEASE * len(fn.args[3])
+    return min(gas, GAS_CAP)

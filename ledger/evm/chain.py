@@ -8,19 +8,25 @@ numbers it uses for roles, kinds and states are in ``ledger.evm.codes``). It liv
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_typing import URI
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from chaincode.evm import artifact as ledger_artifact
 from chaincode.identifiers import is_doc_id
@@ -57,6 +63,36 @@ def kind_country(kind: str, country: str | None) -> bytes:
     return bytes([KIND[kind]]) + country_bytes(country)
 
 
+def registration_digest(
+    chain_id: int, contract: str, account: str, country: str, certificate: bytes
+) -> bytes:
+    """What an account signs to consent to its registration by ``country``'s authority
+    (the contract's ``registrationDigest``)."""
+    return keccak(
+        abi_encode(
+            ["string", "uint256", "address", "address", "bytes2", "bytes32"],
+            ["tdx register", chain_id, contract, account, country.encode("ascii"), certificate],
+        )
+    )
+
+
+def rotation_digest(
+    chain_id: int, contract: str, account: str, next_account: str, certificate: bytes
+) -> bytes:
+    """What a new account signs to consent to taking over organisation ``account``."""
+    return keccak(
+        abi_encode(
+            ["string", "uint256", "address", "address", "address", "bytes32"],
+            ["tdx rotate", chain_id, contract, account, next_account, certificate],
+        )
+    )
+
+
+def consent(account: LocalAccount, digest: bytes) -> bytes:
+    """The account's EIP-191 signature over ``digest``: its consent, as the contract checks it."""
+    return bytes(account.sign_message(encode_defunct(primitive=digest)).signature)
+
+
 def error_selectors(abi: Sequence[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
     """The 4-byte selector of each custom error in ``abi``: its name and argument types."""
     table: dict[bytes, tuple[str, list[str]]] = {}
@@ -65,6 +101,48 @@ def error_selectors(abi: Sequence[dict[str, Any]]) -> dict[bytes, tuple[str, lis
             types = [i["type"] for i in entry["inputs"]]
             table[keccak(text=f"{entry['name']}({','.join(types)})")[:4]] = (entry["name"], types)
     return table
+
+
+class CountingProvider(HTTPProvider):
+    """An HTTP JSON-RPC provider that counts its round trips (a batch is one) and the time
+    spent in them."""
+
+    round_trips = 0
+    seconds = 0.0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        started = time.perf_counter()
+        try:
+            return super().make_request(method, params)
+        finally:
+            self.round_trips += 1
+            self.seconds += time.perf_counter() - started
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        started = time.perf_counter()
+        try:
+            return super().make_batch_request(batch_requests)
+        finally:
+            self.round_trips += 1
+            self.seconds += time.perf_counter() - started
+
+    def request_within(self, method: str, params: list[Any], timeout: float) -> dict[str, Any]:
+        """One call that gives up after ``timeout`` seconds (``requests.Timeout``), on the
+        same HTTP session as every other call (a node's own wait may be longer)."""
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        started = time.perf_counter()
+        try:
+            raw = self._request_session_manager.make_post_request(
+                URI(str(self.endpoint_uri)), json.dumps(body).encode(), timeout=timeout,
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+        finally:
+            self.round_trips += 1
+            self.seconds += time.perf_counter() - started
+        answer: dict[str, Any] = json.loads(raw)
+        return answer
 
 
 @dataclass
@@ -76,12 +154,33 @@ class Chain:
 
     @classmethod
     def connect(cls, rpc_url: str) -> Chain:
-        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        provider = CountingProvider(rpc_url, request_kwargs={"timeout": 60})
+        if not any(k.lower().endswith("_proxy") for k in os.environ):
+            # requests reads the proxy settings from the environment on every call (about a
+            # millisecond each here); with none set, that read is skipped.
+            session = provider._request_session_manager.cache_and_return_session(
+                URI(rpc_url), request_timeout=60
+            )
+            session.trust_env = False
+        w3 = Web3(provider)
         return cls(w3, w3.eth.chain_id)
+
+    @property
+    def round_trips(self) -> int:
+        """JSON-RPC round trips made so far (a batch is one)."""
+        provider = self.w3.provider
+        return provider.round_trips if isinstance(provider, CountingProvider) else 0
+
+    @property
+    def rpc_seconds(self) -> float:
+        """Time spent in JSON-RPC round trips so far (waiting for the node included)."""
+        provider = self.w3.provider
+        return provider.seconds if isinstance(provider, CountingProvider) else 0.0
 
     def __post_init__(self) -> None:
         self._nonces: dict[str, int] = {}
         self._nonce_lock = threading.Lock()
+        self._senders: dict[str, threading.Lock] = {}
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
 
     def learn_errors(self, abi: Sequence[dict[str, Any]]) -> None:
@@ -99,16 +198,31 @@ class Chain:
             self._nonces[account.address] = n + 1
             return n
 
+    def sending(self, account: LocalAccount) -> threading.Lock:
+        """The account's send lock: held from taking a nonce until the node has the signed
+        transaction, so that one account's transactions reach the node in nonce order."""
+        with self._nonce_lock:
+            return self._senders.setdefault(account.address, threading.Lock())
+
+    def give_back(self, account: LocalAccount, nonce: int) -> None:
+        """Return the nonce just taken, whose transaction the node refused (the caller holds
+        the account's send lock, so nothing was sent after it)."""
+        with self._nonce_lock:
+            if self._nonces.get(account.address) == nonce + 1:
+                self._nonces[account.address] = nonce
+            else:
+                self._nonces.pop(account.address, None)
+
     def forget_nonce(self, account: LocalAccount) -> None:
         """Ask the node again next time (after a transaction that was never accepted)."""
         with self._nonce_lock:
             self._nonces.pop(account.address, None)
 
-    def _fields(self, account: LocalAccount, gas: int) -> dict[str, Any]:
+    def _fields(self, account: LocalAccount, gas: int, nonce: int | None) -> dict[str, Any]:
         return {
             "from": account.address,
             "chainId": self.chain_id,
-            "nonce": self.nonce(account),
+            "nonce": self.nonce(account) if nonce is None else nonce,
             "gas": gas,
             "maxFeePerGas": 100 * 10**9,
             "maxPriorityFeePerGas": 10**9,
@@ -148,8 +262,16 @@ class Chain:
             raise self.decode_revert(error.get("data"))
         return int(response["result"], 16)
 
-    def sign(self, account: LocalAccount, to: str | None, data: bytes, gas: int) -> bytes:
-        tx = self._fields(account, gas) | {"data": data, "value": 0}
+    def sign(
+        self,
+        account: LocalAccount,
+        to: str | None,
+        data: bytes,
+        gas: int,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The signed raw transaction; with the account's next nonce unless given one."""
+        tx = self._fields(account, gas, nonce) | {"data": data, "value": 0}
         if to is not None:
             tx["to"] = to
         del tx["from"]
@@ -208,11 +330,15 @@ def deploy_ledger(
 
 __all__ = [
     "Chain",
+    "CountingProvider",
     "TxError",
+    "consent",
     "container_bytes",
     "country_bytes",
     "deploy_ledger",
     "doc_id_bytes",
     "error_selectors",
     "kind_country",
+    "registration_digest",
+    "rotation_digest",
 ]

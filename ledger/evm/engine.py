@@ -1,12 +1,27 @@
 """The EVM ledger engine: the same ``Ledger`` semantics, on the TradeLedger contract.
 
 A transaction is checked here exactly as the embedded engine checks it (clock skew, a
-trusted and unrevoked ledger certificate, its signature, then ``chaincode.lifecycle.apply``
-against the chain's current state), so a refusal reads the same on both engines. Accepted,
-it becomes one call of the contract, signed locally with the actor's secp256k1 ledger key
-(which is also its EVM account; no unlocked node accounts). The contract enforces the same
-rules again: it is the authority when two nodes race, and its custom errors are decoded
-into the chaincode's refusal texts.
+trusted and unrevoked ledger certificate, its signature, then ``chaincode.lifecycle.apply``),
+so a refusal reads the same on both engines. Accepted, it becomes one call of the contract,
+signed locally with the actor's secp256k1 ledger key (which is also its EVM account; no
+unlocked node accounts). The contract enforces the same rules again: it is the authority
+when two nodes race, and a transaction it reverts is checked again by the chaincode on the
+state it was mined in (failing that, its custom error is decoded into the chaincode's text).
+
+The hot path is two JSON-RPC round trips: ``eth_sendRawTransaction``, then one batch with
+the receipt and the new logs. The chaincode checks against the index's mirror of the
+contract's state, kept from the contract's events (no reads from the node); the gas limit
+comes from the call's shape (``ledger.evm.calls.gas_limit``), not from an estimate; nonces
+are counted locally. A mirror that is behind another node's transactions can only make a
+check refuse what the chain would accept (then the engine catches up and checks again) or
+accept what the chain refuses (then the contract reverts it, and the refusal is read as
+above).
+
+Every submit has a deadline (``SUBMIT_TIMEOUT``): retries, backoff and the wait for the
+receipt all end within it, with ``SubmitTimeout`` naming the transaction. One account's
+transactions are signed and sent one at a time, in nonce order, so no transaction waits in
+the node behind a nonce that was never sent; a nonce whose transaction the node refused is
+given back.
 
 Identifiers: our transaction id stays the digest of the signed transaction. The raw EVM
 transaction is stored (``sent``) before it is broadcast, keyed by that id, so a resubmission,
@@ -16,7 +31,7 @@ idempotent, and a transaction is never executed twice.
 The indexer pages through the contract's logs from the deployment block in bounded ranges
 and keeps a cursor and its tables in one SQLite file; each page commits with its cursor, so
 it resumes where it stopped. History, trace, links and container look-ups read the index;
-a document's state and a pickup right are read from the contract itself.
+``document`` and ``pickup_right`` read the contract itself.
 
 What is embedded-only: signed checkpoints (C2SP notes), RFC 9162 inclusion proofs of log
 entries, offline proof bundles and ``verify_log`` (``ledger.interface.ProvableLedger``). On
@@ -26,7 +41,9 @@ the chain the blocks are the log and consensus (QBFT) protects it; this engine i
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,26 +56,21 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.contract import Contract
-from web3.exceptions import (
-    ProviderConnectionError,
-    TimeExhausted,
-    TransactionNotFound,
-    Web3RPCError,
-)
-from web3.types import TxReceipt
+from web3.exceptions import ProviderConnectionError, Web3RPCError
+from web3.types import RPCEndpoint
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.evm import artifact
 from chaincode.identifiers import is_doc_id
-from chaincode.lifecycle import Refusal, RefusalKind, apply
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocState, DocumentRecord, PickupRight
-from chaincode.transactions import Op, Transaction, utc
+from chaincode.transactions import Op, Transaction
 from ledger.admission import admit
 from ledger.evidence import BlockRead, Evidence
-from ledger.evm.calls import ZERO32, contract_call
-from ledger.evm.chain import Chain, TxError, container_bytes, doc_id_bytes
+from ledger.evm.calls import ZERO32, contract_call, gas_limit
+from ledger.evm.chain import Chain, CountingProvider, container_bytes, doc_id_bytes
 from ledger.evm.codes import STATE
-from ledger.evm.events import Event, Events, derive
+from ledger.evm.events import Event, Events, as_int, derive
 from ledger.evm.index import EvmIndex
 from ledger.evm.refusals import refusal
 from ledger.evm.text import KIND_OF, country_text, doc_text, org_name, when
@@ -79,8 +91,25 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 RETRY_ATTEMPTS = 8  # 0.05 s doubling to 2 s: about 8 s in all before giving up
-RECEIPT_TIMEOUT = 60.0
+SUBMIT_TIMEOUT = 30.0  # seconds from a transaction's send to its receipt, retries included
+# Waits between receipt polls: none at first (a node that mines on arrival, as anvil does,
+# has it already), then growing to a quarter second (a QBFT block every second or two).
+RECEIPT_POLLS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25)
 LOG_PAGE = 2_000  # blocks per eth_getLogs call
+
+
+class SubmitTimeout(TimeoutError):  # noqa: N818 (a timeout, as TimeoutError)
+    """A transaction that was sent (or could not be sent) but not mined within the deadline.
+    Its outcome is unknown, not refused: submitting the same signed transaction again resends
+    the same bytes and answers with its outcome."""
+
+    def __init__(self, tx_id: str, tx_hash: str, seconds: float, why: str) -> None:
+        super().__init__(
+            f"transaction {tx_id} (EVM {tx_hash}) {why} within {seconds:.0f} s; it may still "
+            "be mined: submit the same signed transaction again to learn its outcome"
+        )
+        self.tx_id = tx_id
+        self.tx_hash = tx_hash
 
 
 @dataclass(frozen=True)
@@ -93,14 +122,18 @@ class EvmConfig:
     chain_id: int
 
 
-def retry(call: Callable[[], T], attempts: int = RETRY_ATTEMPTS) -> T:
-    """``call()``, retried with doubling backoff on transport failures only."""
+def retry(
+    call: Callable[[], T], attempts: int = RETRY_ATTEMPTS, deadline: float | None = None
+) -> T:
+    """``call()``, retried with doubling backoff on transport failures only, and never
+    past ``deadline`` (a ``time.monotonic()`` value)."""
     delay = 0.05
     for attempt in range(attempts):
         try:
             return call()
         except RETRYABLE:
-            if attempt == attempts - 1:
+            late = deadline is not None and time.monotonic() + delay > deadline
+            if attempt == attempts - 1 or late:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
@@ -113,23 +146,35 @@ class _InFlight:
     tx_hash: str
     raw: bytes
     duplicate: bool
+    deadline: float
+    gas: int = 0
+    receipt: dict[str, Any] | None = None  # when the node answered the send with it
 
 
 class _ChainView:
-    """The chain's current state (contract reads + the index), as the chaincode checks a
-    transaction against it and as its contract call is built."""
+    """The contract's state as the index mirrors it, as the chaincode checks a transaction
+    against it (``chaincode.lifecycle.StateView``) and as its contract call is built
+    (``ledger.evm.calls.CallState``). Nothing here asks the node."""
 
     def __init__(self, ledger: EvmLedger) -> None:
         self._ledger = ledger
+        self._index = ledger._index
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
-        return self._ledger.document(doc_id, sync=False)
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        owner = self._index.issuer_of(doc_id, issuer)
+        return None if owner is None else self._index.record(doc_id, owner)
 
-    def existing(self, doc_ids: Sequence[str]) -> list[str]:
-        return self._ledger._index.existing(doc_ids)
+    def issuers(self, doc_id: str) -> list[str]:
+        return self._index.issuers(doc_id)
+
+    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
+        return self._index.existing(doc_ids, issuer)
 
     def pickup_right(self, container: str) -> PickupRight | None:
-        return self._ledger.pickup_right(container)
+        return self._index.right(container)
+
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        return self._index.released_under(container, ebl, carrier)
 
     def party(self, org_id: str) -> Actor | None:
         return self._ledger._identities.party(org_id)
@@ -137,11 +182,14 @@ class _ChainView:
     def address(self, org_id: str | None) -> str:
         return self._ledger._address(org_id)
 
-    def batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None:
-        return self._ledger._batch_position(doc_id)
+    def number(self, org_id: str) -> int:
+        return self._ledger._number(org_id)
 
-    def containers(self, doc_id: str) -> list[str]:
-        return self._ledger._index.facts(doc_id)[0]
+    def batch_position(self, doc_id: str, root: str, issuer: str) -> tuple[int, list[bytes]]:
+        return self._ledger._batch_position(doc_id, root, issuer)
+
+    def containers(self, doc_id: str, issuer: str) -> list[str]:
+        return self._index.facts(doc_id, issuer)[0]
 
 
 class EvmLedger:
@@ -168,6 +216,7 @@ class EvmLedger:
         self._org_of: dict[str, str] = {a: org for org, a in self._address_of.items()}
         self._keys = keys
         self._accounts: dict[str, LocalAccount | None] = {}
+        self._numbers: dict[str, int] = {}
         self._clock = clock
         self._page = log_page
         self._chain = retry(lambda: Chain.connect(config.rpc))
@@ -184,6 +233,7 @@ class EvmLedger:
         self._index = EvmIndex(index_path, self._org_of)
         self._db = self._index.db  # the index's connection, as tests inspect it
         self._sync_lock = threading.Lock()
+        self._sync_send: bool | None = None  # does the node offer eth_sendRawTransactionSync?
         self._pending = 0
         self._closed = False
         if self._meta("contract") not in (None, config.contract.lower()):
@@ -205,11 +255,14 @@ class EvmLedger:
             raise RuntimeError("the ledger is closed")
         results: list[Receipt | Refusal | _InFlight] = []
         with _Counter(self, len(signed)):
+            # Alone, a transaction is sent with its receipt awaited in the same call (where
+            # the node offers it); several are sent first and collected after (pipelined).
+            wait = len(signed) == 1
             for item in signed:
-                outcome = self._send(item)
+                outcome = self._send(item, wait)
                 if isinstance(outcome, Refusal) and any(isinstance(r, _InFlight) for r in results):
                     results = [self._collect(r) if isinstance(r, _InFlight) else r for r in results]
-                    outcome = self._send(item)
+                    outcome = self._send(item, wait)
                 results.append(outcome)
             return [self._collect(r) if isinstance(r, _InFlight) else r for r in results]
 
@@ -217,32 +270,75 @@ class EvmLedger:
         """As ``submit_many``, answering with each accepted transaction's entry index."""
         return [r if isinstance(r, Refusal) else r.index for r in self.submit_many(signed)]
 
-    def _send(self, signed: SignedTx) -> Refusal | _InFlight:
-        previous = self._sent(signed.id)
+    def _send(self, signed: SignedTx, wait: bool = False) -> Refusal | _InFlight:
+        deadline = time.monotonic() + SUBMIT_TIMEOUT
+        previous = self._sent(signed.id, deadline)
         if previous is not None:
             return previous
         try:
             actor = self._authenticate(signed)
-            self.sync()
-            view = _ChainView(self)
-            apply(signed.tx, actor, view)
+            effects = self._check(signed.tx, actor)
             account = self._account(signed.tx.actor)
-            fn = contract_call(signed.tx, self._contract.functions, view)
-            data = bytes.fromhex(fn._encode_transaction_data()[2:])
-            to = self._contract.address
-            gas = self._estimate(account, data, signed.tx)
-        except Refusal as refusal:
-            return refusal
-        raw = self._chain.sign(account, to, data, gas + gas // 5 + 10_000)
-        tx_hash = "0x" + keccak(raw).hex()
-        # Stored before it is broadcast: whatever happens next, the same bytes are resent.
-        self._index.record_sent(signed.id, tx_hash, raw, signed.wire["tx"])
-        if signed.tx.op is Op.ANCHOR_BATCH:
-            self._index.remember_batch(signed.tx)
-        self._broadcast(raw, account)
-        return _InFlight(signed.id, tx_hash, raw, duplicate=False)
+            fn = contract_call(signed.tx, effects, self._contract.functions, _ChainView(self))
+        except Refusal as refused:
+            return refused
+        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        gas = gas_limit(fn)
+        chain = self._chain
+        sync = wait and self._sync_send is not False
+        # One account's transactions take their nonces, and reach the node, one at a time
+        # and in nonce order, so that none waits in the node behind a nonce never sent. A
+        # send that waits for its receipt (``sync``) leaves the lock first: later nonces may
+        # then arrive before it, and the node holds them until it does.
+        with chain.sending(account):
+            nonce = chain.nonce(account)
+            raw = chain.sign(account, self._contract.address, data, gas, nonce=nonce)
+            tx_hash = "0x" + keccak(raw).hex()
+            # Stored before it is broadcast: whatever happens next, the same bytes are resent.
+            self._index.record_sent(signed.id, tx_hash, raw, signed.wire["tx"])
+            if signed.tx.op is Op.ANCHOR_BATCH:
+                self._index.remember_batch(signed.tx)
+            if not sync:
+                mined = self._sending(signed.id, tx_hash, raw, account, nonce, deadline, False)
+        if sync:
+            mined = self._sending(signed.id, tx_hash, raw, account, nonce, deadline, True)
+        return _InFlight(signed.id, tx_hash, raw, False, deadline, gas, mined)
 
-    def _sent(self, tx_id: str) -> _InFlight | None:
+    def _sending(
+        self,
+        tx_id: str,
+        tx_hash: str,
+        raw: bytes,
+        account: LocalAccount,
+        nonce: int,
+        deadline: float,
+        wait: bool,
+    ) -> dict[str, Any] | None:
+        """Broadcast; a nonce whose transaction the node refused is given back (or, when
+        later ones were taken meanwhile, asked of the node again, which then names the
+        first one missing: the next transaction fills the gap)."""
+        chain = self._chain
+        try:
+            return self._broadcast(raw, deadline, wait)
+        except (Web3RPCError, ValueError) as exc:  # the node refused it: nothing was sent
+            with chain.sending(account) if wait else contextlib.nullcontext():
+                chain.give_back(account, nonce)
+            self._index.forget_sent(tx_id)
+            raise RuntimeError(f"the node refused transaction {tx_id}: {exc}") from exc
+        except RETRYABLE as exc:  # sent or not, no one can say: ask the node next time
+            chain.forget_nonce(account)
+            raise SubmitTimeout(tx_id, tx_hash, SUBMIT_TIMEOUT, "could not be sent") from exc
+
+    def _check(self, tx: Transaction, actor: Actor) -> Effects:
+        """The chaincode's verdict on the mirror; a refusal is confirmed on the chain's
+        head first (the mirror may be behind another node's transactions)."""
+        try:
+            return apply(tx, actor, _ChainView(self))
+        except Refusal:
+            self.sync()
+            return apply(tx, actor, _ChainView(self))
+
+    def _sent(self, tx_id: str, deadline: float) -> _InFlight | None:
         """A transaction this node already sent: resend its raw bytes (idempotent) and wait
         for it again. One that reverted is tried afresh, as the embedded engine re-runs a
         refused transaction."""
@@ -250,61 +346,121 @@ class EvmLedger:
         if row is None or row[2] == "reverted":
             return None
         tx_hash, raw, _ = row
-        if self._receipt_or_none(tx_hash) is None:
-            self._broadcast(raw, None)
-        return _InFlight(tx_id, tx_hash, raw, duplicate=True)
+        if self._index.entry_of(tx_hash)[0] < 0:
+            # Mined long ago, or replaced: the receipt (or its absence) will say.
+            with contextlib.suppress(Web3RPCError, ValueError):
+                self._broadcast(raw, deadline)
+        return _InFlight(tx_id, tx_hash, raw, duplicate=True, deadline=deadline)
 
-    def _broadcast(self, raw: bytes, account: LocalAccount | None) -> None:
+    def _broadcast(
+        self, raw: bytes, deadline: float | None = None, wait: bool = False
+    ) -> dict[str, Any] | None:
+        """Send the raw transaction; the same bytes already with the node, or already mined,
+        count as sent. The node's other answers raise (``Web3RPCError``). With ``wait``, and
+        a node that offers EIP-7966's ``eth_sendRawTransactionSync`` (anvil, geth), the
+        answer is the receipt: one round trip where polling would take several."""
+        if wait and self._sync_send is not False:
+            receipt = self._send_sync(raw, deadline)
+            if receipt is not False:
+                return receipt if isinstance(receipt, dict) else None
         try:
-            retry(lambda: self._chain.w3.eth.send_raw_transaction(raw))
-        except (Web3RPCError, ValueError) as exc:  # the node's JSON-RPC error
+            retry(lambda: self._chain.w3.eth.send_raw_transaction(raw), deadline=deadline)
+        except (Web3RPCError, ValueError) as exc:
             text = str(exc).lower()
-            # The same bytes already with the node, or already mined: that is success.
             if "already known" in text or "already imported" in text:
-                return
-            if "nonce too low" in text and self._receipt_or_none("0x" + keccak(raw).hex()):
-                return
-            if account is not None:
-                self._chain.forget_nonce(account)
+                return None
+            if "nonce too low" in text and self._receipt_raw("0x" + keccak(raw).hex()):
+                return None
             raise
+        return None
+
+    def _send_sync(self, raw: bytes, deadline: float | None) -> dict[str, Any] | bool:
+        """``eth_sendRawTransactionSync``: the receipt; True when sent but not (yet) mined;
+        False when the node does not offer the method (and it is not asked again)."""
+        # Bounded by this submit's deadline, whatever the node's own wait (anvil takes no
+        # timeout and waits 30 s): past it, the receipt is polled for until the deadline.
+        provider = self._chain.w3.provider
+        assert isinstance(provider, CountingProvider)
+        left = SUBMIT_TIMEOUT if deadline is None else deadline - time.monotonic()
+        try:
+            response = provider.request_within(
+                "eth_sendRawTransactionSync", ["0x" + raw.hex()], max(left, 0.05)
+            )
+        except requests.exceptions.Timeout:
+            return True  # the node has it, or will answer for it when asked again
+        error = response.get("error")
+        if not error:
+            self._sync_send = True
+            return dict(response["result"])
+        text = str(error.get("message", "")).lower()
+        if error.get("code") == -32601 or "not found" in text or "not supported" in text:
+            self._sync_send = False
+            return False
+        if "already known" in text or "already imported" in text or "timeout" in text:
+            return True  # with the node: its receipt is polled for
+        raise Web3RPCError(str(error))
 
     def _collect(self, flight: _InFlight) -> Receipt | Refusal:
-        receipt = retry(
-            lambda: self._chain.w3.eth.wait_for_transaction_receipt(
-                flight.tx_hash,  # type: ignore[arg-type]
-                timeout=RECEIPT_TIMEOUT,
-                poll_latency=0.01,
+        """The transaction's outcome: one batch with its receipt and the logs since the
+        index's cursor (which hold its own), polled until the deadline."""
+        for wait in itertools.chain(RECEIPT_POLLS, itertools.repeat(RECEIPT_POLLS[-1])):
+            seq = self._index.entry_of(flight.tx_hash)[0]
+            if seq >= 0:  # indexed: mined, and it succeeded (a reverted one has no logs)
+                return self._receipt(flight)
+            receipt = flight.receipt or self._sync_step(
+                [(RPCEndpoint("eth_getTransactionReceipt"), [flight.tx_hash])], flight.deadline
             )
-        )
-        if receipt["status"] != 1:
-            self._index.mark_reverted(flight.tx_hash)
-            return self._revert_reason(flight, receipt)
-        self.sync(until=int(receipt["blockNumber"]))
-        return self._receipt(flight, receipt)
+            if receipt is not None:
+                block = as_int(receipt["blockNumber"])
+                if as_int(receipt["status"]) != 1:
+                    self._index.mark_reverted(flight.tx_hash)
+                    return self._revert_reason(flight, block, as_int(receipt["gasUsed"]))
+                self.sync(until=block)
+                return self._receipt(flight)
+            if time.monotonic() + wait > flight.deadline:
+                raise SubmitTimeout(flight.tx_id, flight.tx_hash, SUBMIT_TIMEOUT, "was not mined")
+            time.sleep(wait)
+        raise AssertionError("unreachable")
 
-    def _revert_reason(self, flight: _InFlight, receipt: TxReceipt) -> Refusal:
-        """Replay the call against the state of its block: the rule it broke there (in a
-        race, the winner's transaction came first)."""
+    def _revert_reason(self, flight: _InFlight, block: int, gas_used: int) -> Refusal:
+        """The rule the transaction broke where it was mined (in a race, after the winner's).
+        The chaincode, run again on the state now, names it as the embedded engine would;
+        failing that, the contract's own error, replayed against the state of its block."""
+        if flight.gas and gas_used >= flight.gas:
+            raise RuntimeError(
+                f"transaction {flight.tx_id} ran out of gas (limit {flight.gas}): "
+                "ledger.evm.calls.gas_limit is too low for it"
+            )
+        wire = self._index.wire(flight.tx_hash)
+        if wire is not None:
+            again = self._recheck(wire, block)
+            if again is not None:
+                return again
         tx = retry(lambda: self._chain.w3.eth.get_transaction(flight.tx_hash))  # type: ignore[arg-type]
         call = {"from": tx["from"], "to": tx["to"], "data": "0x" + bytes(tx["input"]).hex()}
         response = retry(
             lambda: self._chain.w3.provider.make_request(
-                "eth_call",  # type: ignore[arg-type]
-                [call, hex(int(receipt["blockNumber"]))],
+                RPCEndpoint("eth_call"), [call, hex(block)]
             )
         )
         error = response.get("error")
-        wire = self._index.wire(flight.tx_hash)
         if error and wire is not None:
             return refusal(self._chain.decode_revert(error.get("data")), wire, self._org)
         return Refusal(RefusalKind.CONFLICT, f"the chain refused transaction {flight.tx_hash}")
 
-    def _estimate(self, account: LocalAccount, data: bytes, tx: Transaction) -> int:
-        probe = {"from": account.address, "to": self._contract.address, "data": "0x" + data.hex()}
+    def _recheck(self, wire: dict[str, Any], block: int) -> Refusal | None:
+        """The chaincode's refusal of a transaction (its signed wire form) on the state
+        indexed up to ``block``, or None if the chaincode would accept it there."""
+        self.sync(until=block)
+        tx = Transaction.model_validate(wire, strict=False)
+        actor = self._identities.party(tx.actor)
+        if actor is None:
+            return None
         try:
-            return retry(lambda: self._chain.estimate(probe))
-        except TxError as exc:
-            raise refusal(exc, tx, self._org) from None
+            apply(tx, actor, _ChainView(self))
+        except Refusal as refused:
+            return refused
+        return None
 
     def _authenticate(self, signed: SignedTx) -> Actor:
         """The embedded engine's checks, in its order and with its texts."""
@@ -332,53 +488,93 @@ class EvmLedger:
     # --- the index --------------------------------------------------------------------
 
     def sync(self, until: int | None = None) -> None:
-        """Index the contract's logs up to the chain's head (or at least ``until``), in
-        pages of bounded block ranges; each page commits with its cursor."""
-        with self._sync_lock:
+        """Index the contract's logs up to the chain's head (or at least ``until``), a page
+        of blocks per round trip; each page commits with its cursor."""
+        while True:
             cursor = int(self._meta("cursor") or self._config.deploy_block)
             if until is not None and cursor > until:
                 return
-            head = int(retry(lambda: self._chain.w3.eth.block_number))
-            for start in range(cursor, head + 1, self._page):
-                end = min(start + self._page - 1, head)
-                logs = self._logs(start, end)
-                self._index.commit_page(self._events.by_transaction(logs), end + 1, self._foreign)
+            if self._sync_step([], None):
+                return
 
-    def _logs(self, start: int, end: int) -> list[Mapping[str, Any]]:
-        query: Any = {"address": self._contract.address, "fromBlock": start, "toBlock": end}
-        return list(retry(lambda: self._chain.w3.eth.get_logs(query)))
+    def _sync_step(self, ask: list[tuple[RPCEndpoint, Any]], deadline: float | None) -> Any:
+        """One round trip: ``ask``'s calls, the head's number and the next page of logs,
+        indexed. Answers the first call's result when asked for one, else whether the
+        index has caught up with the head."""
+        with self._sync_lock:
+            cursor = int(self._meta("cursor") or self._config.deploy_block)
+            end = cursor + self._page - 1
+            query = {
+                "address": self._contract.address,
+                "fromBlock": hex(cursor),
+                "toBlock": hex(end),
+            }
+            calls = [
+                *ask,
+                (RPCEndpoint("eth_blockNumber"), []),
+                (RPCEndpoint("eth_getLogs"), [query]),
+            ]
+            answers = retry(lambda: self._batch(calls), deadline=deadline)
+            head = as_int(answers[len(ask)]["result"])
+            logs = answers[len(ask) + 1]
+            if "error" in logs:  # a page starting beyond the head: nothing new
+                if head >= cursor:
+                    raise RuntimeError(f"eth_getLogs failed: {logs['error']}")
+                found: list[Any] = []
+            else:
+                found = logs["result"]
+            if head >= cursor:
+                self._index.commit_page(
+                    self._events.by_transaction(found), min(end, head) + 1, self
+                )
+            if ask:
+                first = answers[0]
+                if "error" in first:
+                    raise RuntimeError(f"{ask[0][0]} failed: {first['error']}")
+                return first.get("result")
+            return end >= head
 
-    def _foreign(
-        self, block: int, events: list[Event]
-    ) -> tuple[str, str, str, str | None, dict[str, Any]]:
-        """Another node's transaction: what the events say, at the block's time."""
-        op, actor, doc, details = derive(events, self._org, self._document_issuer)
-        stamp = int(retry(lambda: self._chain.w3.eth.get_block(block))["timestamp"])
-        return op, actor, utc(when(stamp)), doc, details
+    def _batch(self, calls: list[tuple[RPCEndpoint, Any]]) -> list[dict[str, Any]]:
+        provider = self._chain.w3.provider
+        assert isinstance(provider, CountingProvider)
+        answers = provider.make_batch_request(calls)
+        if not isinstance(answers, list):
+            raise RuntimeError(f"the node refused a batch request: {answers}")
+        by_id = sorted(answers, key=lambda a: int(a.get("id") or 0))
+        return [dict(a) for a in by_id]
 
-    def _document_issuer(self, doc_id: str) -> str:
-        record = self.document(doc_id, sync=False)
-        return record.issuer if record else "unknown"
+    def block_time(self, block: int) -> int:
+        """A block's time (for logs that do not carry it)."""
+        return int(retry(lambda: self._chain.w3.eth.get_block(block))["timestamp"])
+
+    def derive(
+        self, events: list[Event], numbered: Callable[[int], str]
+    ) -> tuple[str, str, str | None, dict[str, Any]]:
+        """Another node's transaction: what its events say."""
+        return derive(events, self._org, numbered)
 
     # --- receipts ---------------------------------------------------------------------
 
-    def _receipt_or_none(self, tx_hash: str) -> TxReceipt | None:
-        try:
-            return retry(lambda: self._chain.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
-        except (TransactionNotFound, TimeExhausted):
-            return None
+    def _receipt_raw(self, tx_hash: str) -> dict[str, Any] | None:
+        response = retry(
+            lambda: self._chain.w3.provider.make_request(
+                RPCEndpoint("eth_getTransactionReceipt"), [tx_hash]
+            )
+        )
+        result = response.get("result")
+        return None if result is None else dict(result)
 
-    def _receipt(self, flight: _InFlight, receipt: TxReceipt) -> Receipt:
-        seq, tx_id, log_index, docs = self._index.entry_of(flight.tx_hash)
+    def _receipt(self, flight: _InFlight) -> Receipt:
+        seq, tx_id, log_index, records = self._index.entry_of(flight.tx_hash)
         return Receipt(
             flight.tx_id if tx_id is None else tx_id,
             seq,
             flight.tx_hash,
             "",
             [],
-            [document_summary(d, self.document(d, sync=False)) for d in docs],
+            [document_summary(d, self._index.record(d, issuer)) for d, issuer in records],
             flight.duplicate,
-            block=int(receipt["blockNumber"]),
+            block=self._index.block_of(flight.tx_hash),
             tx_hash=flight.tx_hash,
             log_index=log_index,
         )
@@ -386,43 +582,63 @@ class EvmLedger:
     # --- reading ----------------------------------------------------------------------
 
     def document(
-        self, doc_id: str, sync: bool = True, block: int | Literal["latest"] = "latest"
+        self,
+        doc_id: str,
+        issuer: str | None = None,
+        sync: bool = True,
+        block: int | Literal["latest"] = "latest",
     ) -> DocumentRecord | None:
-        """The contract's record of a document (in the state of ``block``), with the index's
-        facts (containers, links, what superseded it, its batch)."""
+        """``issuer``'s record of the digest (by default the digest's first record, as the
+        index saw the anchors in chain order): the contract's record (in the state of
+        ``block``), with the index's facts (containers, links, succession, its batch)."""
         if not is_doc_id(doc_id):
             return None
         if sync:
             self.sync()
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return None
+        number = self._number(owner)
+        if number == 0:
+            return None
+        raw = doc_id_bytes(doc_id)
         values = retry(
-            lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call(
-                block_identifier=block
-            )
+            lambda: self._contract.functions.document(raw, number).call(block_identifier=block)
         )
-        state, kind, issuer, country, stamp, controller, surrendered_by, endorsee, to_order = values
-        batch = self._index.batch_of(doc_id)
+        state, kind, issuer_at, country, stamp, controller, surrendered_by, endorsee, to_order = (
+            values
+        )
+        root = None
         if int(state) == 0:
-            if batch is None:
+            root = self._index.batch_of(doc_id, owner)
+            if root is None:
                 return None
-            b_issuer, kind, country, stamp, _ = retry(
-                lambda: self._contract.functions.batch(doc_id_bytes(batch)).call(
+            index, proof = self._batch_position(doc_id, root, owner)
+            state = retry(
+                lambda: self._contract.functions.batchDocumentState(
+                    raw, doc_id_bytes(root), number, index, proof
+                ).call(block_identifier=block)
+            )
+            if int(state) == 0:
+                return None
+            issuer_at, kind, country, stamp, _ = retry(
+                lambda: self._contract.functions.batch(doc_id_bytes(root), number).call(
                     block_identifier=block
                 )
             )
-            issuer, state = b_issuer, 1
-        containers, links = self._index.facts(doc_id)
+        containers, links = self._index.facts(doc_id, owner)
         record = DocumentRecord(
             id=doc_id,
             kind=KIND_OF[int(kind)],
-            issuer=self._org(issuer) or str(issuer),
+            issuer=self._org(issuer_at) or str(issuer_at),
             country=country_text(bytes(country)),
             state=DocState(STATE[int(state)] or "ISSUED"),
             issued_at=when(int(stamp)),
             containers=tuple(containers),
             links=tuple(links),
-            supersedes=self._index.supersedes(doc_id),
-            superseded_by=self._index.superseded_by(doc_id),
-            batch=batch,
+            supersedes=self._index.supersedes(doc_id, owner),
+            superseded_by=self._index.superseded_by(doc_id, owner),
+            batch=root,
         )
         if record.kind is DocumentKind.EBL:
             record = record.evolve(
@@ -434,73 +650,81 @@ class EvmLedger:
             )
         return record
 
-    def evidence(self, digest: str, issuer: str) -> Evidence | None:
-        """The contract's record of ``digest``, read in the state of one block, and that
-        block (see ``Ledger.evidence``). Records are keyed by digest alone on the contract
-        today, so this is the record whatever its issuer."""
-        if not is_doc_id(digest):
-            return None
+    def issuers(self, doc_id: str) -> list[str]:
+        """Every organisation that anchored the digest, the first to anchor it first."""
         self.sync()
-        block = retry(lambda: self._chain.w3.eth.get_block("latest"))
-        number = int(block["number"])
-        record = self.document(digest, sync=False, block=number)
-        if record is None:
-            return None
-        read = BlockRead(
-            self._config.chain_id,
-            str(self._contract.address),
-            number,
-            "0x" + bytes(block["hash"]).hex(),
-        )
-        return Evidence.of(record, read)
+        return self._index.issuers(doc_id)
 
-    def _batch_position(self, doc_id: str) -> tuple[bytes, int, list[bytes]] | None:
-        """For a batch member not yet changed on its own: its root, index and proof."""
-        root = self._index.batch_of(doc_id)
-        if root is None:
-            return None
-        state = retry(lambda: self._contract.functions.document(doc_id_bytes(doc_id)).call())[0]
-        if int(state) != 0:
-            return None
-        digests = self._index.batch_digests(root)
+    def _number(self, org_id: str) -> int:
+        """The organisation's number in the contract (0: not registered); a registered
+        organisation keeps its number for ever (a key rotation moves it to a new account).
+        The index knows it from the registration's event; failing that, the contract."""
+        if org_id in self._numbers:
+            return self._numbers[org_id]
+        address = org_id if org_id.startswith("0x") else self._address_of.get(org_id)
+        if address is None:
+            return 0
+        number = self._index.number_of(address)
+        if number is None:
+            number = int(retry(lambda: self._contract.functions.organisation(address).call())[0])
+        if number:
+            self._numbers[org_id] = number
+        return number
+
+    def _batch_position(self, doc_id: str, root: str, issuer: str) -> tuple[int, list[bytes]]:
+        """A member's index and inclusion proof in ``issuer``'s batch ``root``."""
+        digests = self._index.batch_digests(root, issuer)
         store = merkle.MemoryNodeStore()
         for d in digests:
             store.append(merkle.leaf_hash(d.encode()))
         index = digests.index(doc_id)
-        return doc_id_bytes(root), index, merkle.inclusion_proof(store, index, len(digests))
+        return index, merkle.inclusion_proof(store, index, len(digests))
 
     def pickup_right(self, container: str) -> PickupRight | None:
+        """The container's pickup right as the contract holds it (delegations: the index's)."""
         values = retry(
             lambda: self._contract.functions.pickupRight(container_bytes(container)).call()
         )
-        ebl, holder, released_by, expires, picked_at, picked_by = values
+        ebl, holder, released_by, expires, picked_at, picked_by, terminal, country = values
         if bytes(ebl) == ZERO32:
             return None
+        mirrored = self._index.right(container)
         return PickupRight(
             container,
             doc_text(bytes(ebl)),
             self._org(holder) or "",
             when(int(expires)),
             self._org(released_by) or "",
-            self._index.delegations(container),
+            mirrored.delegations if mirrored is not None else (),
             when(int(picked_at)) if int(picked_at) else None,
             self._org(picked_by),
+            country=country_text(bytes(country)),
+            terminal=self._org(terminal),
         )
 
-    def history(self, doc_id: str) -> list[HistoryEntry]:
+    def history(self, doc_id: str, issuer: str | None = None) -> list[HistoryEntry]:
         self.sync()
-        return self._index.entries(self._index.entry_seqs({doc_id}))
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
+        return self._index.entries(self._index.entry_seqs({(doc_id, owner)}))
 
-    def links(self, doc_id: str) -> list[str]:
+    def links(self, doc_id: str, issuer: str | None = None) -> list[str]:
         self.sync()
-        return self._index.links(doc_id)
+        owner = self._index.issuer_of(doc_id, issuer)
+        return [] if owner is None else self._index.links(doc_id, owner)
 
-    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
-        """Every entry that touched the document or any document linked to it (transitively,
-        bounded), in chain order."""
+    def trace(
+        self, doc_id: str, issuer: str | None = None, max_documents: int = 100
+    ) -> list[HistoryEntry]:
+        """Every entry that touched the record (``issuer``'s, by default the digest's first)
+        or any record in its provenance (transitively, bounded), in chain order."""
         self.sync()
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
         return self._index.entries(
-            self._index.entry_seqs(self._index.linked(doc_id, max_documents))
+            self._index.entry_seqs(self._index.linked(doc_id, owner, max_documents))
         )
 
     def documents_for_container(self, container: str) -> list[str]:
@@ -508,15 +732,9 @@ class EvmLedger:
         return self._index.documents_for_container(container)
 
     def held_by(self, org_id: str) -> list[str]:
-        """eBLs the organisation controls now: the index names the candidates (eBLs it
-        ever touched), the contract says who holds each."""
+        """eBLs the organisation controls now, as the index mirrors the contract's state."""
         self.sync()
-        out = []
-        for doc_id in self._index.with_facts():
-            record = self.document(doc_id, sync=False)
-            if record is not None and record.kind is DocumentKind.EBL and record.holder == org_id:
-                out.append(doc_id)
-        return out
+        return self._index.held_by(org_id)
 
     def size(self) -> int:
         """Indexed document entries (one per contract transaction that changed a document)."""
@@ -526,6 +744,28 @@ class EvmLedger:
     def queue_depth(self) -> int:
         """Transactions being checked, sent or awaited by this node (for metrics)."""
         return self._pending
+
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """``issuer``'s record of ``digest`` read in the state of one block, and that block
+        (see ``Ledger.evidence``); if ``issuer`` anchored no record of it, the digest's first
+        record (another issuer's), so that the verifier can name who did."""
+        if not is_doc_id(digest):
+            return None
+        self.sync()
+        block = retry(lambda: self._chain.w3.eth.get_block("latest"))
+        number = int(block["number"])
+        record = self.document(digest, issuer, sync=False, block=number) or self.document(
+            digest, None, sync=False, block=number
+        )
+        if record is None:
+            return None
+        read = BlockRead(
+            self._config.chain_id,
+            str(self._contract.address),
+            number,
+            "0x" + bytes(block["hash"]).hex(),
+        )
+        return Evidence.of(record, read)
 
     def head(self) -> dict[str, Any]:
         """The chain's latest block: what the evm engine offers in place of a checkpoint."""
@@ -563,4 +803,4 @@ class _Counter:
         self._ledger._pending -= self._n
 
 
-__all__ = ["EvmConfig", "EvmLedger", "retry"]
+__all__ = ["EvmConfig", "EvmLedger", "SubmitTimeout", "retry"]

@@ -41,30 +41,54 @@ class Events:
             self._by_topic[keccak(text=f"{entry['name']}({types})")] = entry
 
     def decode(self, log: Mapping[str, Any]) -> Event | None:
-        topics = [bytes(t) for t in log["topics"]]
+        topics = [as_bytes(t) for t in log["topics"]]
         entry = self._issued if not topics else self._by_topic.get(topics[0])
         if entry is None:
             return None
         indexed = topics[1:] if topics else []
         plain = [i for i in entry["inputs"] if not i["indexed"]]
-        values = abi_decode([i["type"] for i in plain], bytes(log["data"]))
+        values = abi_decode([i["type"] for i in plain], as_bytes(log["data"]))
         args: dict[str, Any] = dict(zip([i["name"] for i in plain], values, strict=True))
         for spec, topic in zip([i for i in entry["inputs"] if i["indexed"]], indexed, strict=True):
             args[spec["name"]] = topic_value(spec["type"], topic)
-        return Event(entry["name"], args, int(log["logIndex"]))
+        return Event(entry["name"], args, as_int(log["logIndex"]))
 
-    def by_transaction(
-        self, logs: Iterable[Mapping[str, Any]]
-    ) -> dict[str, tuple[int, list[Event]]]:
-        """The decoded events of each transaction (by hash, with its block), in chain order."""
-        by_tx: dict[str, tuple[int, list[Event]]] = {}
-        for log in sorted(logs, key=lambda g: (int(g["blockNumber"]), int(g["logIndex"]))):
+    def by_transaction(self, logs: Iterable[Mapping[str, Any]]) -> dict[str, Mined]:
+        """The decoded events of each transaction (by hash, with its block and the block's
+        time when the node gives it), in chain order. Takes logs as web3 formats them or as
+        the node sends them (hex strings, from a batch request)."""
+        by_tx: dict[str, Mined] = {}
+        for log in sorted(logs, key=lambda g: (as_int(g["blockNumber"]), as_int(g["logIndex"]))):
             event = self.decode(log)
             if event is None:
                 continue
-            tx_hash = "0x" + bytes(log["transactionHash"]).hex()
-            by_tx.setdefault(tx_hash, (int(log["blockNumber"]), []))[1].append(event)
+            tx_hash = "0x" + as_bytes(log["transactionHash"]).hex()
+            stamp = log.get("blockTimestamp")
+            mined = by_tx.setdefault(
+                tx_hash,
+                Mined(as_int(log["blockNumber"]), None if stamp is None else as_int(stamp), []),
+            )
+            mined.events.append(event)
         return by_tx
+
+
+@dataclass
+class Mined:
+    """A transaction's block, the block's time (None if the node did not say) and events."""
+
+    block: int
+    stamp: int | None
+    events: list[Event]
+
+
+def as_int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def as_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+    return bytes(value)
 
 
 def topic_value(kind: str, topic: bytes) -> Any:
@@ -76,10 +100,10 @@ def topic_value(kind: str, topic: bytes) -> Any:
 
 
 def derive(
-    events: list[Event], org: Callable[[str], str | None], issuer_of: Callable[[str], str]
+    events: list[Event], org: Callable[[str], str | None], numbered: Callable[[int], str]
 ) -> tuple[str, str, str | None, dict[str, Any]]:
     """op, actor, doc and details of a transaction from its events alone; ``org`` names an
-    address, ``issuer_of`` a document's issuer (a release's events do not name the carrier)."""
+    address, ``numbered`` an organisation by its number in the contract."""
     names = {e.name: e.args for e in events}
 
     def who(address: str) -> str:
@@ -144,17 +168,14 @@ def derive(
     if "Released" in names:
         released = [e.args for e in events if e.name == "Released"]
         a = released[0]
-        carrier = issuer_of(doc_text(a["doc"]))
-        return (
-            Op.RELEASE.value,
-            carrier,
-            doc_text(a["doc"]),
-            {
-                "to": who(a["holder"]),
-                "containers": [container_text(r["container"]) for r in released],
-                "expires": utc(when(int(a["expires"]))),
-            },
-        )
+        details = {
+            "to": who(a["holder"]),
+            "containers": [container_text(r["container"]) for r in released],
+            "expires": utc(when(int(a["expires"]))),
+        }
+        if int(a["terminal"], 16):
+            details["terminal"] = who(a["terminal"])
+        return Op.RELEASE.value, numbered(int(a["carrier"])), doc_text(a["doc"]), details
     if "Delegated" in names:
         a = names["Delegated"]
         return (

@@ -32,10 +32,12 @@ from identity.roles import Role
 from ledger.evm.chain import (
     Chain,
     TxError,
+    consent,
     container_bytes,
     deploy_ledger,
     doc_id_bytes,
     kind_country,
+    registration_digest,
 )
 from ledger.evm.codes import KIND, roles_mask
 from ledger.tlog import merkle
@@ -146,10 +148,12 @@ def _deploy_tradetrust(chain: Chain, carrier: LocalAccount) -> _TradeTrust:
     return _TradeTrust(store, escrow_factory, registry, escrow_abi)
 
 
-def _deploy_ours(chain: Chain, accounts: Sequence[LocalAccount]) -> Contract:
-    """TradeLedger, with one member country and its organisations registered."""
+def _deploy_ours(chain: Chain, accounts: Sequence[LocalAccount]) -> tuple[Contract, int]:
+    """TradeLedger, with one member country and its organisations registered (each consents
+    to its registration); and the carrier's number (the carrier's eBLs are its own)."""
     authority, carrier, alice, bob, terminal = accounts
     ledger = deploy_ledger(chain, authority, ["SG"], [authority.address])
+    fns = ledger.functions
     cert = _digest("certificate")
     for account, roles in (
         (carrier, roles_mask(Role.CARRIER, Role.CO_ISSUER, Role.QUARANTINE, Role.RAIL)),
@@ -157,8 +161,12 @@ def _deploy_ours(chain: Chain, accounts: Sequence[LocalAccount]) -> Contract:
         (bob, roles_mask(Role.CONSIGNEE, Role.BANK)),
         (terminal, roles_mask(Role.TERMINAL)),
     ):
-        chain.send(authority, ledger.functions.registerOrganisation(account.address, roles, cert))
-    return ledger
+        digest = registration_digest(chain.chain_id, ledger.address, account.address, "SG", cert)
+        chain.send(
+            authority,
+            fns.registerOrganisation(account.address, roles, cert, consent(account, digest)),
+        )
+    return ledger, int(fns.organisation(carrier.address).call()[0])
 
 
 def _anchoring(
@@ -219,8 +227,10 @@ def _tradetrust_ebl(
     return theirs
 
 
-def _our_ebl(chain: Chain, accounts: Sequence[LocalAccount], fns: Any, run: str) -> dict[str, int]:
-    """Our eBL from issue to pickup."""
+def _our_ebl(
+    chain: Chain, accounts: Sequence[LocalAccount], fns: Any, number: int, run: str
+) -> dict[str, int]:
+    """Our eBL from issue to pickup (``number``: its carrier's)."""
     _, carrier, alice, bob, terminal = accounts
     ebl = _digest(run + "ebl")
     containers = [container_bytes("MSCU1234566"), container_bytes("TGHU1234560")]
@@ -229,13 +239,17 @@ def _our_ebl(chain: Chain, accounts: Sequence[LocalAccount], fns: Any, run: str)
             chain.send(carrier, fns.issueEbl(ebl, b"SG", alice.address, True, containers))
         )
     }
-    ours["transfer"] = _gas(chain.send(alice, fns.transfer(ebl, bob.address)))
-    ours["endorse"] = _gas(chain.send(bob, fns.endorse(ebl, alice.address)))
-    ours["surrender"] = _gas(chain.send(alice, fns.surrender(ebl, False)))
-    ours["accept"] = _gas(chain.send(carrier, fns.accept(ebl)))
+    ours["transfer"] = _gas(chain.send(alice, fns.transfer(ebl, number, bob.address)))
+    ours["endorse"] = _gas(chain.send(bob, fns.endorse(ebl, number, alice.address)))
+    ours["surrender"] = _gas(chain.send(alice, fns.surrender(ebl, number, False)))
+    ours["accept"] = _gas(chain.send(carrier, fns.accept(ebl, number)))
     expires = int(chain.w3.eth.get_block("latest")["timestamp"]) + 86_400
+    nobody = "0x" + "00" * 20
     ours["release(2 containers)"] = _gas(
-        chain.send(carrier, fns.release(ebl, containers, containers, bob.address, expires))
+        chain.send(
+            carrier,
+            fns.release(ebl, number, containers, containers, bob.address, expires, nobody, b"SG"),
+        )
     )
     ours["delegate"] = _gas(chain.send(bob, fns.delegate(containers[0], ebl, alice.address)))
     ours["pickup"] = _gas(chain.send(terminal, fns.pickup(containers[0], ebl, alice.address)))
@@ -298,13 +312,13 @@ def gas_report(
     progress("deploying TradeTrust DocumentStore, TitleEscrowFactory, TradeTrustToken")
     tt = _deploy_tradetrust(chain, carrier)
     progress("deploying TradeLedger and registering organisations")
-    ledger = _deploy_ours(chain, accounts)
+    ledger, number = _deploy_ours(chain, accounts)
     fns = ledger.functions
     progress(f"one document, and a batch of {batch_size} (one root, RFC 9162 proofs)")
     ours, theirs = _anchoring(chain, carrier, tt, fns, run, batch_size)
     progress("eBL: mint / transferHolder / returnToIssuer + burn vs ours")
     theirs |= _tradetrust_ebl(chain, accounts, tt, run)
-    ours |= _our_ebl(chain, accounts, fns, run)
+    ours |= _our_ebl(chain, accounts, fns, number, run)
     targets = _targets(ours, theirs, batch_size)
     progress(f"pipelining {pipelined} single anchors: send all signed, then collect receipts")
     rate = _pipelined_anchors(chain, carrier, fns, run, pipelined)

@@ -40,7 +40,7 @@ from web3.types import TxReceipt
 from identity import keys
 from identity.certificates import Purpose
 from ledger.evm import EvmConfig, EvmLedger, retry
-from ledger.evm.chain import Chain, deploy_ledger
+from ledger.evm.chain import Chain, consent, deploy_ledger, registration_digest
 from ledger.evm.codes import ROLE_BITS
 from ledger.interface import Identities
 from network.evm.anvil import dev_accounts
@@ -164,16 +164,28 @@ def deploy(
     deployer = authorities[countries[0]]
     contract = deploy_ledger(chain, deployer, countries, [a.address for a in authorities.values()])
     block = int(retry(lambda: chain.w3.eth.block_number))
-    progress(f"registering {len(orgs)} organisations (each by its own country's authority)")
+    progress(
+        f"registering {len(orgs)} organisations (each by its own country's authority, "
+        "with the organisation's signed consent)"
+    )
     sent = []
     for org_id, address in orgs.items():
         creds = home.credentials(org_id)
-        certificate = hashlib.sha256(creds.ledger_cert.public_bytes(serialization.Encoding.DER))
+        country = creds.organisation.country
+        certificate = hashlib.sha256(
+            creds.ledger_cert.public_bytes(serialization.Encoding.DER)
+        ).digest()
+        # The organisation's own key consents to being registered by its country: no
+        # country can claim an account that did not agree to it.
+        digest = registration_digest(
+            chain.chain_id, contract.address, address, country, certificate
+        )
+        signature = consent(org_account(home, org_id), digest)
         fn = contract.functions.registerOrganisation(
-            address, _roles(home, org_id), certificate.digest()
+            address, _roles(home, org_id), certificate, signature
         )
         data = bytes.fromhex(fn._encode_transaction_data()[2:])
-        raw = chain.sign(authorities[creds.organisation.country], contract.address, data, 200_000)
+        raw = chain.sign(authorities[country], contract.address, data, 250_000)
         sent.append(bytes(retry(lambda r=raw: chain.w3.eth.send_raw_transaction(r))))  # type: ignore[misc]
     _collect(chain, sent)
     record = {

@@ -64,7 +64,9 @@ def test_the_ebl_journey_and_an_offline_proof(demo_home, tmp_path):
         *h,
     )
 
-    gate = tdx("ebl", "pickup", "--container", "CXRU1523418", "--as", "sg-psa", *h)
+    gate = tdx(
+        "ebl", "pickup", "--container", "CXRU1523418", "--for", "sg-haulier", "--as", "sg-psa", *h
+    )
     assert gate.exit_code == 0
     assert "RELEASED: CXRU1523418" in gate.stdout
     again = tdx("ebl", "pickup", "--container", "CXRU1523418", "--as", "sg-psa", *h, "--json")
@@ -116,7 +118,7 @@ def test_certificates_amend_revoke_and_a_tampered_log(demo_home):
         co["documentId"],
         amended_file,
         "--as",
-        "cn-ccpit",
+        "cn-gacc",
         "--reason",
         "invoice number corrected",
         *h,
@@ -125,7 +127,7 @@ def test_certificates_amend_revoke_and_a_tampered_log(demo_home):
     assert ok("status", co["documentId"], *h, "--json")["supersededBy"] == amended["documentId"]
     wrong = tdx("revoke", amended["documentId"], "--as", "cn-cosco", "--reason", "x", *h)
     assert wrong.exit_code == 1
-    assert "role co_issuer required" in wrong.stderr
+    assert "only its issuer of record (cn-gacc) revokes document" in wrong.stderr
     ok("revoke", amended["documentId"], "--as", "cn-gacc", "--reason", "goods not shipped", *h)
 
     db = sqlite3.connect(demo_home.path / "ledger.db")

@@ -1,9 +1,11 @@
-"""An in-memory state for driving the pure chaincode rules in tests."""
+"""An in-memory state for driving the pure chaincode rules in tests: the StateView the rules
+read, and the commit of their effects as a ledger would do it."""
 
 from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Callable, Mapping, Sequence
 
 from chaincode.lifecycle import Effects, apply
 from chaincode.records import Actor, DocumentRecord, PickupRight
@@ -24,7 +26,16 @@ ACTORS = {
         Actor("sg-importer", "SG", frozenset({Role.CONSIGNEE})),
         Actor("sg-haulier", "SG", frozenset({Role.HAULIER})),
         Actor("sg-psa", "SG", frozenset({Role.TERMINAL})),
+        Actor("sg-jurong", "SG", frozenset({Role.TERMINAL})),
+        Actor("cn-yangshan", "CN", frozenset({Role.TERMINAL})),
         Actor("ru-rosselkhoznadzor", "RU", frozenset({Role.QUARANTINE})),
+        Actor("ru-exporter", "RU", frozenset({Role.CO_ISSUER, Role.CARRIER})),
+        Actor("ru-terminal", "RU", frozenset({Role.TERMINAL})),
+        Actor("sg-customs", "SG", frozenset({Role.CO_ISSUER})),
+        # As tests.conformance.attackers certifies them, so one state machine runs on both.
+        Actor("ru-mallory", "RU", frozenset({Role.CO_ISSUER, Role.CARRIER, Role.QUARANTINE})),
+        Actor("sg-chamber", "SG", frozenset({Role.CO_ISSUER})),
+        Actor("cn-terminal", "CN", frozenset({Role.TERMINAL})),
         Actor("cn-railway", "CN", frozenset({Role.RAIL})),
     )
 }
@@ -35,33 +46,59 @@ def doc_id(n: int) -> str:
 
 
 class MemoryState:
-    def __init__(self) -> None:
-        self.documents: dict[str, DocumentRecord] = {}
+    """Records keyed by (digest, issuer), the first anchored first; rights by container."""
+
+    def __init__(self, parties: Callable[[str], Actor | None] | None = None) -> None:
+        self.records: dict[str, dict[str, DocumentRecord]] = {}
         self.rights: dict[str, PickupRight] = {}
+        self.released: set[tuple[str, str, str]] = set()
+        self._parties = parties or ACTORS.get
         self._clock = itertools.count()
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
-        return self.documents.get(doc_id)
+    @property
+    def documents(self) -> Mapping[str, DocumentRecord]:
+        """Each digest's first record: what ``document(digest)`` answers."""
+        return {d: next(iter(by.values())) for d, by in self.records.items()}
 
-    def existing(self, doc_ids) -> list[str]:
-        return [d for d in doc_ids if d in self.documents]
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        by = self.records.get(doc_id, {})
+        if issuer is None:
+            return next(iter(by.values()), None)
+        return by.get(issuer)
+
+    def issuers(self, doc_id: str) -> list[str]:
+        return list(self.records.get(doc_id, {}))
+
+    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
+        return [d for d in doc_ids if issuer in self.records.get(d, {})]
 
     def pickup_right(self, container: str) -> PickupRight | None:
         return self.rights.get(container)
 
-    def party(self, org_id: str) -> Actor | None:
-        return ACTORS.get(org_id)
+    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
+        return (container, ebl, carrier) in self.released
 
-    def run(self, actor: str, op: Op, **fields) -> Effects:
-        """Apply a transaction and commit its effects, as a ledger would."""
-        fields.setdefault("time", T0 + datetime.timedelta(seconds=next(self._clock)))
-        tx = Transaction(op=op, actor=actor, **fields)
-        effects = apply(tx, ACTORS[actor], self)
+    def party(self, org_id: str) -> Actor | None:
+        return self._parties(org_id)
+
+    def commit(self, effects: Effects) -> None:
         for d in effects.documents:
-            self.documents[d.id] = d
+            self.records.setdefault(d.id, {})[d.issuer] = d
         if effects.batch is not None:
             for digest in effects.batch.digests:
-                self.documents[digest] = effects.batch.record(digest)
+                record = effects.batch.record(digest)
+                self.records.setdefault(digest, {})[record.issuer] = record
         for r in effects.rights:
             self.rights[r.container] = r
+            self.released.add((r.container, r.ebl, r.released_by))
+
+    def run_tx(self, tx: Transaction, actor: Actor | None = None) -> Effects:
+        effects = apply(tx, actor or ACTORS[tx.actor], self)
+        self.commit(effects)
         return effects
+
+    def run(self, actor: str, op: Op, **fields: object) -> Effects:
+        """Apply a transaction and commit its effects, as a ledger would."""
+        fields.setdefault("time", T0 + datetime.timedelta(seconds=next(self._clock)))
+        tx = Transaction(op=op, actor=actor, **fields)  # type: ignore[arg-type]
+        return self.run_tx(tx)

@@ -6,9 +6,10 @@ import pytest
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
-from chaincode.records import DocState
-from chaincode.transactions import Op
-from tests.chaincode.memory_state import T0, MemoryState, doc_id
+from chaincode.records import Actor, DocState
+from chaincode.transactions import Op, Transaction
+from identity.roles import Role
+from tests.chaincode.memory_state import ACTORS, T0, MemoryState, doc_id
 
 CO, NEW_CO, EBL, NEW_EBL, PHYTO, NEW_PHYTO = (doc_id(i) for i in range(1, 7))
 C1, C2, C3 = "CXRU1523418", "CXRU1608726", "MSKU1234565"
@@ -83,7 +84,7 @@ class TestCertificates:
 
     def test_amend_supersedes_and_links(self, state):
         effects = state.run(
-            "cn-ccpit",
+            "cn-gacc",
             Op.AMEND,
             doc=CO,
             newDoc=NEW_CO,
@@ -109,19 +110,37 @@ class TestCertificates:
             country="CN",
         )
 
-    def test_amend_by_another_country_is_forbidden(self, state):
-        refused(
-            state,
-            "sg-carrier",
-            Op.AMEND,
-            RefusalKind.FORBIDDEN,
-            "role co_issuer",
+    def test_only_the_issuer_of_record_amends(self, state):
+        for other in ("cn-ccpit", "sg-carrier"):  # same country and role, or neither
+            refused(
+                state,
+                other,
+                Op.AMEND,
+                RefusalKind.FORBIDDEN,
+                "only its issuer of record (cn-gacc) amends document",
+                doc=CO,
+                newDoc=NEW_CO,
+                kind=DocumentKind.CO,
+                country="CN",
+                reason="x",
+            )
+
+    def test_the_issuer_of_record_needs_its_role_still(self, state):
+        assert Role.CO_ISSUER in ACTORS["cn-gacc"].roles  # issued with it, then withdrawn
+        stripped = Actor("cn-gacc", "CN", frozenset({Role.CUSTOMS}))
+        tx = Transaction(
+            op=Op.AMEND,
+            actor="cn-gacc",
+            time=LATER,
             doc=CO,
             newDoc=NEW_CO,
             kind=DocumentKind.CO,
             country="CN",
             reason="x",
         )
+        with pytest.raises(Refusal, match="role co_issuer required to issue co"):
+            state.run_tx(tx, stripped)
+        assert state.documents[CO].state is DocState.ISSUED
 
     def test_revoke_then_anything_is_a_conflict(self, state):
         state.run("cn-gacc", Op.REVOKE, doc=CO, reason="issued in error")

@@ -49,7 +49,7 @@ def _fields(op, to, container, purpose, step):
         Op.REJECT: {"doc": EBL, "reason": "no"},
         Op.RELEASE: {"doc": EBL, "containers": [container], "to": to, "expires": later},
         Op.DELEGATE: {"doc": EBL, "container": container, "to": to},
-        Op.PICKUP: {"container": container},
+        Op.PICKUP: {"container": container, "to": to},
     }[op] | {"time": T0 + datetime.timedelta(minutes=step + 1)}
 
 

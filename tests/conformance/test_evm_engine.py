@@ -134,3 +134,78 @@ def test_resending_after_a_lost_acknowledgement_executes_once(evm_node):
     assert again.duplicate
     assert (again.tx_hash, again.block) == (first.tx_hash, first.block)
     assert node.ledger.size() == 1
+
+
+# --- issue 11: round trips, deadlines, nonces ------------------------------------------------
+
+CO = {"kind": DocumentKind.CO, "country": "CN"}
+
+
+def _co(n: int) -> str:
+    return f"sha256:{0xC0FFEE00 + n:064x}"
+
+
+def test_a_single_submit_takes_two_round_trips(evm_node):
+    """Send (with its receipt, where the node offers it), then one batch for the new logs;
+    the chaincode's reads and the gas limit cost none."""
+    node = evm_node
+    chain = node.ledger._chain
+    node.submit("cn-gacc", Op.ISSUE, doc=_co(0), **CO)  # the account's first nonce is asked
+    ebl = node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    ).document.digest
+    # Each account's first transaction also asks the node for its nonce, once.
+    node.submit("cn-exporter", Op.ENDORSE, doc=ebl, to="cn-boc")
+    node.submit("cn-boc", Op.TRANSFER, doc=ebl, to="cn-exporter")
+    for org, op, fields in (
+        ("cn-gacc", Op.ISSUE, {"doc": _co(1), **CO}),
+        ("cn-exporter", Op.ENDORSE, {"doc": ebl, "to": "cn-boc"}),
+        ("cn-boc", Op.SURRENDER, {"doc": ebl, "purpose": "delivery"}),
+        ("cn-gacc", Op.AMEND, {"doc": _co(1), "newDoc": _co(2), "reason": "typo", **CO}),
+    ):
+        signed = node.transaction(org, op, **fields)
+        before = chain.round_trips
+        node.ledger.submit(signed)
+        assert chain.round_trips - before == 2, op
+
+
+def test_a_submit_not_mined_ends_at_its_deadline_and_resubmitting_learns_its_outcome(
+    evm_node, monkeypatch
+):
+    from ledger.evm import engine
+
+    node = evm_node
+    node.submit("cn-gacc", Op.ISSUE, doc=_co(10), **CO)
+    monkeypatch.setattr(engine, "SUBMIT_TIMEOUT", 1.0)
+    signed = node.transaction("cn-gacc", Op.ISSUE, doc=_co(11), **CO)
+    rpc(node, "evm_setAutomine", [False])
+    try:
+        started = time.monotonic()
+        with pytest.raises(engine.SubmitTimeout) as late:
+            node.ledger.submit(signed)
+        assert time.monotonic() - started < 5  # the deadline, not the node's 30 s wait
+        assert signed.id in str(late.value)
+        assert "submit the same signed transaction again" in str(late.value)
+        rpc(node, "evm_mine", [])
+    finally:
+        rpc(node, "evm_setAutomine", [True])
+    again = node.ledger.submit(signed)  # the same bytes: its outcome, executed once
+    assert again.duplicate
+    assert node.ledger.document(_co(11)).state.value == "ISSUED"
+
+
+def test_a_refused_send_gives_its_nonce_back_so_nothing_waits_behind_it(evm_node):
+    node = evm_node
+    ledger = node.ledger
+    node.submit("cn-gacc", Op.ISSUE, doc=_co(20), **CO)
+    account = ledger._account("cn-gacc")
+    balance = rpc(node, "eth_getBalance", [account.address, "latest"])
+    rpc(node, "anvil_setBalance", [account.address, "0x0"])
+    nonce = ledger._chain._nonces[account.address]
+    with pytest.raises(RuntimeError, match="the node refused transaction"):
+        node.submit("cn-gacc", Op.ISSUE, doc=_co(21), **CO)
+    assert ledger._chain._nonces[account.address] == nonce  # given back
+    rpc(node, "anvil_setBalance", [account.address, balance])
+    receipt = node.submit("cn-gacc", Op.ISSUE, doc=_co(21), **CO)  # not behind a gap
+    assert receipt.block is not None
+    assert node.ledger.document(_co(21)).state.value == "ISSUED"

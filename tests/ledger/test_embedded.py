@@ -44,7 +44,9 @@ def test_a_receipt_proves_inclusion_in_a_signed_checkpoint(node):
     assert canonical_bytes(json.loads(bytes(row[0]))) == bytes(row[0])  # assembled = RFC 8785
     path = [bytes.fromhex(h) for h in receipt.inclusion]
     assert merkle.verify_inclusion(merkle.leaf_hash(bytes(row[0])), 0, cp.size, path, cp.root)
-    assert receipt.documents == [{"id": digest(1), "kind": "co", "state": "ISSUED"}]
+    assert receipt.documents == [
+        {"id": digest(1), "issuer": "cn-gacc", "kind": "co", "state": "ISSUED"}
+    ]
 
 
 def test_resubmitting_the_same_signed_transaction_changes_nothing(node):
@@ -192,3 +194,74 @@ def test_a_record_whose_log_entry_is_gone_fails_inclusion_instead_of_crashing(no
     assert checks["anchored"].status.value == "pass"
     assert checks["inclusion"].status.value == "fail"
     assert checks["inclusion"].reason == "the ledger holds no log entry for the document"
+
+
+OLD_LAYOUT = """
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, issuer TEXT NOT NULL, country TEXT,
+    state TEXT NOT NULL, issued_at TEXT NOT NULL, batch TEXT, holder TEXT, detail TEXT
+) WITHOUT ROWID;
+CREATE TABLE history (doc TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (doc, entry))
+    WITHOUT ROWID;
+CREATE TABLE links (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE containers (container TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (container, doc)) WITHOUT ROWID;
+CREATE TABLE batches (root TEXT PRIMARY KEY, entry INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+def test_a_ledger_file_of_the_first_layout_is_upgraded_in_place(demo_home):
+    """Records keyed by digest alone (before issue 10) become records keyed by (digest,
+    issuer), with their history, links, containers, batches and rights, and nothing lost."""
+    members = [digest(30), digest(31)]
+    with Node(demo_home) as node:
+        node.submit("cn-gacc", Op.ISSUE, doc=digest(1), **CO)
+        node.submit("cn-gacc", Op.AMEND, doc=digest(1), newDoc=digest(2), reason="x", **CO)
+        node.submit("cn-gacc", Op.ANCHOR_BATCH, doc=batch_root(members), digests=members, **CO)
+        ebl = issue_ebl(node).document.digest
+        node.submit("cn-exporter", Op.SURRENDER, doc=ebl, purpose="delivery")
+        node.submit("cn-cosco", Op.ACCEPT, doc=ebl)
+        expires = node.clock() + datetime.timedelta(days=1)
+        node.submit(
+            "cn-cosco", Op.RELEASE, doc=ebl, containers=["CXRU1523418"], to="sg-haulier",
+            expires=expires,
+        )  # fmt: skip
+        before = {
+            d: (node.ledger.document(d), [e.op for e in node.ledger.history(d)])
+            for d in (digest(1), digest(2), members[0], ebl)
+        }
+        size = node.ledger.size()
+    # Rewrite the state tables as the first layout kept them (the log stays as it is).
+    db = sqlite3.connect(demo_home.path / "ledger.db", isolation_level=None)
+    db.executescript(
+        "ALTER TABLE documents RENAME TO new_documents; ALTER TABLE history RENAME TO new_history;"
+        "ALTER TABLE links RENAME TO new_links; ALTER TABLE containers RENAME TO new_containers;"
+        "ALTER TABLE batches RENAME TO new_batches; DROP TABLE released; DROP TABLE signers;"
+        "DROP INDEX IF EXISTS documents_first; DROP INDEX IF EXISTS documents_holder;"
+        "DROP INDEX IF EXISTS history_entry;" + OLD_LAYOUT +
+        "INSERT INTO documents SELECT id, kind, issuer, country, state, issued_at, batch, holder,"
+        " detail FROM new_documents;"
+        "INSERT INTO history SELECT doc, entry FROM new_history;"
+        "INSERT INTO links SELECT a, b FROM new_links;"
+        "INSERT INTO containers SELECT container, doc FROM new_containers;"
+        "INSERT INTO batches SELECT root, entry FROM new_batches;"
+        "DROP TABLE new_documents; DROP TABLE new_history; DROP TABLE new_links;"
+        "DROP TABLE new_containers; DROP TABLE new_batches;"
+    )  # fmt: skip
+    db.close()
+    with Node(demo_home) as node:
+        after = {
+            d: (node.ledger.document(d), [e.op for e in node.ledger.history(d)]) for d in before
+        }
+        assert after == before
+        assert node.ledger.size() == size
+        assert node.ledger.issuers(members[0]) == ["cn-gacc"]
+        assert node.ledger.links(digest(2)) == [digest(1)]
+        assert node.ledger.documents_for_container("CXRU1523418") == [ebl]
+        again = node.transaction(
+            "cn-cosco", Op.RELEASE, doc=ebl, containers=["CXRU1523418"], to="sg-haulier",
+            expires=expires,
+        )  # fmt: skip
+        with pytest.raises(Refusal, match="is already released"):
+            node.ledger.submit(again)
+        assert node.ledger.verify_log().ok
