@@ -264,4 +264,4 @@ def test_a_ledger_file_of_the_first_layout_is_upgraded_in_place(demo_home):
         )  # fmt: skip
         with pytest.raises(Refusal, match="is already released"):
             node.ledger.submit(again)
-        assert node.ledger.verify_log().ok
+        assert node.ledger.verify_log().valid
