@@ -282,9 +282,23 @@ def demo(
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Leave the node up afterwards and print its pages' URL."),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="--serve: address to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="--serve: port (0: a free one).")
+    ] = 8000,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
-    ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
+    where = demo_story.Serve(host, port) if serve else None
+    try:
+        ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc), where))
+    except OSError as exc:
+        fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
     raise typer.Exit(0 if ok else 1)
 
 

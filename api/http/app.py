@@ -31,7 +31,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import routes, verify_endpoint
+from api.http import pages, routes, verify_endpoint
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
 from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
@@ -43,6 +43,8 @@ from network.node import Node, NotOffered
 from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
+# The API's bodies are JSON; the web pages' forms are form-encoded (api.http.pages).
+_JSON_ONLY = "/v1/"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 log = logging.getLogger("tdx.http")
 
@@ -156,6 +158,7 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.state.node = node
     app.state.metrics = metrics
     app.include_router(routes.router)
+    pages.mount(app, node)
     _add_operations(app, node, metrics)
     _add_problem_handlers(app)
     documented = next(
@@ -284,7 +287,11 @@ class Observe:
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         try:
-            if method in {"POST", "PUT", "PATCH"} and ctype != b"application/json":
+            if (
+                method in {"POST", "PUT", "PATCH"}
+                and path.startswith(_JSON_ONLY)
+                and ctype != b"application/json"
+            ):
                 problem = Problem(
                     415, "send the body as application/json", "unsupported-media-type"
                 )

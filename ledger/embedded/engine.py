@@ -719,6 +719,19 @@ class EmbeddedLedger:
                 )
             ]
 
+    def issued_by(self, org_id: str, kind: str, limit: int = 100) -> list[str]:
+        """The latest documents of ``kind`` that ``org_id`` issued singly (not in a batch),
+        newest first: an eBL desk's list of the eBLs a carrier issued."""
+        with self._reading(snapshot=False) as db:
+            return [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT id FROM documents WHERE issuer = ? AND kind = ? "
+                    "ORDER BY entry DESC LIMIT ?",
+                    (org_id, kind, limit),
+                )
+            ]
+
     # --- auditing ---------------------------------------------------------------------
 
     def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
