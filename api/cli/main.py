@@ -30,6 +30,7 @@ from api.cli.common import (
     AsOpt,
     FileArg,
     HomeOpt,
+    IdArg,
     JsonOpt,
     KindArg,
     emit_json,
@@ -43,10 +44,19 @@ from api.cli.common import (
 )
 from api.cli.render import render_report
 from chaincode.documents.registry import InvalidDocumentError, validate_document
+from chaincode.read_policy import OPERATOR
 from network import signing
 from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.home import Home, default_home, init_demo
 from network.version import VERSION
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class PrintLanguage(enum.StrEnum):
+    EN = "en"
+    ZH = "zh"
+    RU = "ru"
 
 
 class LogLevel(enum.StrEnum):
@@ -217,6 +227,37 @@ def doc_sign(
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"Signed {kind.value} {doc.digest} as {as_org} -> {output}", markup=False)
+
+
+@doc_app.command("print")
+def doc_print(
+    doc_id: IdArg,
+    output: Annotated[Path, typer.Option("--out", help="Write the PDF here.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The node's public URL for the QR code [default: the home's publicUrl, "
+            "else http://127.0.0.1:8000].",
+        ),
+    ] = None,
+    lang: Annotated[
+        PrintLanguage, typer.Option("--lang", help="Language of the labels.")
+    ] = PrintLanguage.EN,
+    home: HomeOpt = None,
+) -> None:
+    """Print a document on this node's ledger as a PDF certificate whose QR code verifies it."""
+    from api.http.pages import i18n, print_pdf
+
+    h = home_of(home)
+    setting = guard(h.config).get("publicUrl")
+    base = base_url or (setting if isinstance(setting, str) else DEFAULT_PUBLIC_URL)
+    if not base.startswith(("http://", "https://")):
+        fail(f"--base-url must start with http:// or https://, not {base!r}", 2)
+    with node_of(home) as node:
+        pdf = guard(lambda: print_pdf(node, doc_id, OPERATOR, base, i18n.Catalogs()[lang], now()))
+    output.write_bytes(pdf)
+    err.print(f"Printed {doc_id} -> {output} ({len(pdf)} bytes)", markup=False)
 
 
 @app.command()

@@ -75,6 +75,7 @@ class AuditJobs:
     def __init__(self, path: Path) -> None:
         self._db = open_database(path, _SCHEMA, synchronous="OFF")
         self._lock = threading.Lock()
+        self._ended: dict[str, threading.Event] = {}  # the jobs this process runs
 
     def start(self, reader: Actor, audit: Audit, now: datetime.datetime) -> AuditJob:
         """Start ``audit`` for ``reader`` in a thread, unless ``reader`` has one running
@@ -93,6 +94,7 @@ class AuditJobs:
                 "INSERT INTO audits VALUES (?, ?, ?, ?, 0, 0, NULL, NULL)",
                 (job_id, reader.id, os.getpid(), now.timestamp()),
             )
+        self._ended[job_id] = threading.Event()
         thread = threading.Thread(
             target=self._run, args=(job_id, reader, audit), name=f"audit-{job_id}", daemon=True
         )
@@ -119,6 +121,12 @@ class AuditJobs:
                 "UPDATE audits SET done = ?, total = ?, finished = ?, result = ? WHERE id = ?",
                 (entries, entries, now, json.dumps(result), job_id),
             )
+        self._ended[job_id].set()
+
+    def wait(self, job_id: str, timeout: float) -> bool:
+        """Wait for a job this process runs to end; False if it did not in time."""
+        ended = self._ended.get(job_id)
+        return ended is not None and ended.wait(timeout)
 
     def get(self, job_id: str, org: str) -> AuditJob | None:
         """The job, if ``org`` started it."""

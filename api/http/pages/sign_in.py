@@ -115,21 +115,20 @@ def _signed_in(site: Site, ctx: PageContext, actor: Actor, next_page: str) -> Re
 
 @router.post("/sign-in")
 async def sign_in_with_key(request: Request, ctx: Ctx, site: SiteDep) -> Response:
-    form = await request.form(max_files=1, max_fields=8, max_part_size=MAX_KEY_FILE)
-    site.check_form(ctx, form)
-    next_page = local_path(form_text(form, "next", 2048), "/desk")
-    upload = form.get("key")
-    passphrase = form_text(form, "passphrase", 1024)
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return _page(site, ctx, 422, problem=ctx.t("sign_in.no_key"), next_page=next_page)
-    pem = await upload.read(MAX_KEY_FILE + 1)
+    async with request.form(max_files=1, max_fields=8, max_part_size=MAX_KEY_FILE) as form:
+        site.check_form(ctx, form)
+        next_page = local_path(form_text(form, "next", 2048), "/desk")
+        upload = form.get("key")
+        passphrase = form_text(form, "passphrase", 1024)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return _page(site, ctx, 422, problem=ctx.t("sign_in.no_key"), next_page=next_page)
+        pem = await upload.read(MAX_KEY_FILE + 1)
+        filename = upload.filename
     if len(pem) > MAX_KEY_FILE or not passphrase:
         key_problem = "sign_in.no_passphrase" if not passphrase else "sign_in.bad_key"
         return _page(site, ctx, 422, problem=ctx.t(key_problem), next_page=next_page)
     try:
-        key = await run_in_threadpool(
-            keys.load_signing_key_pem, pem, passphrase.encode(), upload.filename or "the key file"
-        )
+        key = await run_in_threadpool(keys.load_signing_key_pem, pem, passphrase.encode(), filename)
         actor = await run_in_threadpool(actor_for_key, site, key)
     except keys.KeyStoreError as exc:
         problem = ctx.t("sign_in.key_refused", reason=str(exc))

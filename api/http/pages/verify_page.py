@@ -85,15 +85,15 @@ async def verify_page(
 
 
 async def _presented(request: Request, site: Site, ctx: PageContext) -> tuple[bytes, str]:
-    form = await request.form(max_files=1, max_fields=8, max_part_size=MAX_DOCUMENT)
-    site.check_form(ctx, form)
-    upload = form.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_DOCUMENT + 1)
-        if len(data) > MAX_DOCUMENT:
-            raise PageError(413, "error.too_large", limit=MAX_DOCUMENT)
-        return data, ""
-    text = form.get("document", "")
+    async with request.form(max_files=1, max_fields=8, max_part_size=MAX_DOCUMENT) as form:
+        site.check_form(ctx, form)
+        upload = form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_DOCUMENT + 1)
+            if len(data) > MAX_DOCUMENT:
+                raise PageError(413, "error.too_large", limit=MAX_DOCUMENT)
+            return data, ""
+        text = form.get("document", "")
     if not isinstance(text, str) or not text.strip():
         raise PageError(422, "verify.nothing")
     return text.encode(), text
