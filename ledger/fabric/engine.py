@@ -125,6 +125,10 @@ class FabricLedger:
         self._closed = False
         self._pending = 0
         self.mvcc_conflicts = 0  # transactions invalidated by MVCC and endorsed again
+        # Transactions invalidated by ENDORSEMENT_POLICY_FAILURE and endorsed again, as the
+        # gateway plans it: the endorsers were not those a key's policy needs, or a key's
+        # policy was set by a transaction earlier in the same block (a race, as MVCC).
+        self.policy_failures = 0
         self._streams: dict[str, EventStream] = {}
         self._followers: list[threading.Thread] = []
         if self._index.meta("chaincode") not in (None, config.chaincode):
@@ -453,8 +457,10 @@ class FabricLedger:
             status = self._status(flight)
             if status.valid:
                 return self._receipt(flight.signed.id, duplicate=False)
-            if status.name == "ENDORSEMENT_POLICY_FAILURE" and not flight.plan_by_gateway:
-                flight.plan_by_gateway = True  # our choice of endorser was wrong: ask the plan
+            if status.name == "ENDORSEMENT_POLICY_FAILURE":
+                with self._lock:
+                    self.policy_failures += 1
+                flight.plan_by_gateway = True  # the gateway plans from the keys' policies
             elif status.name in CONFLICTS:
                 with self._lock:
                     self.mvcc_conflicts += 1
@@ -616,7 +622,9 @@ class FabricLedger:
                 last = error
         raise FabricError(f"no peer of {channel} answered {function}: {last}")
 
-    def _document(self, channel: str, doc_id: str, issuer: str | None) -> DocumentRecord | None:
+    def _document(
+        self, channel: str, doc_id: str, issuer: str | None = None
+    ) -> DocumentRecord | None:
         row = self._query(channel, "document", doc_id, *([issuer] if issuer else []))
         return None if row is None else document_from_row(tuple(row))
 
