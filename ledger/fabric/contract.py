@@ -131,7 +131,7 @@ def _authenticate(stub: Stub, signed: SignedTx, view: StubView) -> tuple[Registe
     # a certificate that another country registered over an organisation's key gives no
     # second identity to its signatures (as on the embedded engine).
     key_id = ledger_key_id(ledger_cert)
-    bound = stub.get_state(signer_key(key_id))
+    bound = view.get(signer_key(key_id))
     if bound and bound.decode() != tx.actor:
         raise Refusal(
             RefusalKind.FORBIDDEN,
@@ -163,7 +163,7 @@ def _write(stub: Stub, op: Op, effects: Effects, view: StubView, actor: Register
     for doc in effects.documents:
         country = view.home_country(doc) or actor.country
         key = doc_key(doc.id, doc.issuer)
-        if stub.get_state(key):
+        if view.get(key):
             stub.put_state(key, encode_document(doc))
         else:  # written singly, or a batch member changed for the first time
             _new_key(stub, key, encode_document(doc), country)
@@ -181,7 +181,7 @@ def _write(stub: Stub, op: Op, effects: Effects, view: StubView, actor: Register
             # (this write itself needs the policy the key had, if another country's).
             stub.set_validation_parameter(key, policy.peer_of(country))
             released = released_key(right.container, right.ebl, right.released_by)
-            if not stub.get_state(released):
+            if not view.get(released):
                 _new_key(stub, released, b"1", country)
         countries.append(country)
     if effects.batch is not None:
@@ -225,7 +225,7 @@ def _submit(stub: Stub, wire: bytes) -> Response:
     except Refusal as refusal:
         return refusal_response(refusal)
     _write(stub, signed.tx.op, effects, view, actor)
-    if not stub.get_state(signer_key(key_id)):
+    if not view.get(signer_key(key_id)):
         _new_key(stub, signer_key(key_id), actor.id.encode(), actor.country)
     stub.put_state(tx_key(signed.id), canonical_bytes({"fabricTx": stub.tx_id}))
     stub.set_event(EVENT, canonical_bytes(event_body(signed, effects)))

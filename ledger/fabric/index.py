@@ -11,6 +11,8 @@ reads, is what "first" means for that digest on this node.
 Events are applied per block, in a SQLite transaction that also moves the channel's cursor
 (the next block to read); after a restart the follower resumes from there, and an event
 seen twice is ignored. An index of another layout is emptied and read again from block 0.
+Reads use a connection per thread, each read one snapshot of the last commit (WAL): a
+submit's check never waits for the follower's commit and its fsync.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import datetime
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +103,47 @@ class FabricIndex:
 
     def __init__(self, path: Path, key_of: Callable[[str], str | None] = lambda kid: None) -> None:
         self.db = open_database(path, SCHEMA, synchronous="FULL", upgrade=_empty_if_older)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the writer connection's
         self.changed = threading.Condition(self.lock)
         self._key_of = key_of
+        self._path = path
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
         self.set_meta("layout", LAYOUT)
 
     def close(self) -> None:
         with self.lock:
+            self._closed = True
             self.db.close()
+            for db in self._readers:
+                db.close()
+            self._readers.clear()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's read connection, in one read transaction (nested reads share it)."""
+        local = self._local
+        if getattr(local, "db", None) is None:
+            with self.lock:
+                if self._closed:
+                    raise RuntimeError("the index is closed")
+                db = sqlite3.connect(
+                    self._path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA query_only=ON")
+                self._readers.append(db)
+            local.db, local.depth = db, 0
+        db = local.db
+        if local.depth == 0:
+            db.execute("BEGIN")
+        local.depth += 1
+        try:
+            yield db
+        finally:
+            local.depth -= 1
+            if local.depth == 0:
+                db.execute("COMMIT")
 
     # --- meta ---------------------------------------------------------------------------
 
@@ -207,7 +243,7 @@ class FabricIndex:
                 edges += [(d.supersedes, d.issuer, d.id, d.issuer)]
             for link in d.links:
                 edges.append((d.id, d.issuer, link, None))
-                first = self.first_anchor(link)
+                first = _first_anchor(db, link)
                 if first is not None and link_is_mutual(d.country, first[1]):
                     edges.append((link, first[0], d.id, d.issuer))
         db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", edges)
@@ -224,8 +260,8 @@ class FabricIndex:
     # --- reading ------------------------------------------------------------------------
 
     def _column(self, sql: str, *params: str) -> list[str]:
-        with self.lock:
-            return [str(r[0]) for r in self.db.execute(sql, params)]
+        with self._reading() as db:
+            return [str(r[0]) for r in db.execute(sql, params)]
 
     def _where_channel(self, channel: str | None) -> tuple[str, tuple[str, ...]]:
         return ("", ()) if channel is None else (" AND channel = ?", (channel,))
@@ -243,11 +279,8 @@ class FabricIndex:
 
     def first_anchor(self, doc_id: str) -> tuple[str, str | None] | None:
         """The digest's first record: its issuer and the country it names."""
-        with self.lock:
-            row = self.db.execute(
-                "SELECT issuer, country FROM anchors WHERE doc = ? ORDER BY seq LIMIT 1", (doc_id,)
-            ).fetchone()
-        return None if row is None else (str(row[0]), row[1])
+        with self._reading() as db:
+            return _first_anchor(db, doc_id)
 
     def issuer_of(self, doc_id: str, issuer: str | None) -> str | None:
         """The issuer of the record a question about ``doc_id`` means: ``issuer`` itself,
@@ -281,8 +314,8 @@ class FabricIndex:
         """``issuer``'s record of the digest (on ``channel``, else where it was first seen),
         as the indexed events wrote it."""
         where, params = self._where_channel(channel)
-        with self.lock:
-            anchor = self.db.execute(
+        with self._reading() as db:
+            anchor = db.execute(
                 f"SELECT channel, root FROM anchors WHERE doc = ? AND issuer = ?{where} "  # noqa: S608
                 "ORDER BY seq LIMIT 1",
                 (doc_id, issuer, *params),
@@ -290,7 +323,7 @@ class FabricIndex:
             if anchor is None:
                 return None
             on, root = str(anchor[0]), anchor[1]
-            row = self.db.execute(
+            row = db.execute(
                 "SELECT row FROM records WHERE doc = ? AND issuer = ? AND channel = ?",
                 (doc_id, issuer, on),
             ).fetchone()
@@ -298,7 +331,7 @@ class FabricIndex:
                 return document_from_row(tuple(json.loads(row[0])))
             if root is None:
                 return None
-            batch = self.db.execute(
+            batch = db.execute(
                 "SELECT kind, country, time FROM batches WHERE root = ? AND issuer = ? "
                 "AND channel = ?",
                 (root, issuer, on),
@@ -317,13 +350,13 @@ class FabricIndex:
         """Which of these digests ``issuer`` anchored (on ``channel``, or any)."""
         where, params = self._where_channel(channel)
         found: list[str] = []
-        with self.lock:
+        with self._reading() as db:
             for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
                 chunk = list(doc_ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 found += [
                     str(r[0])
-                    for r in self.db.execute(
+                    for r in db.execute(
                         f"SELECT doc FROM anchors WHERE issuer = ? AND doc IN ({marks}){where}",  # noqa: S608
                         [issuer, *chunk, *params],
                     )
@@ -334,8 +367,8 @@ class FabricIndex:
         """The container's latest right (on ``channel``, or on any: the one written last)
         and its channel."""
         where, params = self._where_channel(channel)
-        with self.lock:
-            row = self.db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 f"SELECT record, channel FROM rights WHERE container = ?{where} "  # noqa: S608
                 "ORDER BY seq DESC LIMIT 1",
                 (container, *params),
@@ -346,8 +379,8 @@ class FabricIndex:
         self, container: str, ebl: str, carrier: str, channel: str | None = None
     ) -> bool:
         where, params = self._where_channel(channel)
-        with self.lock:
-            row = self.db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT 1 FROM released WHERE container = ? AND ebl = ? AND carrier = ?"  # noqa: S608
                 f"{where}",
                 (container, ebl, carrier, *params),
@@ -361,27 +394,25 @@ class FabricIndex:
 
     def entry_of(self, tx_id: str) -> tuple[int, str, int] | None:
         """seq, Fabric tx id and block of the entry a tdx transaction made."""
-        with self.lock:
-            row = self.db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT seq, fabric_tx, block FROM entries WHERE tx_id = ?", (tx_id,)
             ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]), int(row[2]))
 
     def touched(self, seq: int) -> list[Key]:
         """The records an entry touched (the first five), as the receipt names them."""
-        with self.lock:
+        with self._reading() as db:
             return [
                 (str(r[0]), str(r[1]))
-                for r in self.db.execute(
-                    "SELECT doc, issuer FROM history WHERE seq = ? LIMIT 5", (seq,)
-                )
+                for r in db.execute("SELECT doc, issuer FROM history WHERE seq = ? LIMIT 5", (seq,))
             ]
 
     def entries(self, seqs: Sequence[int]) -> list[HistoryEntry]:
         out = []
-        with self.lock:
+        with self._reading() as db:
             for seq in seqs:
-                tx_id, op, actor, when, doc, details = self.db.execute(
+                tx_id, op, actor, when, doc, details = db.execute(
                     "SELECT tx_id, op, actor, time, doc, details FROM entries WHERE seq = ?",
                     (seq,),
                 ).fetchone()
@@ -391,9 +422,9 @@ class FabricIndex:
     def entry_seqs(self, records: set[Key]) -> list[int]:
         """The entries that touched these records, their batches' entries included."""
         keys = set(records)
-        with self.lock:
+        with self._reading() as db:
             for doc_id, issuer in records:
-                for (root,) in self.db.execute(
+                for (root,) in db.execute(
                     "SELECT root FROM anchors WHERE doc = ? AND issuer = ? AND root IS NOT NULL",
                     (doc_id, issuer),
                 ):
@@ -402,7 +433,7 @@ class FabricIndex:
             for doc_id, issuer in keys:
                 seqs.update(
                     int(r[0])
-                    for r in self.db.execute(
+                    for r in db.execute(
                         "SELECT seq FROM history WHERE doc = ? AND issuer = ?", (doc_id, issuer)
                     )
                 )
@@ -419,11 +450,11 @@ class FabricIndex:
         """The record and those in its provenance, transitively, at most ``max_documents``."""
         seen = {(doc_id, issuer)}
         frontier = [(doc_id, issuer)]
-        with self.lock:
+        with self._reading() as db:
             while frontier and len(seen) < max_documents:
                 nxt = []
                 for a, a_issuer in frontier:
-                    for b, b_issuer in self.db.execute(
+                    for b, b_issuer in db.execute(
                         "SELECT b, b_issuer FROM links WHERE a = ? AND issuer = ?", (a, a_issuer)
                     ).fetchall():
                         target = self.issuer_of(str(b), b_issuer)
@@ -447,14 +478,21 @@ class FabricIndex:
         )
 
     def size(self) -> int:
-        with self.lock:
-            return int(self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        with self._reading() as db:
+            return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
     def wait_for(self, tx_id: str, timeout: float) -> tuple[int, str, int] | None:
         """The entry of ``tx_id`` once the follower has indexed it (None after ``timeout``)."""
         with self.changed:
             self.changed.wait_for(lambda: self.entry_of(tx_id) is not None, timeout=timeout)
         return self.entry_of(tx_id)
+
+
+def _first_anchor(db: sqlite3.Connection, doc_id: str) -> tuple[str, str | None] | None:
+    row = db.execute(
+        "SELECT issuer, country FROM anchors WHERE doc = ? ORDER BY seq LIMIT 1", (doc_id,)
+    ).fetchone()
+    return None if row is None else (str(row[0]), row[1])
 
 
 __all__ = ["LAYOUT", "FabricIndex", "Key"]

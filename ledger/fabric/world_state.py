@@ -203,6 +203,14 @@ class StubView:
         self._stub = stub
         self._orgs: dict[str, Registered | None] = {}
         self._anchors: dict[str, list[Anchor]] = {}
+        self._read: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes:
+        """A key's committed value (empty: absent), asked of the peer once per proposal:
+        the chaincode never reads its own writes (Fabric does not show them)."""
+        if key not in self._read:
+            self._read[key] = self._stub.get_state(key)
+        return self._read[key]
 
     def anchors(self, doc_id: str) -> list[Anchor]:
         if doc_id not in self._anchors:
@@ -215,7 +223,7 @@ class StubView:
         return self._anchors[doc_id]
 
     def anchor(self, doc_id: str, issuer: str) -> Anchor | None:
-        data = self._stub.get_state(anchor_key(doc_id, issuer))
+        data = self.get(anchor_key(doc_id, issuer))
         return Anchor.from_bytes(issuer, data) if data else None
 
     def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
@@ -224,31 +232,31 @@ class StubView:
             if not first:
                 return None
             issuer = first[0]
-        data = self._stub.get_state(doc_key(doc_id, issuer))
+        data = self.get(doc_key(doc_id, issuer))
         if data:
             return decode_document(data)
         anchor = self.anchor(doc_id, issuer)
         if anchor is None or anchor.batch is None:
             return None
-        batch = self._stub.get_state(batch_key(anchor.batch, issuer))
+        batch = self.get(batch_key(anchor.batch, issuer))
         return decode_batch(batch).record(doc_id) if batch else None
 
     def issuers(self, doc_id: str) -> list[str]:
         return [a.issuer for a in self.anchors(doc_id)]
 
     def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
-        return [d for d in doc_ids if self._stub.get_state(anchor_key(d, issuer))]
+        return [d for d in doc_ids if self.get(anchor_key(d, issuer))]
 
     def pickup_right(self, container: str) -> PickupRight | None:
-        data = self._stub.get_state(right_key(container))
+        data = self.get(right_key(container))
         return decode_right(data) if data else None
 
     def released_under(self, container: str, ebl: str, carrier: str) -> bool:
-        return bool(self._stub.get_state(released_key(container, ebl, carrier)))
+        return bool(self.get(released_key(container, ebl, carrier)))
 
     def registered(self, org_id: str) -> Registered | None:
         if org_id not in self._orgs:
-            data = self._stub.get_state(org_key(org_id))
+            data = self.get(org_key(org_id))
             self._orgs[org_id] = Registered.from_json(json.loads(data)) if data else None
         return self._orgs[org_id]
 
