@@ -1,3 +1,4 @@
-"""What the ledger's members agree on: document types, their canonical form and digest, and
-who may do what. Pure and deterministic: no I/O and no clock.
+"""What the ledger's members agree on: document types and the signed-document envelope, their
+canonical form and digest, the shared identifiers, who may do what, and who may read what
+(``read_policy``). Pure and deterministic: no I/O and no clock.
 """

@@ -19,10 +19,14 @@ ISSUER_ROLES: Mapping[DocumentKind, frozenset[Role]] = {
 
 
 def issue_refusal(
-    kind: DocumentKind, roles: frozenset[Role], country: str, issuing_country: str | None
+    kind: DocumentKind,
+    roles: frozenset[Role],
+    country: str,
+    issuing_country: str | None,
+    issuer_roles: Mapping[DocumentKind, frozenset[Role]] = ISSUER_ROLES,
 ) -> str | None:
     """Why an organisation may not issue this document, or None if it may."""
-    allowed = ISSUER_ROLES[kind]
+    allowed = issuer_roles[kind]
     if not roles & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
         held = ", ".join(sorted(r.value for r in roles)) or "none"

@@ -23,7 +23,6 @@ import orjson
 import rfc8785
 
 DIGEST_PREFIX = "sha256:"
-DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class CanonicalizationError(ValueError):
@@ -147,7 +146,3 @@ def digest_bytes(data: bytes) -> str:
 def digest(value: Any) -> str:
     """``sha256:<hex>`` of the canonical form of a JSON value."""
     return digest_bytes(canonical_bytes(value))
-
-
-def is_digest(text: str) -> bool:
-    return DIGEST_PATTERN.fullmatch(text) is not None

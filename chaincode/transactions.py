@@ -15,12 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
+from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
 
-OrgId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$")]
-DocId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 # ISO 6346, check digit included: a container the document rules would refuse is refused
 # on the ledger too.
-Container = Annotated[ContainerNumber, Field(pattern=r"^[A-Z]{4}\d{7}$")]
+Container = Annotated[ContainerNumber, Field(pattern=CONTAINER_PATTERN)]
 Reason = Annotated[str, Field(max_length=500)]
 
 TX_FORMAT: Literal[1] = 1

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 from identity.keys import PrivateKey, PublicKey
 from identity.national import NationalPublicKey
 from identity.national.certificate import sign_for_national_key
-from identity.org_id import from_attribute, to_attribute, validate_org_id
+from identity.org_id import OrgIdError, from_attribute, to_attribute, validate_org_id
 from identity.roles import Role, parse_roles
 
 # tdx's OID arc is a UUID under 2.25 (ITU-T X.667): unique without registration.
@@ -182,15 +182,23 @@ def _single(cert: x509.Certificate, oid: ObjectIdentifier, label: str) -> str:
     if len(values) != 1:
         raise CertificateProfileError(f"certificate subject must have exactly one {label}")
     value = values[0].value
-    return value if isinstance(value, str) else value.decode()
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode()
+    except UnicodeDecodeError as exc:
+        raise CertificateProfileError(f"the subject's {label} is not UTF-8 text") from exc
 
 
 def organisation_of(cert: x509.Certificate) -> Organisation:
     """Read the organisation a certificate names; fail on anything outside the profile."""
     country = _single(cert, NameOID.COUNTRY_NAME, "C")
-    id_country, org_id = from_attribute(
-        _single(cert, NameOID.ORGANIZATION_IDENTIFIER, "organizationIdentifier")
-    )
+    try:
+        id_country, org_id = from_attribute(
+            _single(cert, NameOID.ORGANIZATION_IDENTIFIER, "organizationIdentifier")
+        )
+    except OrgIdError as exc:  # a malformed identifier is outside the profile, not a crash
+        raise CertificateProfileError(str(exc)) from exc
     if id_country != country:
         raise CertificateProfileError(
             f"organizationIdentifier is for {id_country} but the certificate's C is {country}"

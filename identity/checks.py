@@ -1,13 +1,21 @@
-"""The structured result of a verification: named checks, each with a status and reason.
+"""The structured result of every verification in tdx: named checks, each with a status and
+a reason, and typed facts.
 
-A report is valid only if every check passed. A check that could not run because of an
-earlier failure is ``not_checked``, which is not a pass: verification fails closed.
+A result is valid only if every check passed. A check that could not run because of an
+earlier failure is ``not_checked``, which is not a pass: verification fails closed. One
+vocabulary (``CheckName``) and one immutable result type (``Report``) serve the signed-document
+pipeline (``network.verification``), offline proof bundles (``ledger.tlog.proofs``) and the
+whole-log audit (``ledger.embedded.log_audit``), so that no caller parses text back. It sits at
+the bottom of the layer table so that every layer can report in it.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol
+
+from typing_extensions import TypeVar
 
 
 class Status(enum.StrEnum):
@@ -16,47 +24,94 @@ class Status(enum.StrEnum):
     NOT_CHECKED = "not_checked"
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
+class CheckName(enum.StrEnum):
+    # A presented signed document, in the order the pipeline runs them.
+    FORMAT = "format"
+    SIGNATURE = "signature"
+    INTEGRITY = "integrity"
+    DOCUMENT = "document"
+    CHAIN = "chain"
+    ROLE_FOR_TYPE = "role-for-type"
+    REVOCATION = "revocation"
+    ANCHORED = "anchored"
+    STATUS = "status"
+    INCLUSION = "inclusion"
+    # An offline proof bundle and a whole-log audit.
+    CHECKPOINT = "checkpoint"
+    ENTRY = "entry"
+    BATCH = "batch"
+
+
+# A check's name: a ``CheckName`` in every verification of tdx's own (the pipeline, proofs,
+# the log audit); other checkers (PINT's receiver, the Fabric certificate lint) name theirs.
+N = TypeVar("N", bound=str, default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class Check(Generic[N]):
+    name: N
     status: Status
     reason: str
 
     @classmethod
-    def passed(cls, name: str, reason: str) -> Check:
+    def passed(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.PASS, reason)
 
     @classmethod
-    def failed(cls, name: str, reason: str) -> Check:
+    def failed(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.FAIL, reason)
 
     @classmethod
-    def not_checked(cls, name: str, reason: str) -> Check:
+    def not_checked(cls, name: N, reason: str) -> Check[N]:
         return cls(name, Status.NOT_CHECKED, reason)
 
+    def to_json(self) -> dict[str, str]:
+        return {"name": str(self.name), "status": self.status.value, "reason": self.reason}
 
-@dataclass
-class Report:
-    """Checks in the order they ran, plus facts worth showing (issuer, digest, ...)."""
 
-    checks: list[Check] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
+class Facts(Protocol):
+    """What a verification established besides its checks, as JSON for the faces."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+F = TypeVar("F", bound=Facts, covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class NoFacts:
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Generic[F]):
+    """Checks in the order they ran, and the facts they established."""
+
+    checks: tuple[Check[CheckName], ...]
+    facts: F
 
     @property
     def valid(self) -> bool:
         return bool(self.checks) and all(c.status is Status.PASS for c in self.checks)
 
-    def add(self, check: Check) -> None:
-        self.checks.append(check)
+    def failures(self) -> tuple[Check[CheckName], ...]:
+        """The checks that did not pass (failed, or could not run)."""
+        return tuple(c for c in self.checks if c.status is not Status.PASS)
 
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if c.status is not Status.PASS]
+    def failed_names(self) -> list[str]:
+        return [c.name.value for c in self.checks if c.status is Status.FAIL]
 
-    def to_json(self) -> dict[str, object]:
+    def check(self, name: CheckName) -> Check[CheckName] | None:
+        return next((c for c in self.checks if c.name is name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        facts = self.facts.to_json()
         return {
             "valid": self.valid,
-            "checks": [
-                {"name": c.name, "status": c.status.value, "reason": c.reason} for c in self.checks
-            ],
-            **({"facts": dict(self.facts)} if self.facts else {}),
+            "checks": [c.to_json() for c in self.checks],
+            **({"facts": facts} if facts else {}),
         }
+
+
+__all__ = ["Check", "CheckName", "F", "Facts", "N", "NoFacts", "Report", "Status"]

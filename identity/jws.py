@@ -41,6 +41,7 @@ SM2SM3 = registry.SM2_SM3.name
 GOST3410_2012_256 = registry.GOST_2012_256.name
 SUPPORTED_ALGORITHMS = frozenset({ES256, EDDSA, *registry.NAMES})
 _REFUSED_HEADERS = ("jku", "jwk", "x5u", "crit")
+MAX_X5C = 4  # a tdx chain is a leaf and its root; more is refused before any parsing
 
 
 class JwsError(ValueError):
@@ -119,7 +120,7 @@ def _x5c_key(entry: str) -> tuple[AnyPublicKey, ECKey | OKPKey | None]:
             return registry.public_key_of(cert), None
         except NationalKeyError as exc:
             raise JwsError(f"the signer's certificate key is not allowed: {exc}") from exc
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise JwsError(f"the signer's certificate key is malformed: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise JwsError(f"signer key type {type(key).__name__} is not allowed")
@@ -246,6 +247,8 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     x5c = header.get("x5c")
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise JwsError("the JWS has no x5c certificate chain")
+    if len(x5c) > MAX_X5C:
+        raise JwsError(f"the x5c chain has {len(x5c)} certificates (at most {MAX_X5C})")
     try:
         chain = [_x5c_certificate(c) for c in x5c]
     except (binascii.Error, ValueError) as exc:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from identity.certificates import country_of, signature_hash
@@ -72,33 +73,20 @@ def crl_number(crl: x509.CertificateRevocationList) -> int:
         return 0
 
 
-# The issuer and signature of a CRL object never change: remember the (CRL, root) object
-# pairs already checked. Keyed by identity, holding both objects so an id is never reused.
-_CHECKED: dict[tuple[int, int], tuple[x509.CertificateRevocationList, x509.Certificate]] = {}
-
-
-def check_crl(
-    crl: x509.CertificateRevocationList, root: x509.Certificate, now: datetime.datetime
-) -> None:
-    """Raise unless the CRL is the root's, signed by it, and current at ``now``."""
-    key = (id(crl), id(root))
-    seen = _CHECKED.get(key)
-    if seen is None or seen[0] is not crl or seen[1] is not root:
-        if crl.issuer != root.subject:
-            raise RevocationListError(
-                f"the revocation list for {country_of(root)} names another issuer"
-            )
-        if not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
-            raise RevocationListError(
-                f"the revocation list for {country_of(root)} is not signed by its root"
-            )
-        if len(_CHECKED) < 10_000:
-            _CHECKED[key] = (crl, root)
-    next_update = crl.next_update_utc
-    if next_update is None or next_update < now:
+def check_crl(crl: x509.CertificateRevocationList, root: x509.Certificate) -> None:
+    """Raise unless the CRL names the root as its issuer and is signed by it. Whether it is
+    current is a question of time, asked separately (``identity.chain.revocation_at``)."""
+    if crl.issuer != root.subject:
         raise RevocationListError(
-            f"the revocation list for {country_of(root)} is out of date "
-            f"(next update was {next_update})"
+            f"the revocation list for {country_of(root)} names another issuer"
+        )
+    try:
+        valid = crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        valid = False
+    if not valid:
+        raise RevocationListError(
+            f"the revocation list for {country_of(root)} is not signed by its root"
         )
 
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 import datetime
 import json
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
 
 from identity import jws
 from identity.certificates import Organisation, Purpose
-from identity.chain import check_revocation, validate_chain
-from identity.checks import Status
 from identity.keys import SigningKey
-from identity.trust_list import TrustList
+from identity.roles import Role
+from identity.trust_store import TrustStore
 
 JWT_TYPE = "JWT"
 MAX_LIFETIME = datetime.timedelta(minutes=5)
@@ -35,7 +33,7 @@ class TokenError(ValueError):
 @dataclass(frozen=True)
 class TokenClaims:
     organisation: Organisation
-    certified_roles: frozenset[str]
+    certified_roles: frozenset[Role]
     jti: str
     expires: datetime.datetime
 
@@ -60,13 +58,10 @@ def mint(
     return jws.sign(json.dumps(claims, separators=(",", ":")).encode(), key, chain, JWT_TYPE)
 
 
-def verify(
-    token: str,
-    trust_list: TrustList,
-    revocation_lists: Mapping[str, x509.CertificateRevocationList],
-    audience: str,
-    now: datetime.datetime,
-) -> TokenClaims:
+def verify(token: str, trust: TrustStore, audience: str, now: datetime.datetime) -> TokenClaims:
+    """The token's claims, if its signature, chain (trusted and unrevoked now), audience
+    and times hold; ``TokenError`` naming the first that does not. The ``jti`` is not
+    checked for replay here (that needs storage: ``network.node.Node.authenticate``)."""
     try:
         verified = jws.verify(token, jws.SUPPORTED_ALGORITHMS, JWT_TYPE)
         claims = json.loads(verified.payload)
@@ -75,7 +70,7 @@ def verify(
         jti, aud, iss = str(claims["jti"]), claims["aud"], str(claims["iss"])
     except jws.JwsError as exc:
         raise TokenError(str(exc)) from exc
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
         raise TokenError("token claims are malformed (iss, aud, iat, exp, jti)") from exc
     if aud != audience:
         raise TokenError(f"token audience {aud!r} is not this node ({audience!r})")
@@ -85,17 +80,12 @@ def verify(
         raise TokenError(f"token expired at {exp.isoformat()}")
     if iat > now + LEEWAY:
         raise TokenError("token issued in the future")
-    result = validate_chain(
-        verified.chain, trust_list, now, Purpose.DOCUMENT, str(verified.header["alg"])
+    judgement = trust.judge(
+        verified.chain, now, Purpose.DOCUMENT, str(verified.header["alg"]), now, "the request"
     )
-    if result.check.status is not Status.PASS or result.organisation is None:
-        raise TokenError(result.check.reason)
-    assert result.entry is not None
-    revoked = check_revocation(verified.chain[0], result.entry, revocation_lists, now, now)
-    if revoked.status is not Status.PASS:
-        raise TokenError(revoked.reason)
-    if result.organisation.id != iss:
-        raise TokenError(f"token issuer {iss} is not the certificate's {result.organisation.id}")
-    return TokenClaims(
-        result.organisation, frozenset(r.value for r in result.certified_roles), jti, exp
-    )
+    org = judgement.chain.organisation
+    if not judgement.ok or org is None:
+        raise TokenError(judgement.reason)
+    if org.id != iss:
+        raise TokenError(f"token issuer {iss} is not the certificate's {org.id}")
+    return TokenClaims(org, judgement.chain.certified_roles, jti, exp)

@@ -1,20 +1,27 @@
-"""The one interface every ledger engine offers, and the values it returns.
+"""The interface every ledger engine offers, its capabilities, and the values it returns.
 
 Engines order transactions, execute the chaincode rules on them, persist the effects
 durably, and prove what they hold. A receipt is returned only after the transaction is
 durable.
+
+``Ledger`` is what every engine offers. A capability only some engines have is its own
+protocol: ``ProvableLedger`` (signed checkpoints, offline proof bundles, a whole-log audit)
+is the embedded Merkle log's. A node holds its engine typed by what it offers, so an
+engine without a capability says so through its type, never through an exception.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chaincode.lifecycle import Refusal
 from chaincode.records import Actor, DocumentRecord, PickupRight
+from identity.checks import Report
 from identity.tx_keys import TxVerifier
+from ledger.evidence import Evidence
 from ledger.signed_tx import SignedTx
 
 
@@ -63,6 +70,30 @@ class Receipt:
         }
 
 
+def document_summary(doc_id: str, record: DocumentRecord | None) -> dict[str, Any]:
+    """How a receipt names a record it touched: id, issuer, kind, state and (eBL) holder."""
+    if record is None:
+        return {"id": doc_id}
+    out: dict[str, Any] = {
+        "id": record.id,
+        "issuer": record.issuer,
+        "kind": record.kind.value,
+        "state": record.state.value,
+    }
+    if record.holder:
+        out["holder"] = record.holder
+    return out
+
+
+def single(results: Sequence[Receipt | Refusal]) -> Receipt:
+    """The one result of a one-transaction ``submit_many``: its receipt, or its refusal
+    raised."""
+    (result,) = results
+    if isinstance(result, Refusal):
+        raise result
+    return result
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     index: int
@@ -86,20 +117,42 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class LogCheck:
-    """The result of re-checking the whole log."""
+class LogFacts:
+    """What a whole-log audit counted."""
 
     entries: int
     checkpoints: int
     signatures: int
-    problems: list[str]
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "signatures": self.signatures,
+        }
 
 
-class Ledger(Protocol):
+# The result of re-checking the whole log: one failed check per problem, named by entry or
+# checkpoint, first to last.
+LogCheck = Report[LogFacts]
+
+
+class EvidenceSource(Protocol):
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """The ledger's evidence for ``digest`` as anchored by ``issuer``: the record (issuer,
+        kind, time, state, holder) and what backs it (an inclusion proof, or the block read).
+
+        An engine that keys records by digest alone returns its one record of the digest
+        whatever its issuer, and the verifier binds it (``network.verification.binding``
+        compares issuer and kind with the signer's, naming both on a mismatch); an engine
+        that keys records by issuer and digest returns that issuer's record. None if it
+        holds no such record."""
+        ...
+
+
+class Ledger(EvidenceSource, Protocol):
+    """What every engine offers: ordered, durable, rule-checked transactions and reads."""
+
     # True when reads are local and never wait for the writer or the network, so a
     # verification may run on a server's event loop instead of a worker thread.
     nonblocking_reads: bool
@@ -109,6 +162,10 @@ class Ledger(Protocol):
         ...
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]: ...
+
+    def import_many(self, signed: Sequence[SignedTx]) -> list[int | Refusal]:
+        """As ``submit_many`` for bulk loads, answering with each entry's index."""
+        ...
 
     def document(self, doc_id: str) -> DocumentRecord | None: ...
 
@@ -124,10 +181,29 @@ class Ledger(Protocol):
 
     def links(self, doc_id: str) -> list[str]: ...
 
-    def checkpoint(self) -> str: ...
+    def size(self) -> int:
+        """Entries on the ledger (for readiness)."""
+        ...
 
-    def prove(self, doc_id: str) -> dict[str, Any]: ...
-
-    def verify_log(self) -> LogCheck: ...
+    def queue_depth(self) -> int:
+        """Transactions waiting to be committed (for metrics)."""
+        ...
 
     def close(self) -> None: ...
+
+
+class ProvableLedger(Ledger, Protocol):
+    """A ledger whose history is a Merkle log with signed checkpoints: it proves what it
+    holds to an auditor who has nothing but a checkpoint and its key."""
+
+    def checkpoint(self) -> str:
+        """The latest signed checkpoint (a C2SP signed note)."""
+        ...
+
+    def prove(self, doc_id: str) -> dict[str, Any]:
+        """An offline proof bundle of the document's history against the latest checkpoint."""
+        ...
+
+    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
+        """Re-check every entry and every checkpoint."""
+        ...

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -42,7 +41,6 @@ from identity.keys import KeyType, PrivateKey
 from ledger.tlog import checkpoint
 from network.demo_network import COUNTRIES, DEMO_PASSPHRASE, ORGANISATIONS
 
-HOME_ENV = "TDX_HOME"
 FORMAT = "tdx-home/1"
 
 
@@ -51,7 +49,8 @@ class HomeError(Exception):
 
 
 def default_home() -> Path:
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".tdx")
+    """Where a home is when none is given (the command line also reads ``TDX_HOME``)."""
+    return Path.home() / ".tdx"
 
 
 @dataclass(frozen=True)

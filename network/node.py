@@ -1,46 +1,73 @@
-"""The composition root: a node built from its home (identity + ledger + document store),
-and the operations the faces (CLI, later HTTP) call.
+"""The node: the one application service that the command line, the HTTP API and every
+interop module call.
 
-The node turns a request into a signed transaction and submits it; the chaincode decides.
-Nothing here re-implements a rule.
+It is built from its home (identity, trust store, ledger engine, document store) and
+configuration passed in as arguments. It turns requests into signed transactions (the
+chaincode decides), verifies presented documents through the one pipeline
+(``network.verification``), authenticates callers (a bearer token and the replay cache),
+and answers reads only as the read policy (``chaincode.read_policy``) allows. It returns
+data; the faces render it. Nothing here re-implements a rule.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
 from chaincode.documents.registry import DocumentKind, ValidDocument, validate_document
 from chaincode.facts import PartyRef, facts_of
 from chaincode.lifecycle import Refusal, RefusalKind
-from chaincode.records import DocState, DocumentRecord
+from chaincode.read_policy import (
+    Audience,
+    Reader,
+    ReadScope,
+    may_audit_log,
+    may_read_document,
+    may_read_holdings,
+    require,
+)
+from chaincode.records import Actor, DocumentRecord
 from chaincode.transactions import Op, Transaction
-from identity.certificates import Purpose, fingerprint
-from identity.checks import Check, Report
+from identity import tokens
+from identity.certificates import Purpose
+from identity.trust_store import TrustStore, der_fingerprint
 from identity.tx_keys import TxSigner
-from ledger.embedded import CheckpointSigner, EmbeddedLedger, Inclusion
-from ledger.evm import EvmLedger
-from ledger.interface import Receipt
+from ledger.interface import HistoryEntry, LogCheck, ProvableLedger, Receipt
 from ledger.signed_tx import SignedTx, sign
-from ledger.tlog import checkpoint, merkle
-from network import signed_document
-from network.evm import home as evm_home
+from network import signing
+from network.audience import Audiences, PartyDirectory
+from network.config import LedgerConfig, LedgerEngine, NodeConfig
+from network.engines import open_engine
 from network.home import Home
 from network.identities import HomeIdentities
+from network.replay import ReplayCache
 from network.store import DocumentStore
-from network.verifier import Verifier
-
-if TYPE_CHECKING:  # imported only on that engine: grpc and the Fabric stubs are heavy
-    from ledger.fabric.engine import FabricLedger
+from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
 
 
 def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+class NotOffered(Exception):  # noqa: N818 (an answer: this node's engine lacks it)
+    """A capability this node's ledger engine does not have (its type says so)."""
+
+    def __init__(self, capability: str, engine: str) -> None:
+        super().__init__(
+            f"{capability} is not offered by this node's {engine} ledger: on a chain the "
+            "blocks are the log and its consensus protects them (use status, history and trace)"
+        )
+        self.capability = capability
+        self.engine = engine
+
+
+class AuthenticationError(ValueError):
+    """A bearer token the node does not accept; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -49,49 +76,60 @@ class Issued:
     receipt: Receipt
 
 
+@dataclass(frozen=True)
+class DocumentStatus:
+    """A document's record on the ledger, as a reader allowed to see it is shown it."""
+
+    record: DocumentRecord
+    history_length: int
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    checkpoint: str
+    key: str
+    origin: str
+
+
 class Node:
     def __init__(
         self,
         home: Home,
         clock: Callable[[], datetime.datetime] = _utcnow,
-        engine: Literal["embedded", "evm", "fabric"] = "embedded",
+        engine: LedgerEngine | str = LedgerEngine.EMBEDDED,
         rpc: str | None = None,
+        audience: str | None = None,
+        formats: Sequence[Format] = (TDX_ENVELOPE,),
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
-        ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL."""
+        ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
+        ``formats`` are the document formats ``verify`` reads (an interop package adds its
+        own, e.g. OpenAttestation or PINT, after the tdx envelope)."""
         self.home = home
         self.clock = clock
-        self.engine = engine
-        self.trust_list = home.trust_list()
-        self.revocation_lists = home.revocation_lists()
-        self.identities = HomeIdentities(home, self.trust_list, self.revocation_lists)
-        origin = home.setting("origin")
-        key = home.checkpoint_key()
-        self.ledger: EmbeddedLedger | EvmLedger | FabricLedger
-        if engine == "evm":
-            self.ledger = evm_home.open_ledger(home, self.identities, rpc, clock)
-        elif engine == "fabric":  # the network and chaincode named in the home's fabric.json
-            from network.fabric.engine import open_ledger as open_fabric_ledger
-
-            self.ledger = open_fabric_ledger(home, self.identities, clock)
-        else:
-            self.ledger = EmbeddedLedger(
-                home.path / "ledger.db",
-                self.identities,
-                CheckpointSigner(
-                    origin,
-                    origin,
-                    lambda cp: checkpoint.sign(cp, origin, key),
-                    home.setting("checkpointKey"),
-                ),
-                clock,
-            )
+        self.trust = TrustStore(home.trust_list(), home.revocation_lists())
+        self.identities = HomeIdentities(home, self.trust, clock)
+        opened = open_engine(home, self.identities, LedgerConfig(LedgerEngine(engine), rpc), clock)
+        self.engine = opened.name
+        self.ledger = opened.ledger
+        self.provable: ProvableLedger | None = opened.provable
         self.store = DocumentStore(home.path / "store")
-        self.verifier = Verifier(self.trust_list, self.revocation_lists)
-        self.checkpoint_key = home.setting("checkpointKey")
-        self._opened: dict[str, checkpoint.Checkpoint] = {}
+        policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
+        self.pipeline = Pipeline(policy, formats)
+        self.audience = audience or home.setting("origin")
+        self.directory = PartyDirectory(lambda: list(home.organisations()))
+        self._audiences = Audiences(self.store, self.directory)
         self._signers: dict[str, tuple[str, TxSigner]] = {}
-        self._document_signers: dict[str, signed_document.DocumentSigner] = {}
+        self._document_signers: dict[str, signing.DocumentSigner] = {}
+        self._replay: ReplayCache | None = None
+        self._replay_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
+        return cls(
+            Home(config.home), clock, config.ledger.engine, config.ledger.rpc, config.audience
+        )
 
     def __enter__(self) -> Node:
         return self
@@ -101,6 +139,29 @@ class Node:
 
     def close(self) -> None:
         self.ledger.close()
+        if self._replay is not None:
+            self._replay.close()
+
+    # --- authentication -----------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Actor:
+        """The organisation a bearer token speaks for: its signature, its chain (trusted and
+        unrevoked now), this node as audience, its times, and a ``jti`` never seen before."""
+        now = self.clock()
+        try:
+            claims = tokens.verify(token, self.trust, self.audience, now)
+        except tokens.TokenError as exc:
+            raise AuthenticationError(str(exc)) from None
+        if not self._replay_cache().first_use(claims.jti, claims.expires, now):
+            raise AuthenticationError("token already used (replayed jti)")
+        org = claims.organisation
+        return Actor(org.id, org.country, claims.certified_roles)
+
+    def _replay_cache(self) -> ReplayCache:
+        with self._replay_lock:
+            if self._replay is None:
+                self._replay = ReplayCache(self.home.path / "tokens.db")
+            return self._replay
 
     # --- transactions -------------------------------------------------------------------
 
@@ -108,7 +169,7 @@ class Node:
         if org_id not in self._signers:
             creds = self.home.credentials(org_id)
             key = self.home.signing_key(org_id, Purpose.LEDGER)
-            self._signers[org_id] = (fingerprint(creds.ledger_cert), TxSigner(key))
+            self._signers[org_id] = (der_fingerprint(creds.ledger_cert), TxSigner(key))
         return self._signers[org_id]
 
     def transaction(self, org_id: str, op: Op, **fields: Any) -> SignedTx:
@@ -128,15 +189,7 @@ class Node:
 
     def resolve_party(self, ref: PartyRef | None) -> str | None:
         """The organisation a document's party names: by national id, else by exact name."""
-        if ref is None:
-            return None
-        orgs = list(self.home.organisations())
-        for country, value in ref.national_ids:
-            for org in orgs:
-                if (org.country, org.org_id) == (country, value):
-                    return org.id
-        wanted = " ".join(ref.name.split()).casefold()
-        return next((o.id for o in orgs if " ".join(o.name.split()).casefold() == wanted), None)
+        return self.directory.resolve(ref)
 
     def _facts_fields(self, doc: ValidDocument, links: Sequence[str]) -> dict[str, Any]:
         facts = facts_of(doc)
@@ -153,7 +206,7 @@ class Node:
 
     def _anchor_new(self, org_id: str, document: ValidDocument, op: Op, **fields: Any) -> Receipt:
         if org_id not in self._document_signers:  # reading the key decrypts it: once
-            self._document_signers[org_id] = signed_document.DocumentSigner.of(self.home, org_id)
+            self._document_signers[org_id] = signing.DocumentSigner.of(self.home, org_id)
         envelope = self._document_signers[org_id].sign(document, self.clock())
         created = self.store.put(document.digest, envelope.to_json())
         try:
@@ -166,11 +219,14 @@ class Node:
     def issue(
         self,
         kind: DocumentKind,
-        data: bytes,
+        data: bytes | Mapping[str, Any],
         org_id: str,
         links: Sequence[str] = (),
         to: str | None = None,
     ) -> Issued:
+        """Validate, sign, store and anchor a document. ``data`` is JSON text, or a value
+        the caller already parsed with ``chaincode.canonical.parse_json`` (the only parser a
+        document may pass through)."""
         doc = validate_document(kind, data)
         fields = self._facts_fields(doc, links)
         if kind is DocumentKind.EBL:
@@ -185,7 +241,9 @@ class Node:
         receipt = self._anchor_new(org_id, doc, Op.ISSUE, doc=doc.digest, **fields)
         return Issued(doc, receipt)
 
-    def supersede(self, op: Op, old_id: str, data: bytes, org_id: str, reason: str) -> Issued:
+    def supersede(
+        self, op: Op, old_id: str, data: bytes | Mapping[str, Any], org_id: str, reason: str
+    ) -> Issued:
         old = self.require(old_id)
         doc = validate_document(old.kind, data)
         fields = self._facts_fields(doc, ())
@@ -209,123 +267,105 @@ class Node:
             raise Refusal(RefusalKind.NOT_FOUND, f"document {doc_id} is not on the ledger")
         return doc
 
-    def status(self, doc_id: str) -> dict[str, Any]:
-        doc = self.require(doc_id)
-        out: dict[str, Any] = {
-            "id": doc.id,
-            "kind": doc.kind.value,
-            "state": doc.state.value,
-            "issuer": doc.issuer,
-            "issuedAt": doc.issued_at.isoformat(),
-            "historyLength": len(self.ledger.history(doc_id)),
-        }
-        for key, value in (
-            ("holder", doc.holder),
-            ("endorsee", doc.endorsee),
-            ("supersededBy", doc.superseded_by),
-            ("supersedes", doc.supersedes),
-            ("batch", doc.batch),
-        ):
-            if value:
-                out[key] = value
-        if doc.containers:
-            out["containers"] = list(doc.containers)
-        links = self.ledger.links(doc_id)
-        if links:
-            out["links"] = links
+    # --- reads, as the read policy allows ---------------------------------------------
+
+    def _audience(self, record: DocumentRecord) -> Audience:
+        return self._audiences.of(record, self.ledger.history(record.id))
+
+    def _may_read(self, doc_id: str, reader: Reader, scope: ReadScope) -> DocumentRecord:
+        record = self.require(doc_id)
+        require(scope, may_read_document(reader, scope, self._audience(record)))
+        return record
+
+    def _readable(self, doc_ids: Sequence[str], reader: Reader) -> list[str]:
+        """Those of the documents whose status the reader may read."""
+        out = []
+        for doc_id in doc_ids:
+            record = self.ledger.document(doc_id)
+            if record is None:
+                continue
+            audience = self._audience(record)
+            if may_read_document(reader, ReadScope.STATUS, audience).allowed:
+                out.append(doc_id)
         return out
 
-    # --- verification ---------------------------------------------------------------------
+    def status(self, doc_id: str, reader: Reader) -> DocumentStatus:
+        record = self._may_read(doc_id, reader, ReadScope.STATUS)
+        links = self.ledger.links(doc_id)
+        return DocumentStatus(record, len(self.ledger.history(doc_id)), tuple(links))
 
-    def verify(self, data: bytes) -> Report:
-        """The signature checks, then the ledger's: anchored, status, inclusion proof.
-
-        Once anchored, revocation is judged at the anchoring time (the ledger's), not at
-        the signing time the signer claims.
-        """
-        records: dict[str, DocumentRecord | None] = {}
-        inclusions: dict[str, Inclusion | None] = {}
-
-        def anchored_at(digest: str) -> datetime.datetime | None:
-            if isinstance(self.ledger, EmbeddedLedger):  # the record and its proof at once
-                found = self.ledger.document_and_inclusion(digest)
-                records[digest] = found[0] if found else None
-                inclusions[digest] = found[1] if found else None
-            else:
-                records[digest] = self.ledger.document(digest)
-            record = records[digest]
-            return record.issued_at if record else None
-
-        report = self.verifier.verify(data, self.clock(), anchored_at)
-        record = next(iter(records.values()), None)
-        if record is None:
-            reason = "not anchored" if records else "no document to look up"
-            report.add(
-                Check.failed("anchored", "the document is not on this node's ledger")
-                if records
-                else Check.not_checked("anchored", reason)
+    def signed_document(self, doc_id: str, reader: Reader) -> bytes:
+        """The signed document as this node stores it (its content: the strictest read)."""
+        self._may_read(doc_id, reader, ReadScope.CONTENT)
+        data = self.store.get(doc_id)
+        if data is None:
+            raise Refusal(
+                RefusalKind.NOT_FOUND, f"no signed document {doc_id} in this node's store"
             )
-            report.add(Check.not_checked("status", reason))
-            report.add(Check.not_checked("inclusion", reason))
-            return report
-        report.add(
-            Check.passed("anchored", f"issued by {record.issuer} at {record.issued_at.isoformat()}")
-        )
-        report.add(_status_check(record))
-        report.add(self._inclusion_check(inclusions.get(record.id)))
-        report.facts["state"] = record.state.value
-        if record.holder:
-            report.facts["holder"] = record.holder
-        return report
+        return data
 
-    def _inclusion_check(self, found: Inclusion | None) -> Check:
-        if self.engine == "fabric":
-            # No Merkle log on this engine: the state was read from the chaincode on the
-            # channel's peers, whose blocks the BFT orderers (3 of 4) signed.
-            head = self.ledger.head()  # type: ignore[union-attr]
-            return Check.passed(
-                "inclusion",
-                f"state read from chaincode {head['chaincode']} on the Fabric peers "
-                "(no Merkle checkpoint on the fabric engine)",
-            )
-        if isinstance(self.ledger, EvmLedger):
-            # No Merkle log on this engine: the state was read from the contract, whose
-            # history the chain's consensus (QBFT on Besu; none on anvil) stands behind.
-            head = self.ledger.head()
-            return Check.passed(
-                "inclusion",
-                f"state read from contract {head['contract']} on chain {head['chainId']} "
-                f"at block {head['block']} (no Merkle checkpoint on the evm engine)",
-            )
-        if found is None:
-            return Check.failed("inclusion", "the ledger holds no log entry for the document")
-        index, leaf, path, note = found
-        try:
-            cp = self._opened.get(note) or checkpoint.open_note(note, self.checkpoint_key)
-        except checkpoint.CheckpointError as exc:
-            return Check.failed("inclusion", f"checkpoint: {exc}")
-        # The latest checkpoint is verified once, not on every request.
-        self._opened = {note: cp}
-        if not merkle.verify_inclusion(merkle.leaf_hash(leaf), index, cp.size, path, cp.root):
-            return Check.failed("inclusion", f"entry {index} is not in checkpoint {cp.size}")
-        return Check.passed(
-            "inclusion", f"entry {index} proven in the signed checkpoint of size {cp.size}"
+    def trace(self, doc_id: str, reader: Reader) -> list[HistoryEntry]:
+        """The document's history and that of the documents linked to it, leaving out the
+        entries of linked documents the reader may not read."""
+        self._may_read(doc_id, reader, ReadScope.STATUS)
+        own = {e.index for e in self.ledger.history(doc_id)}
+        entries = self.ledger.trace(doc_id)
+        others = {str(e.doc) for e in entries if e.index not in own and e.doc}
+        visible = set(self._readable(sorted(others), reader))
+        return [e for e in entries if e.index in own or e.doc in visible]
+
+    def links(self, doc_id: str, reader: Reader) -> list[str]:
+        """The ids of the documents linked to this one: a link is a fact of both records, so
+        whoever may read this one's status sees it (the linked documents' own status and
+        content stay theirs)."""
+        self._may_read(doc_id, reader, ReadScope.STATUS)
+        return self.ledger.links(doc_id)
+
+    def container_documents(self, container: str, reader: Reader) -> list[str]:
+        return self._readable(self.ledger.documents_for_container(container), reader)
+
+    def holdings(self, org_id: str, reader: Reader) -> list[str]:
+        require(ReadScope.HOLDINGS, may_read_holdings(reader, org_id))
+        return self.ledger.held_by(org_id)
+
+    def _provable(self, capability: str) -> ProvableLedger:
+        if self.provable is None:
+            raise NotOffered(capability, self.engine.value)
+        return self.provable
+
+    def proof(self, doc_id: str, reader: Reader) -> dict[str, Any]:
+        """An offline proof bundle of the document's history."""
+        provable = self._provable("an offline proof bundle")
+        self._may_read(doc_id, reader, ReadScope.STATUS)
+        return provable.prove(doc_id)
+
+    def audit_log(
+        self, reader: Reader, progress: Callable[[int, int], None] | None = None
+    ) -> LogCheck:
+        """Re-check every entry and checkpoint of the log."""
+        provable = self._provable("re-checking the log")
+        require(ReadScope.LOG_AUDIT, may_audit_log(reader))
+        return provable.verify_log(progress)
+
+    def checkpoint(self) -> CheckpointInfo:
+        """The latest signed checkpoint and the key that verifies it (public)."""
+        provable = self._provable("a signed checkpoint")
+        return CheckpointInfo(
+            provable.checkpoint(), self.home.setting("checkpointKey"), self.home.setting("origin")
         )
 
+    # --- verification -------------------------------------------------------------------
 
-def _status_check(record: DocumentRecord) -> Check:
-    live = {
-        DocState.ISSUED,
-        DocState.PENDING_SURRENDER_FOR_DELIVERY,
-        DocState.PENDING_SURRENDER_FOR_AMENDMENT,
-        DocState.SURRENDERED_FOR_DELIVERY,
-    }
-    if record.state in live:
-        holder = f", held by {record.holder}" if record.holder else ""
-        return Check.passed("status", f"{record.state.value}{holder}")
-    successor = f" by {record.superseded_by}" if record.superseded_by else ""
-    return Check.failed("status", f"{record.state.value}{successor}")
+    def verify(self, data: bytes) -> Verification:
+        """Verify a presented document, with this node's ledger as the evidence (public)."""
+        return self.pipeline.verify(data, self.clock(), self.ledger)
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+__all__ = [
+    "AuthenticationError",
+    "CheckpointInfo",
+    "DocumentStatus",
+    "Issued",
+    "Node",
+    "NotOffered",
+]

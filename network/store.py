@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chaincode.canonical import is_digest
+from chaincode.identifiers import is_doc_id
 
 
 class DocumentStore:
@@ -19,7 +19,7 @@ class DocumentStore:
         self.path = path
 
     def _file(self, doc_id: str) -> Path:
-        if not is_digest(doc_id):
+        if not is_doc_id(doc_id):
             raise ValueError(f"{doc_id!r} is not a document id (sha256:<hex>)")
         return self.path / f"{doc_id.removeprefix('sha256:')}.json"
 

@@ -18,14 +18,20 @@ from chaincode.lifecycle import Refusal
 from identity.keys import KeyStoreError
 from ledger.signed_tx import MalformedTransactionError
 from network.home import Home, HomeError, default_home
-from network.node import Node
+from network.node import Node, NotOffered
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+HOME_ENV = "TDX_HOME"
 HomeOpt = Annotated[
     Path | None,
-    typer.Option("--home", help="Node home directory [default: $TDX_HOME, else ~/.tdx]."),
+    typer.Option(
+        "--home",
+        envvar=HOME_ENV,
+        show_envvar=False,
+        help="Node home directory [default: $TDX_HOME, else ~/.tdx].",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 AsOpt = Annotated[str, typer.Option("--as", help="Acting organisation id, e.g. cn-gacc.")]
@@ -58,7 +64,7 @@ def guard(fn: Callable[[], T]) -> T:
         fail(
             f"invalid {exc.kind.value}: {first} ({len(exc.errors)} error(s); see tdx doc validate)"
         )
-    except (HomeError, KeyStoreError, MalformedTransactionError) as exc:
+    except (HomeError, KeyStoreError, MalformedTransactionError, NotOffered) as exc:
         fail(str(exc))
 
 

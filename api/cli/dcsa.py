@@ -11,9 +11,9 @@ import typer
 
 from api.cli.common import AsOpt, FileArg, HomeOpt, IdArg, JsonOpt, fail, guard, node_of
 from api.cli.ledger import show_receipt
+from chaincode.documents import envelope as envelope_format
 from chaincode.documents.registry import DocumentKind
 from interop.dcsa import ExportError, export_transport_document, read_transport_document
-from network import signed_document
 
 app = typer.Typer(no_args_is_help=True, help="DCSA eBL 3.0.3 transport documents: import, export.")
 
@@ -54,9 +54,9 @@ def export(
     if stored is None:
         fail(f"{doc_id} is on the ledger but this node does not hold its document")
     try:
-        envelope = signed_document.parse(stored)
+        envelope = envelope_format.parse(stored)
         data = guard(lambda: export_transport_document(envelope.document, doc_id, canonical))
-    except (signed_document.EnvelopeError, ExportError) as exc:
+    except (envelope_format.EnvelopeError, ExportError) as exc:
         fail(str(exc))
     if output is None:
         sys.stdout.buffer.write(data)

@@ -29,9 +29,10 @@ from api.http.app import create_app
 from api.http.client import ApiProblem, NodeClient
 from api.http.serving import serving
 from chaincode.documents.registry import DocumentKind, validate_document
-from identity.checks import Report, Status
+from chaincode.records import DocState
 from ledger.tlog import proofs
-from network import examples, signed_document
+from network import examples, signing
+from network.config import LedgerConfig, LedgerEngine
 from network.evm import home as evm_home
 from network.evm.anvil import run_anvil
 from network.home import Home, init_demo
@@ -55,22 +56,6 @@ class Step:
     @property
     def ok(self) -> bool:
         return self.expected == self.actual
-
-
-def render_report(console: Console, report: Report) -> None:
-    """One line per check, never truncated: an officer must see the whole reason."""
-    marks = {Status.PASS: "[green]pass[/]", Status.FAIL: "[red]FAIL[/]"}
-    for check in report.checks:
-        mark = marks.get(check.status, "[yellow]skip[/]")
-        console.print(f"{mark}  [bold]{check.name}[/]: {escape(check.reason)}")
-    failed = ", ".join(c.name for c in report.checks if c.status is Status.FAIL)
-    verdict = "[green]VALID[/]" if report.valid else f"[red]INVALID[/] (failed: {failed})"
-    console.print(verdict)
-
-
-def _outcome(report: Report) -> str:
-    failed = [c.name for c in report.checks if c.status is Status.FAIL]
-    return "valid" if report.valid else "invalid: " + ", ".join(failed)
 
 
 def _tamper(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -98,7 +83,7 @@ class _Story:
     """The corridor story, told through the node's HTTP API."""
 
     def __init__(
-        self, api: NodeClient, home: Home, console: Console, quiet: bool, engine: str
+        self, api: NodeClient, home: Home, console: Console, quiet: bool, engine: LedgerEngine
     ) -> None:
         self.engine = engine
         self.api = api
@@ -140,6 +125,15 @@ class _Story:
             )
             self.record(title, expected, actual)
 
+    def refuse_read(self, title: str, org: str, path: str) -> None:
+        """A read the read policy must refuse: 403, naming its rule."""
+        expected = "403: need-to-know"
+        try:
+            self.api.call("GET", path, org)
+            self.record(title, expected, "read")
+        except ApiProblem as problem:
+            self.record(title, expected, f"{problem.status}: {problem.problem.get('rule')}")
+
     def verify(self, envelope: Any, title: str, expected: str) -> None:
         report = self.api.call("POST", "/v1/verify", None, envelope)
         failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
@@ -163,26 +157,28 @@ class _Story:
         return str(receipt["documentId"])
 
     def run(self) -> None:
-        api = self.api
+        co, phyto, ebl = self.issue_certificates_and_ebl()
+        self.pass_title(ebl)
+        self.surrender_and_release(ebl)
+        self.verify_at_the_border(co)
+        self.link_the_rail_consignment(phyto, co)
+        self.audit(ebl)
+
+    def issue_certificates_and_ebl(self) -> tuple[str, str, str]:
         self.say("[bold]1. CN customs issues a certificate of origin, CN quarantine a phyto[/]")
         co = self.issue(DocumentKind.CO, "co_cn_sg.json", "cn-gacc")
         phyto = self.issue(DocumentKind.PHYTO, "phyto_cn_kz_apples.json", "cn-gacc")
         self.say("[bold]2. The carrier issues the eBL to the exporter[/]")
         ebl = self.issue(DocumentKind.EBL, "ebl_cnsha_sgsin.json", "cn-cosco")
+        return co, phyto, ebl
 
+    def pass_title(self, ebl: str) -> None:
         self.say("[bold]3. Title passes exporter -> bank -> importer[/]")
+        endorsements = f"/v1/ebls/{ebl}/endorsements"
         self.act(
-            "exporter endorses to Bank of China",
-            "cn-exporter",
-            f"/v1/ebls/{ebl}/endorsements",
-            {"to": "cn-boc"},
+            "exporter endorses to Bank of China", "cn-exporter", endorsements, {"to": "cn-boc"}
         )
-        self.act(
-            "bank endorses to the importer",
-            "cn-boc",
-            f"/v1/ebls/{ebl}/endorsements",
-            {"to": "sg-importer"},
-        )
+        self.act("bank endorses to the importer", "cn-boc", endorsements, {"to": "sg-importer"})
         self.refuse(
             "the exporter tries to transfer it again",
             "cn-exporter",
@@ -192,15 +188,12 @@ class _Story:
             "not the current possessor",
         )
 
+    def surrender_and_release(self, ebl: str) -> None:
         self.say("[bold]4. Surrender, acceptance, release of two containers to a haulier[/]")
-        self.act(
-            "importer surrenders for delivery",
-            "sg-importer",
-            f"/v1/ebls/{ebl}/surrenders",
-            {"for": "delivery"},
-        )
+        surrenders = f"/v1/ebls/{ebl}/surrenders"
+        self.act("importer surrenders for delivery", "sg-importer", surrenders, {"for": "delivery"})
         self.act("carrier accepts (SACC)", "cn-cosco", f"/v1/ebls/{ebl}/surrender-acceptance")
-        containers = api.call("GET", f"/v1/documents/{ebl}", "cn-cosco")["containers"]
+        containers = self.api.call("GET", f"/v1/documents/{ebl}", "cn-cosco")["containers"]
         expires = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3)).isoformat()
         self.act(
             f"carrier releases {', '.join(containers)} to the importer",
@@ -215,7 +208,6 @@ class _Story:
                 f"/v1/ebls/{ebl}/delegations",
                 {"container": c, "to": "sg-haulier"},
             )
-
         self.say("[bold]5. Gate-out at the terminal[/]")
         for c in containers:
             self.act(
@@ -233,11 +225,16 @@ class _Story:
             "already picked up",
         )
 
+    def verify_at_the_border(self, co: str) -> None:
         self.say("[bold]6. Singapore Customs verifies the certificate of origin[/]")
-        signed = api.call("GET", f"/v1/documents/{co}/signed", "sg-customs")
+        signed = self.api.call("GET", f"/v1/documents/{co}/signed", "sg-customs")
         self.verify(signed, "SG customs verifies the CO", "valid")
-
-        self.say("[bold]7. A tampered copy of the CO is detected[/]")
+        self.refuse_read(
+            "a Singapore importer the CO does not name asks for it",
+            "sg-importer",
+            f"/v1/documents/{co}/signed",
+        )
+        self.say("[bold]7. A tampered copy of the CO is detected, and so is a re-signed one[/]")
         tampered, where = _tamper(signed["document"])
         self.verify(
             {**signed, "document": tampered},
@@ -245,44 +242,52 @@ class _Story:
             "invalid: integrity, anchored",
         )
         co_doc = validate_document(DocumentKind.CO, signed["document"])
-        by_carrier = signed_document.sign(
-            self.home, "cn-cosco", co_doc, datetime.datetime.now(datetime.UTC)
-        )
+        now = datetime.datetime.now(datetime.UTC)
+        by_carrier = signing.sign(self.home, "cn-cosco", co_doc, now)
         self.verify(
-            by_carrier.to_json(), "the same CO signed by a carrier", "invalid: role-for-type"
+            by_carrier.to_json(),
+            "the same CO signed by a carrier",
+            "invalid: role-for-type, anchored",
+        )
+        by_other_issuer = signing.sign(self.home, "cn-ccpit", co_doc, now)
+        self.verify(
+            by_other_issuer.to_json(),
+            "the same CO re-signed by another CO issuer",
+            "invalid: anchored",
         )
 
+    def link_the_rail_consignment(self, phyto: str, co: str) -> None:
         self.say("[bold]8. The rail consignment Chongqing -> Dostyk -> Almaty, linked[/]")
         rail = self.issue(DocumentKind.RAIL, STORY[3][1], "cn-railway", links=[phyto, co])
-        linked = api.call("GET", f"/v1/documents/{rail}/links", "kz-customs")
+        linked = self.api.call("GET", f"/v1/documents/{rail}/links", "kz-customs")
         self.record(
             "rail consignment linked to the phyto certificate and the CO",
             "linked",
             "linked" if {phyto, co} <= set(linked) else f"links: {linked}",
         )
 
+    def audit(self, ebl: str) -> None:
         self.say("[bold]9. The auditor traces the eBL and checks its proof offline[/]")
-        trace = api.call("GET", f"/v1/documents/{ebl}/trace", "kz-auditor")
+        trace = self.api.call("GET", f"/v1/documents/{ebl}/trace", "kz-auditor")
         self.say("  " + " -> ".join(f"{e['op']}({e['actor']})" for e in trace))
         self.record(
             f"the eBL's trace ({len(trace)} entries)", "10 entries", f"{len(trace)} entries"
         )
-        if self.engine == "evm":
+        if self.engine is LedgerEngine.EVM:
             # No Merkle log on the evm engine: the auditor reads the state from the chain.
-            state = api.call("GET", f"/v1/documents/{ebl}", "kz-auditor")["state"]
-            self.record("the eBL's state read from the chain", "SURRENDERED_FOR_DELIVERY", state)
+            state = self.api.call("GET", f"/v1/documents/{ebl}", "kz-auditor")["state"]
+            expected = DocState.SURRENDERED_FOR_DELIVERY.value
+            self.record("the eBL's state read from the chain", expected, state)
             return
-        proof = api.call("GET", f"/v1/documents/{ebl}/proof", "kz-auditor")
-        latest = api.call("GET", "/v1/checkpoints/latest")
+        proof = self.api.call("GET", f"/v1/documents/{ebl}/proof", "kz-auditor")
+        latest = self.api.call("GET", "/v1/checkpoints/latest")
         result = proofs.check(proof, latest["checkpoint"], latest["key"])
         self.record(
             f"offline proof of the eBL's {len(proof['entries'])} entries",
             "proof holds",
-            "proof holds"
-            if result.ok
-            else "; ".join(line for line in result.lines if line.startswith("FAIL")),
+            "proof holds" if result.valid else "; ".join(c.reason for c in result.failures()),
         )
-        log = api.call("POST", "/v1/ledger/verification", "kz-auditor", {})
+        log = self.api.call("POST", "/v1/ledger/verification", "kz-auditor", {})
         self.record(
             f"the whole log re-checked ({log['entries']} entries)",
             "ok",
@@ -296,60 +301,60 @@ class _Story:
         self.console.print(table)
 
 
+def _node(stack: contextlib.ExitStack, home: Home, ledger: LedgerConfig, tmp: Path) -> Node:
+    """The demo's node; on the evm engine, a fresh contract on the given node or on an anvil
+    started for the demo."""
+    if ledger.engine is LedgerEngine.EVM:
+        url = ledger.rpc or stack.enter_context(run_anvil(tmp / "anvil.log"))
+        evm_home.deploy(url, home)
+        return stack.enter_context(Node(home, engine=ledger.engine, rpc=url))
+    return stack.enter_context(Node(home))
+
+
+def _tell(node: Node, home: Home, console: Console, quiet: bool) -> list[Step]:
+    """Serve the node on a free loopback port and tell the story through its API."""
+    app = create_app(node, log_level="WARNING")  # the story prints its own progress
+    logging.getLogger("tdx.http").setLevel(logging.WARNING)
+    with serving(app) as base_url:
+        api = NodeClient(base_url, home)
+        story = _Story(api, home, console, quiet, node.engine)
+        story.say(f"[bold]tdx demo[/] (home: {home.path}; node at {base_url})")
+        try:
+            story.run()
+        finally:
+            api.close()
+    if not quiet:
+        story.summary()
+    return story.steps
+
+
 def run(
     home_dir: Path | None,
     console: Console,
     as_json: bool,
-    engine: str = "embedded",
-    rpc: str | None = None,
+    ledger: LedgerConfig | None = None,
 ) -> bool:
     """Start a node on a free loopback port, tell the story over HTTP; True if every step
-    gave the expected result. On the evm engine it starts its own anvil unless ``rpc`` is
-    given, and deploys a fresh contract for the demo home."""
+    gave the expected result. On the evm engine it starts its own anvil unless an RPC URL
+    is given, and deploys a fresh contract for the demo home."""
     with tempfile.TemporaryDirectory(prefix="tdx-demo-") as tmp, contextlib.ExitStack() as stack:
         path = home_dir or Path(tmp) / "home"
         home = Home(path)
         if not home.exists():
             init_demo(path, datetime.datetime.now(datetime.UTC))
-        if engine == "evm":
-            url = rpc or stack.enter_context(run_anvil(Path(tmp) / "anvil.log"))
-            evm_home.deploy(url, home)
-            node = stack.enter_context(Node(home, engine="evm", rpc=url))
-        else:
-            node = stack.enter_context(Node(home))
-        app = create_app(node)
-        # The story prints its own progress; the node's request log would drown it.
-        logging.getLogger("tdx.http").setLevel(logging.WARNING)
-        with serving(app) as base_url:
-            api = NodeClient(base_url, home)
-            story = _Story(api, home, console, quiet=as_json, engine=engine)
-            story.say(f"[bold]tdx demo[/] (home: {path}; node at {base_url})")
-            try:
-                story.run()
-            finally:
-                api.close()
-        ok = all(s.ok for s in story.steps)
+        node = _node(stack, home, ledger or LedgerConfig(), Path(tmp))
+        steps = _tell(node, home, console, quiet=as_json)
+        ok = all(s.ok for s in steps)
         if as_json:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "ok": ok,
-                        "home": str(path),
-                        "steps": [
-                            {
-                                "step": s.title,
-                                "expected": s.expected,
-                                "actual": s.actual,
-                                "ok": s.ok,
-                            }
-                            for s in story.steps
-                        ],
-                    },
-                    indent=2,
-                )
-                + "\n"
-            )
+            body = {
+                "ok": ok,
+                "home": str(path),
+                "steps": [
+                    {"step": s.title, "expected": s.expected, "actual": s.actual, "ok": s.ok}
+                    for s in steps
+                ],
+            }
+            sys.stdout.write(json.dumps(body, indent=2) + "\n")
         else:
-            story.summary()
             console.print("[green]demo passed[/]" if ok else "[red]demo FAILED[/]")
         return ok

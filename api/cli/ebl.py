@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
+from api.cli import reads
 from api.cli.common import AsOpt, HomeOpt, IdArg, JsonOpt, emit_json, err, guard, node_of, out
 from api.cli.ledger import show_receipt
 from chaincode.lifecycle import Refusal
 from chaincode.transactions import Op
 
 app = typer.Typer(no_args_is_help=True, help="eBL control: transfer, surrender, release, pickup.")
+
+app.command("held")(reads.held)
 
 ToOpt = Annotated[str, typer.Option("--to", help="Receiving organisation id.")]
 

@@ -1,14 +1,17 @@
-"""tdx issue / amend / replace / revoke / status / trace, tdx ledger ..., tdx proof check."""
+"""tdx issue / amend / replace / revoke, tdx ledger ..., tdx proof check (and the reads'
+registration: ``api.cli.reads``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 
+from api.cli import reads
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -23,8 +26,12 @@ from api.cli.common import (
     node_of,
     out,
 )
+from api.cli.render import render_checks
+from api.views import log_check_json
+from chaincode.canonical import CanonicalizationError, parse_json
+from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
-from ledger.interface import HistoryEntry, Receipt
+from ledger.interface import Receipt
 from ledger.tlog import proofs
 
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept on the ledger).")]
@@ -51,23 +58,13 @@ def show_receipt(receipt: Receipt, as_json: bool, doc_id: str | None = None) -> 
     )
 
 
-def show_entries(entries: list[HistoryEntry], as_json: bool) -> None:
-    if as_json:
-        emit_json([e.to_json() for e in entries])
-        return
-    for e in entries:
-        extra = " ".join(f"{k}={v}" for k, v in e.details.items() if k != "kind")
-        doc = f" {e.doc}" if e.doc else ""
-        out.print(f"#{e.index} {e.time} {e.actor} {e.op}{doc} {extra}".rstrip(), markup=False)
-
-
 def register(app: typer.Typer) -> None:
     app.command("issue")(issue)
     app.command("amend")(amend)
     app.command("replace")(replace)
     app.command("revoke")(revoke)
-    app.command("status")(status)
-    app.command("trace")(trace)
+    app.command("status")(reads.status)
+    app.command("trace")(reads.trace)
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(proof_app, name="proof")
 
@@ -92,9 +89,7 @@ def issue(
     with node_of(home) as node:
         issued = guard(lambda: node.issue(kind, file.read_bytes(), as_org, link or (), to))
         if output is not None:
-            signed = node.store.get(issued.document.digest)
-            assert signed is not None
-            output.write_bytes(signed)
+            output.write_bytes(node.signed_document(issued.document.digest, OPERATOR))
     show_receipt(issued.receipt, as_json, issued.document.digest)
 
 
@@ -139,65 +134,41 @@ def revoke(
     show_receipt(receipt, as_json)
 
 
-def status(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """A document's state, holder (for an eBL) and history length."""
-    with node_of(home) as node:
-        body = guard(lambda: node.status(doc_id))
-    if as_json:
-        emit_json(body)
-        return
-    for key, value in body.items():
-        out.print(f"{key}: {', '.join(value) if isinstance(value, list) else value}", markup=False)
-
-
-def trace(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Every entry that touched the document and the documents linked to it."""
-    with node_of(home) as node:
-        guard(lambda: node.require(doc_id))
-        entries = node.ledger.trace(doc_id)
-    show_entries(entries, as_json)
-
-
 @ledger_app.command("verify")
 def ledger_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-check the whole log: hashes, chain, signatures, Merkle nodes, every checkpoint."""
     with node_of(home) as node:
-        result = node.ledger.verify_log(
-            None if as_json else lambda done, total: err.print(f"  checked {done}/{total} entries")
+        result = guard(
+            lambda: node.audit_log(
+                OPERATOR,
+                None if as_json else lambda done, total: err.print(f"  checked {done}/{total}"),
+            )
         )
-    body: dict[str, Any] = {
-        "ok": result.ok,
-        "entries": result.entries,
-        "signatures": result.signatures,
-        "checkpoints": result.checkpoints,
-        "problems": result.problems,
-    }
     if as_json:
-        emit_json(body)
+        emit_json(log_check_json(result))
     else:
+        facts = result.facts
         out.print(
-            f"checked {result.entries} entries (index, hash chain, canonical form, Merkle nodes), "
-            f"{result.signatures} transaction signatures, {result.checkpoints} checkpoints "
+            f"checked {facts.entries} entries (index, hash chain, canonical form, Merkle nodes), "
+            f"{facts.signatures} transaction signatures, {facts.checkpoints} checkpoints "
             "(signature, root, consistency)"
         )
-        for problem in result.problems:
-            out.print(f"[red]FAIL[/] {problem}")
-        out.print(
-            "[green]ledger OK[/]" if result.ok else f"[red]{len(result.problems)} problem(s)[/]"
-        )
-    raise typer.Exit(0 if result.ok else 1)
+        problems = result.failures()
+        for problem in problems:
+            out.print(f"[red]FAIL[/] {escape(problem.reason)}")
+        out.print("[green]ledger OK[/]" if result.valid else f"[red]{len(problems)} problem(s)[/]")
+    raise typer.Exit(0 if result.valid else 1)
 
 
 @ledger_app.command("checkpoint")
 def ledger_checkpoint(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Print the latest signed checkpoint (C2SP signed note) and the key that verifies it."""
     with node_of(home) as node:
-        note = node.ledger.checkpoint()
-        key = node.home.setting("checkpointKey")
+        info = guard(node.checkpoint)
     if as_json:
-        emit_json({"checkpoint": note, "key": key})
+        emit_json({"checkpoint": info.checkpoint, "key": info.key})
     else:
-        sys.stdout.write(note)
+        sys.stdout.write(info.checkpoint)
 
 
 @ledger_app.command("prove")
@@ -208,7 +179,7 @@ def ledger_prove(
 ) -> None:
     """Write an offline proof of a document's history against the latest checkpoint."""
     with node_of(home) as node:
-        proof = guard(lambda: node.ledger.prove(doc_id))
+        proof = guard(lambda: node.proof(doc_id, OPERATOR))
     output.write_text(json.dumps(proof, indent=2) + "\n")
     err.print(f"Wrote a proof of {len(proof['entries'])} entries to {output}", markup=False)
 
@@ -225,14 +196,13 @@ def proof_check(
 ) -> None:
     """Check a proof offline against a checkpoint you trust: exit 0 if it holds."""
     try:
-        proof = json.loads(file.read_text())
-    except ValueError as exc:
+        proof = parse_json(file.read_bytes())
+    except CanonicalizationError as exc:
         fail(f"{file} is not JSON: {exc}")
     result = proofs.check(proof, checkpoint_file.read_text(), key)
     if as_json:
-        emit_json(result.to_json())
+        emit_json({"ok": result.valid, **result.to_json()})
     else:
-        for line in result.lines:
-            out.print(line, markup=False)
-        out.print("[green]PROOF OK[/]" if result.ok else "[red]PROOF FAILED[/]")
-    raise typer.Exit(0 if result.ok else 1)
+        render_checks(out, result)
+        out.print("[green]PROOF OK[/]" if result.valid else "[red]PROOF FAILED[/]")
+    raise typer.Exit(0 if result.valid else 1)

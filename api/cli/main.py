@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import enum
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from api.cli import ledger as cli_ledger
 from api.cli import network as cli_network
 from api.cli import oa as cli_oa
 from api.cli import pint as cli_pint
+from api.cli import reads
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -41,15 +41,19 @@ from api.cli.common import (
     now,
     out,
 )
+from api.cli.render import render_report
 from chaincode.documents.registry import InvalidDocumentError, validate_document
-from network import signed_document
+from network import signing
+from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.home import Home, default_home, init_demo
 from network.version import VERSION
 
 
-class LedgerEngine(enum.StrEnum):
-    EMBEDDED = "embedded"
-    EVM = "evm"
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 app = typer.Typer(
@@ -82,6 +86,7 @@ def _options(
 
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
+doc_app.command("get")(reads.get)
 cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
@@ -205,7 +210,7 @@ def doc_sign(
 ) -> None:
     """Sign a valid document as an organisation: a JWS with its x5c chain (not anchored)."""
     doc = guard(lambda: validate_document(kind, file.read_bytes()))
-    envelope = guard(lambda: signed_document.sign(home_of(home), as_org, doc, now()))
+    envelope = guard(lambda: signing.sign(home_of(home), as_org, doc, now()))
     text = json.dumps(envelope.to_json(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -222,7 +227,7 @@ def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> Non
     if as_json:
         emit_json(report.to_json())
     else:
-        demo_story.render_report(out, report)
+        render_report(out, report)
     raise typer.Exit(0 if report.valid else 1)
 
 
@@ -236,6 +241,9 @@ def serve(
         LedgerEngine, typer.Option("--ledger", help="embedded, or evm (after tdx evm deploy).")
     ] = LedgerEngine.EMBEDDED,
     rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Request log level (WARNING: no request lines).")
+    ] = LogLevel.INFO,
 ) -> None:
     """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     from api.http import workers as workers_module
@@ -244,12 +252,9 @@ def serve(
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
     if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
         fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
-    os.environ["TDX_HOME"] = str(target.path)
-    os.environ["TDX_LEDGER"] = ledger.value
-    if rpc:
-        os.environ["TDX_RPC"] = rpc
+    config = NodeConfig(target.path.resolve(), LedgerConfig(ledger, rpc))
     try:
-        workers_module.serve(host, port, workers)
+        workers_module.serve(config, host, port, workers, log_level.value)
     except workers_module.ServeError as exc:
         fail(str(exc))
 
@@ -279,7 +284,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
-    ok = guard(lambda: demo_story.run(home, out, as_json, ledger.value, rpc))
+    ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
     raise typer.Exit(0 if ok else 1)
 
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from api.cli.common import AsOpt, HomeOpt, IdArg, JsonOpt, emit_json, fail, guard, home_of, now, out
 from api.cli.common import node_of as open_node
+from chaincode.documents import envelope as envelope_format
 from chaincode.documents.registry import DocumentKind
 from chaincode.records import DocState
 from interop.pint import (
@@ -52,7 +53,6 @@ from interop.pint.checksums import document_id, td_checksum_of
 from interop.pint.config import FILE_NAME, ConfigError, PlatformConfig, load
 from interop.pint.history import HistoryError, transactions_from_history
 from interop.pint.signatures import KeyNotAllowedError, unverified_payload
-from network import signed_document
 from network.home import Home
 from network.node import Node
 
@@ -179,7 +179,7 @@ def send(
         stored = node.store.get(doc_id)
         if stored is None:
             fail(f"this node does not hold the document {doc_id}")
-        td = signed_document.parse(stored).document
+        td = envelope_format.parse(stored).document
         extra = [
             AdditionalDocument(
                 p.name,

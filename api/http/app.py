@@ -1,24 +1,21 @@
 """The node's HTTP face: a FastAPI app over one ``Node``.
 
-It parses, authenticates (bearer JWT with x5c, checked against the trust list, audience,
-expiry and a replay cache), calls the node and renders. Every error is problem+json;
+It parses (every body with the strict JSON parser), authenticates (``Node.authenticate``:
+a bearer JWT with x5c, checked against the trust store, audience, expiry and the replay
+cache), calls the node and renders. Every error is problem+json;
 request bodies are capped; every request is logged as one JSON line with its request id,
 never with a token or key.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
-import os
 import re
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,16 +32,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import routes, verify_endpoint
-from api.http.problems import Problem, from_invalid_document, from_refusal
+from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
+from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
 from chaincode.canonical import CanonicalizationError
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal
-from identity.tokens import TokenClaims, TokenError
-from identity.tokens import verify as verify_token
-from network.home import Home, default_home
-from network.node import Node
-from network.replay import ReplayCache
+from chaincode.read_policy import ReadRefusal
+from network.node import Node, NotOffered
 from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
@@ -63,13 +58,13 @@ class _JsonLines(logging.Formatter):
         return json.dumps(entry, separators=(",", ":"))
 
 
-def _configure_logging() -> None:
+def _configure_logging(level: str) -> None:
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_JsonLines())
         log.addHandler(handler)
-        log.setLevel(os.environ.get("TDX_LOG_LEVEL", "INFO"))
         log.propagate = False
+    log.setLevel(level)
 
 
 class BodyLimit:
@@ -145,47 +140,35 @@ class Metrics:
         children[1].observe(elapsed)
 
 
-def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
-    _configure_logging()
+def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") -> FastAPI:
+    """The HTTP face of ``node``: its resources, operations endpoints, problem+json errors,
+    and the middleware every request passes through. The caller owns (and closes) the node."""
+    _configure_logging(log_level)
     metrics = Metrics()
-    replay = ReplayCache(node.home.path / "tokens.db")
-    aud = audience or node.home.setting("origin")
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        replay.close()
-
     app = FastAPI(
         title="tdx node",
         version=VERSION,
         summary="Issue, anchor, pass on and verify trade documents.",
-        lifespan=lifespan,
         # Metrics go to Prometheus and logs are our JSON lines; FastAPI's OpenTelemetry
         # hooks would otherwise look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.node = node
     app.state.metrics = metrics
-
-    def authenticate(request: Request) -> TokenClaims:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("bearer "):
-            raise Problem(401, "a bearer token is required (tdx token --as ORG)", "unauthenticated")
-        now = datetime.datetime.now(datetime.UTC)
-        try:
-            claims = verify_token(
-                header[7:].strip(), node.trust_list, node.revocation_lists, aud, now
-            )
-        except TokenError as exc:
-            raise Problem(401, str(exc), "unauthenticated") from None
-        if not replay.first_use(claims.jti, claims.expires, now):
-            raise Problem(401, "token already used (replayed jti)", "unauthenticated")
-        request.state.org = claims.organisation.id
-        return claims
-
-    app.state.authenticate = authenticate
     app.include_router(routes.router)
+    _add_operations(app, node, metrics)
+    _add_problem_handlers(app)
+    documented = next(
+        r for r in routes.router.routes if getattr(r, "path", None) == verify_endpoint.PATH
+    )
+    app.add_middleware(VerifyEndpoint, node=node, route=documented)
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(Observe, metrics=metrics)
+    return app
+
+
+def _add_operations(app: FastAPI, node: Node, metrics: Metrics) -> None:
+    """/healthz, /readyz and /metrics."""
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -204,47 +187,70 @@ def create_app(node: Node, audience: str | None = None, max_body: int = MAX_BODY
         metrics.queue_depth.set(node.ledger.queue_depth())
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.exception_handler(Problem)
-    async def on_problem(request: Request, exc: Problem) -> Response:
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
+            "rule": e["type"],
+            "message": e["msg"],
+        }
+        for e in exc.errors()
+    ]
+
+
+def _add_problem_handlers(app: FastAPI) -> None:
+    """Every error as RFC 9457 problem+json, naming the rule that was broken."""
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
         return exc.response(request.url.path)
 
-    @app.exception_handler(Refusal)
-    async def on_refusal(request: Request, exc: Refusal) -> Response:
+    async def on_refusal(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refusal)
         return from_refusal(exc).response(request.url.path)
 
-    @app.exception_handler(CanonicalizationError)
-    async def on_not_canonical(request: Request, exc: CanonicalizationError) -> Response:
-        return Problem(422, str(exc), "not-canonical-json").response(request.url.path)
+    async def on_read_refusal(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ReadRefusal)
+        return from_read_refusal(exc).response(request.url.path)
 
-    @app.exception_handler(InvalidDocumentError)
-    async def on_invalid(request: Request, exc: InvalidDocumentError) -> Response:
+    async def on_not_offered(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NotOffered)
+        problem = Problem(501, str(exc), "not-offered", capability=exc.capability)
+        return problem.response(request.url.path)
+
+    async def on_not_canonical(request: Request, exc: Exception) -> Response:
+        reason = exc.reason if isinstance(exc, NotStrictJsonError) else str(exc)
+        errors = [{"path": "$", "rule": "strict_json", "message": reason}]
+        problem = Problem(422, reason, "not-canonical-json", errors=errors)
+        return problem.response(request.url.path)
+
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InvalidDocumentError)
         return from_invalid_document(exc).response(request.url.path)
 
-    @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {
-                "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
-                "rule": e["type"],
-                "message": e["msg"],
-            }
-            for e in exc.errors()
-        ]
-        return Problem(
-            422, "the request body is not valid", "invalid-request", errors=errors
-        ).response(request.url.path)
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        problem = Problem(422, "the request body is not valid", "invalid-request", errors=errors)
+        return problem.response(request.url.path)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
         return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
 
-    documented = next(
-        r for r in routes.router.routes if getattr(r, "path", None) == verify_endpoint.PATH
-    )
-    app.add_middleware(VerifyEndpoint, node=node, route=documented)
-    app.add_middleware(BodyLimit, limit=max_body)
-    app.add_middleware(Observe, metrics=metrics)
-    return app
+    for cls, handler in (
+        (Problem, on_problem),
+        (ReadRefusal, on_read_refusal),
+        (Refusal, on_refusal),
+        (NotOffered, on_not_offered),
+        (NotStrictJsonError, on_not_canonical),
+        (CanonicalizationError, on_not_canonical),
+        (InvalidDocumentError, on_invalid),
+        (RequestValidationError, on_validation),
+        (StarletteHTTPException, on_http),
+    ):
+        app.add_exception_handler(cls, handler)
 
 
 class Observe:
@@ -311,11 +317,3 @@ class Observe:
                 }
             },
         )
-
-
-def app_from_environment() -> FastAPI:
-    """The factory ``tdx serve`` gives uvicorn: the node home comes from ``TDX_HOME``."""
-    home = Home(Path(os.environ["TDX_HOME"]) if os.environ.get("TDX_HOME") else default_home())
-    if os.environ.get("TDX_LEDGER") == "evm":
-        return create_app(Node(home, engine="evm", rpc=os.environ.get("TDX_RPC") or None))
-    return create_app(Node(home))

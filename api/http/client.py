@@ -33,10 +33,24 @@ class NodeClient:
     def token(self, org_id: str) -> str:
         return self.home.mint_token(org_id, datetime.datetime.now(datetime.UTC), self.audience)
 
-    def call(self, method: str, path: str, org_id: str | None = None, body: Any = None) -> Any:
+    def _request(
+        self, method: str, path: str, org_id: str | None, body: Any = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token(org_id)}"} if org_id else {}
         response = self.http.request(method, path, json=body, headers=headers)
-        data = response.json() if response.content else None
         if response.status_code >= 400:
-            raise ApiProblem(response.status_code, data or {})
-        return data
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": response.text}
+            raise ApiProblem(response.status_code, problem if isinstance(problem, dict) else {})
+        return response
+
+    def call(self, method: str, path: str, org_id: str | None = None, body: Any = None) -> Any:
+        """The JSON answer; ``ApiProblem`` with the problem+json body on any error."""
+        response = self._request(method, path, org_id, body)
+        return response.json() if response.content else None
+
+    def raw(self, method: str, path: str, org_id: str | None = None) -> bytes:
+        """The answer's bytes as the node sent them (a signed document, say)."""
+        return self._request(method, path, org_id).content

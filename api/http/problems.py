@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.read_policy import ReadRefusal
 
 PROBLEM_JSON = "application/problem+json"
 _BASE = "https://tdx.example/problems/"
@@ -29,6 +30,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     500: "Internal error",
+    501: "Not offered by this node",
 }
 
 
@@ -60,6 +62,17 @@ def from_refusal(refusal: Refusal) -> Problem:
         refusal.rule,
         f"refused/{refusal.kind.value}",
         rule=refusal.rule,
+    )
+
+
+def from_read_refusal(refusal: ReadRefusal) -> Problem:
+    """A read the read policy refuses: 403, naming the policy's rule and the scope."""
+    return Problem(
+        403,
+        refusal.decision.reason,
+        "read-refused",
+        rule=refusal.decision.rule.value,
+        scope=refusal.scope.value,
     )
 
 

@@ -1,11 +1,11 @@
-"""The /v1 resources. Each handler authenticates, calls the node, and renders; the rules
-(who may do what, in which state) are the chaincode's, so errors read the same as on the
-command line."""
+"""The /v1 resources. Each handler authenticates (through the node), calls the node, and
+renders; the rules (who may do what, in which state; who may read what) are the
+chaincode's, so errors read the same as on the command line. Every body is parsed by the
+strict JSON parser (``api.http.strict``)."""
 
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request
@@ -13,30 +13,34 @@ from fastapi.responses import JSONResponse, Response
 
 from api.http import schemas, verify_endpoint
 from api.http.problems import PROBLEM_JSON, Problem
+from api.http.strict import StrictJsonRoute
+from api.views import log_check_json, status_json
+from chaincode.identifiers import CONTAINER_PATTERN, DOC_ID_PATTERN, ORG_ID_PATTERN
+from chaincode.records import Actor
 from chaincode.transactions import Op
-from identity.tokens import TokenClaims
 from ledger.interface import Receipt
-from network.node import Node
+from network.node import AuthenticationError, Node
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {}}}
     for status, text in (
         (401, "No valid bearer token"),
-        (403, "The organisation's role or country does not allow it"),
+        (403, "The organisation's role or country does not allow it, or the read policy"),
         (404, "No such document or right"),
         (409, "The current state does not allow it"),
         (413, "Body too large"),
         (415, "Body is not application/json"),
         (422, "Invalid input; each error names its path and rule"),
+        (501, "This node's ledger engine does not offer it"),
     )
 }
 
 
-DocPath = Annotated[str, Path(pattern=r"^sha256:[0-9a-f]{64}$", description="Document id")]
-ContainerPath = Annotated[str, Path(pattern=r"^[A-Z]{4}\d{7}$", description="ISO 6346 number")]
-OrgPath = Annotated[str, Path(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$", description="Organisation id")]
+DocPath = Annotated[str, Path(pattern=DOC_ID_PATTERN, description="Document id")]
+ContainerPath = Annotated[str, Path(pattern=CONTAINER_PATTERN, description="ISO 6346 number")]
+OrgPath = Annotated[str, Path(pattern=ORG_ID_PATTERN, description="Organisation id")]
 
 
 def node_of(request: Request) -> Node:
@@ -44,13 +48,23 @@ def node_of(request: Request) -> Node:
     return node
 
 
-def caller(request: Request) -> TokenClaims:
-    claims: TokenClaims = request.app.state.authenticate(request)
-    return claims
-
-
 NodeDep = Annotated[Node, Depends(node_of)]
-Caller = Annotated[TokenClaims, Depends(caller)]
+
+
+def caller(request: Request, node: NodeDep) -> Actor:
+    """The organisation the request's bearer token speaks for (``Node.authenticate``)."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Problem(401, "a bearer token is required (tdx token --as ORG)", "unauthenticated")
+    try:
+        who = node.authenticate(header[7:].strip())
+    except AuthenticationError as exc:
+        raise Problem(401, str(exc), "unauthenticated") from None
+    request.state.org = who.id
+    return who
+
+
+Caller = Annotated[Actor, Depends(caller)]
 
 
 def _receipt(request: Request, receipt: Receipt, doc_id: str | None = None) -> JSONResponse:
@@ -71,36 +85,24 @@ def _receipt(request: Request, receipt: Receipt, doc_id: str | None = None) -> J
     summary="Validate, sign, store and anchor a document as the calling organisation",
 )
 def issue(request: Request, body: schemas.IssueRequest, node: NodeDep, who: Caller) -> JSONResponse:
-    issued = node.issue(
-        body.kind, json.dumps(body.document).encode(), who.organisation.id, body.links, body.to
-    )
+    issued = node.issue(body.kind, body.document, who.id, body.links, body.to)
     return _receipt(request, issued.receipt, issued.document.digest)
 
 
 @router.get("/documents/{doc_id}", tags=["documents"], responses=_ERRORS)
 def status(doc_id: DocPath, node: NodeDep, who: Caller) -> dict[str, Any]:
-    return node.status(doc_id)
+    return status_json(node.status(doc_id, who))
 
 
 @router.get("/documents/{doc_id}/signed", tags=["documents"], responses=_ERRORS)
-def signed(doc_id: DocPath, node: NodeDep, who: Caller) -> JSONResponse:
-    data = node.store.get(doc_id) if doc_id.startswith("sha256:") and len(doc_id) == 71 else None
-    if data is None:
-        raise Problem(404, f"no signed document {doc_id} in this node's store", "not-found")
-    return JSONResponse(json.loads(data))
+def signed(doc_id: DocPath, node: NodeDep, who: Caller) -> Response:
+    return Response(node.signed_document(doc_id, who), media_type="application/json")
 
 
 def _supersede(
-    request: Request,
-    op: Op,
-    doc_id: str,
-    body: schemas.SupersedeRequest,
-    node: Node,
-    who: TokenClaims,
+    request: Request, op: Op, doc_id: str, body: schemas.SupersedeRequest, node: Node, who: Actor
 ) -> JSONResponse:
-    issued = node.supersede(
-        op, doc_id, json.dumps(body.document).encode(), who.organisation.id, body.reason
-    )
+    issued = node.supersede(op, doc_id, body.document, who.id, body.reason)
     return _receipt(request, issued.receipt, issued.document.digest)
 
 
@@ -136,35 +138,29 @@ def replace(
 def revoke(
     request: Request, doc_id: DocPath, body: schemas.ReasonRequest, node: NodeDep, who: Caller
 ) -> JSONResponse:
-    return _receipt(
-        request, node.submit(who.organisation.id, Op.REVOKE, doc=doc_id, reason=body.reason)
-    )
+    return _receipt(request, node.submit(who.id, Op.REVOKE, doc=doc_id, reason=body.reason))
 
 
 @router.get("/documents/{doc_id}/trace", tags=["documents"], responses=_ERRORS)
 def trace(doc_id: DocPath, node: NodeDep, who: Caller) -> list[dict[str, Any]]:
-    node.require(doc_id)
-    return [e.to_json() for e in node.ledger.trace(doc_id)]
+    return [e.to_json() for e in node.trace(doc_id, who)]
 
 
 @router.get("/documents/{doc_id}/links", tags=["documents"], responses=_ERRORS)
 def links(doc_id: DocPath, node: NodeDep, who: Caller) -> list[str]:
-    node.require(doc_id)
-    return node.ledger.links(doc_id)
+    return node.links(doc_id, who)
 
 
 @router.get("/documents/{doc_id}/proof", tags=["ledger"], responses=_ERRORS)
 def proof(doc_id: DocPath, node: NodeDep, who: Caller) -> dict[str, Any]:
-    return node.ledger.prove(doc_id)
+    return node.proof(doc_id, who)
 
 
 # --- eBL control --------------------------------------------------------------------------
 
 
-def _ebl_action(
-    request: Request, node: Node, who: TokenClaims, op: Op, **fields: Any
-) -> JSONResponse:
-    return _receipt(request, node.submit(who.organisation.id, op, **fields))
+def _ebl_action(request: Request, node: Node, who: Actor, op: Op, **fields: Any) -> JSONResponse:
+    return _receipt(request, node.submit(who.id, op, **fields))
 
 
 _EBL: dict[str, Any] = {
@@ -240,7 +236,7 @@ def delegate(
     )
 
 
-# --- containers ---------------------------------------------------------------------------
+# --- containers and holdings --------------------------------------------------------------
 
 
 @router.post("/containers/{container}/pickups", **_EBL)
@@ -251,19 +247,18 @@ def pickup(
     who: Caller,
     body: Annotated[schemas.PickupRequest | None, Body()] = None,
 ) -> JSONResponse:
-    return _receipt(
-        request, node.pickup(container, who.organisation.id, body.for_ if body else None)
-    )
+    return _receipt(request, node.pickup(container, who.id, body.for_ if body else None))
 
 
 @router.get("/containers/{container}/documents", tags=["containers"], responses=_ERRORS)
 def container_documents(container: ContainerPath, node: NodeDep, who: Caller) -> list[str]:
-    return node.ledger.documents_for_container(container)
+    """The documents naming the container that the caller may read the status of."""
+    return node.container_documents(container, who)
 
 
 @router.get("/organisations/{org_id}/ebls", tags=["eBL"], responses=_ERRORS)
 def held(org_id: OrgPath, node: NodeDep, who: Caller) -> list[str]:
-    return node.ledger.held_by(org_id)
+    return node.holdings(org_id, who)
 
 
 # --- public: verification and checkpoints -------------------------------------------------
@@ -290,22 +285,17 @@ async def verify(request: Request, node: NodeDep) -> Response:
     return Response(verify_endpoint.render(report), media_type="application/json")
 
 
-@router.get("/checkpoints/latest", response_model=schemas.CheckpointResponse, tags=["ledger"])
+@router.get(
+    "/checkpoints/latest",
+    response_model=schemas.CheckpointResponse,
+    responses=_ERRORS,
+    tags=["ledger"],
+)
 def checkpoint(node: NodeDep) -> dict[str, str]:
-    return {
-        "checkpoint": node.ledger.checkpoint(),
-        "key": node.home.setting("checkpointKey"),
-        "origin": node.home.setting("origin"),
-    }
+    info = node.checkpoint()
+    return {"checkpoint": info.checkpoint, "key": info.key, "origin": info.origin}
 
 
 @router.post("/ledger/verification", tags=["ledger"], responses=_ERRORS)
 def verify_ledger(node: NodeDep, who: Caller) -> dict[str, Any]:
-    result = node.ledger.verify_log()
-    return {
-        "ok": result.ok,
-        "entries": result.entries,
-        "signatures": result.signatures,
-        "checkpoints": result.checkpoints,
-        "problems": result.problems,
-    }
+    return log_check_json(node.audit_log(who))

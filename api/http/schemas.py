@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaincode import identifiers
 from chaincode.documents.registry import DocumentKind
+from chaincode.identifiers import DocId
 
-OrgId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$", examples=["cn-boc"])]
-DocId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
-Container = Annotated[str, Field(pattern=r"^[A-Z]{4}\d{7}$", examples=["CXRU1523418"])]
+OrgId = Annotated[identifiers.OrgId, Field(examples=["cn-boc"])]
+Container = Annotated[identifiers.Container, Field(examples=["CXRU1523418"])]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
 

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.problems import Problem
-from identity.checks import Report
 from network.node import Node
+from network.verification import Verification
 
 PATH = "/v1/verify"
 # Bodies up to this size are verified on the event loop (well under a millisecond); a
@@ -24,7 +24,7 @@ PATH = "/v1/verify"
 INLINE_BODY = 64 * 1024
 
 
-async def verify(node: Node, body: bytes) -> Report:
+async def verify(node: Node, body: bytes) -> Verification:
     """The node's verification of a presented signed document, on the loop when its
     ledger's reads never block."""
     if node.ledger.nonblocking_reads and len(body) <= INLINE_BODY:
@@ -32,7 +32,7 @@ async def verify(node: Node, body: bytes) -> Report:
     return await run_in_threadpool(node.verify, body)
 
 
-def render(report: Report) -> bytes:
+def render(report: Verification) -> bytes:
     return orjson.dumps(report.to_json())
 
 

@@ -11,6 +11,7 @@ each worker its share, as Node's cluster module does for the same reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -18,16 +19,20 @@ import selectors
 import signal
 import socket
 import time
+from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
+from api.http.app import create_app
 from api.http.protocol import CoalescingHttpToolsProtocol
+from network.config import NodeConfig
+from network.node import Node
 
 log = logging.getLogger("tdx.serve")
-APP = "api.http.app:app_from_environment"
 # A worker that dies this soon after it started is failing to start (a bad home, say):
 # restarting it would fail the same way, so the node stops instead.
 STARTUP_GRACE = 10.0
@@ -39,10 +44,9 @@ class ServeError(RuntimeError):
     """The node cannot serve on this address."""
 
 
-def uvicorn_config(**kwargs: object) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, **kwargs: object) -> uvicorn.Config:
     return uvicorn.Config(
-        APP,
-        factory=True,
+        app,
         log_level="warning",
         # The app logs every request itself (JSON, with its request id), and nothing reads
         # the client's address: uvicorn's access log and proxy-header rewriting are off.
@@ -94,8 +98,17 @@ class _DealtServer(uvicorn.Server):
             loop.create_task(loop.connect_accepted_socket(protocol, conn))
 
 
-def _worker(channel: socket.socket) -> None:
-    _DealtServer(uvicorn_config(), channel).run()
+@contextlib.contextmanager
+def _node_app(config: NodeConfig, log_level: str) -> Iterator[ASGIApp]:
+    """The node this process serves, built from the configuration it was handed, and its
+    app; the node is closed when serving ends."""
+    with Node.open(config) as node:
+        yield create_app(node, log_level=log_level)
+
+
+def _worker(channel: socket.socket, config: NodeConfig, log_level: str) -> None:
+    with _node_app(config, log_level) as app:
+        _DealtServer(uvicorn_config(app), channel).run()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -113,9 +126,13 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
+    def __init__(
+        self, context: multiprocessing.context.SpawnContext, config: NodeConfig, log_level: str
+    ) -> None:
         self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.process: BaseProcess = context.Process(target=_worker, args=(theirs,))
+        self.process: BaseProcess = context.Process(
+            target=_worker, args=(theirs, config, log_level)
+        )
         self.process.start()
         theirs.close()
         self.started = time.monotonic()
@@ -133,65 +150,104 @@ class _Worker:
             self.process.terminate()
 
 
-def serve(host: str, port: int, workers: int, startup_grace: float = STARTUP_GRACE) -> None:
-    """Serve until SIGINT or SIGTERM; with several workers, restart one that dies (unless
-    it dies within ``startup_grace`` seconds of starting, which stops the node)."""
-    if workers == 1:
-        uvicorn.Server(uvicorn_config(host=host, port=port)).run()
-        return
-    listener = _listen(host, port)
-    stopping = False
+class _Supervisor:
+    """Deals accepted connections to the workers in turn; replaces a worker that dies,
+    unless it dies at start (then the node stops)."""
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+    def __init__(
+        self,
+        listener: socket.socket,
+        config: NodeConfig,
+        log_level: str,
+        workers: int,
+        startup_grace: float,
+    ) -> None:
+        self.listener = listener
+        self.config = config
+        self.log_level = log_level
+        self.startup_grace = startup_grace
+        self.context = multiprocessing.get_context("spawn")
+        self.pool = [self._start() for _ in range(workers)]
+        self.turn = 0
+        self.stopping = False
+        self.failed = False
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    context = multiprocessing.get_context("spawn")
-    pool = [_Worker(context) for _ in range(workers)]
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ)
-    turn = 0
-    failed = False
-    try:
-        while not stopping:
-            if selector.select(timeout=0.5):
-                for _ in range(ACCEPTS_PER_WAKEUP):
-                    try:
-                        conn, _ = listener.accept()
-                    except (BlockingIOError, InterruptedError):
+    def _start(self) -> _Worker:
+        return _Worker(self.context, self.config, self.log_level)
+
+    def stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.listener, selectors.EVENT_READ)
+            while not self.stopping:
+                if selector.select(timeout=0.5):
+                    self._accept()
+                self._replace_dead()
+
+    def _accept(self) -> None:
+        for _ in range(ACCEPTS_PER_WAKEUP):
+            try:
+                conn, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of file descriptors, say: keep serving
+                log.error("accept failed: %s", exc)
+                return
+            with conn:
+                for _ in range(len(self.pool)):  # skip a worker that is restarting
+                    self.turn = (self.turn + 1) % len(self.pool)
+                    if self.pool[self.turn].deal(conn):
                         break
-                    except OSError as exc:  # out of file descriptors, say: keep serving
-                        log.error("accept failed: %s", exc)
-                        break
-                    with conn:
-                        for _ in range(workers):  # skip a worker that is restarting
-                            turn = (turn + 1) % workers
-                            if pool[turn].deal(conn):
-                                break
-            for i, worker in enumerate(pool):
-                if worker.process.is_alive() or stopping:
-                    continue
-                code = worker.process.exitcode
-                if time.monotonic() - worker.started < startup_grace:
-                    log.error("worker %s exited at start (%s)", worker.process.pid, code)
-                    failed = stopping = True
-                    break
-                log.error("worker %s died (%s); starting another", worker.process.pid, code)
-                worker.stop()
-                pool[i] = _Worker(context)
-    finally:
-        selector.close()
-        listener.close()
-        for worker in pool:
+
+    def _replace_dead(self) -> None:
+        for i, worker in enumerate(self.pool):
+            if worker.process.is_alive() or self.stopping:
+                continue
+            code = worker.process.exitcode
+            if time.monotonic() - worker.started < self.startup_grace:
+                log.error("worker %s exited at start (%s)", worker.process.pid, code)
+                self.failed = self.stopping = True
+                return
+            log.error("worker %s died (%s); starting another", worker.process.pid, code)
+            worker.stop()
+            self.pool[i] = self._start()
+
+    def shutdown(self) -> None:
+        self.listener.close()
+        for worker in self.pool:
             worker.stop()
         deadline = time.monotonic() + STOP_TIMEOUT
-        for worker in pool:
+        for worker in self.pool:
             worker.process.join(max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
+
+
+def serve(
+    config: NodeConfig,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str = "INFO",
+    startup_grace: float = STARTUP_GRACE,
+) -> None:
+    """Serve the node ``config`` describes until SIGINT or SIGTERM; with several workers,
+    restart one that dies (unless it dies within ``startup_grace`` seconds of starting,
+    which stops the node)."""
+    if workers == 1:
+        with _node_app(config, log_level) as app:
+            uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
+        return
+    supervisor = _Supervisor(_listen(host, port), config, log_level, workers, startup_grace)
+    previous = {s: signal.signal(s, supervisor.stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        supervisor.run()
+    finally:
+        supervisor.shutdown()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if failed:
+    if supervisor.failed:
         raise ServeError("a worker failed to start; see the messages above")

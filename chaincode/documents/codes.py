@@ -17,6 +17,8 @@ from pydantic_core import PydanticCustomError
 from stdnum import iso6346
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
+from chaincode.identifiers import DocId
+
 UNLOCODE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 HS_CODE_PATTERN = re.compile(r"^\d{6,10}$")
 _CURRENCIES = frozenset(c.value for c in iso4217.Currency)
@@ -109,4 +111,4 @@ IsoDateTime = Annotated[
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
 PositiveQuantity = Annotated[float, Strict(False), Field(gt=0)]
-Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+Digest = DocId  # a document referred to by its id

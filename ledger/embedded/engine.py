@@ -34,7 +34,15 @@ from ledger.admission import admit, batch_root
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
 from ledger.embedded.schema import SCHEMA, upgrade
-from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.evidence import Evidence, MerkleInclusion
+from ledger.interface import (
+    HistoryEntry,
+    Identities,
+    LogCheck,
+    Receipt,
+    document_summary,
+    single,
+)
 from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
@@ -200,10 +208,7 @@ class EmbeddedLedger:
     # --- writing ----------------------------------------------------------------------
 
     def submit(self, signed: SignedTx) -> Receipt:
-        result = self.submit_many([signed])[0]
-        if isinstance(result, Refusal):
-            raise result
-        return result
+        return single(self.submit_many([signed]))
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Queue the transactions for the next group commit and wait until durable."""
@@ -411,27 +416,14 @@ class EmbeddedLedger:
         ).fetchone()
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
         leaf, proof = _leaf_and_path(db, index, int(cp_size))
+        view = _View(db, self._identities)
         docs = [
-            self._summary(db, str(r[0]), str(r[1]))
+            document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
             for r in db.execute("SELECT doc, issuer FROM history WHERE entry = ? LIMIT 5", (index,))
         ]
         return Receipt(
             str(tx_id), index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
         )
-
-    def _summary(self, db: sqlite3.Connection, doc_id: str, issuer: str) -> dict[str, Any]:
-        doc = _View(db, self._identities).document(doc_id, issuer)
-        if doc is None:
-            return {"id": doc_id}
-        out: dict[str, Any] = {
-            "id": doc.id,
-            "issuer": doc.issuer,
-            "kind": doc.kind.value,
-            "state": doc.state.value,
-        }
-        if doc.holder:
-            out["holder"] = doc.holder
-        return out
 
     # --- reading ----------------------------------------------------------------------
 
@@ -539,6 +531,19 @@ class EmbeddedLedger:
             except LookupError:
                 return record, None
             return record, (int(first), leaf, path, str(note))
+
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);
+        if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
+        so that the verifier can name who did."""
+        found = self.document_and_inclusion(digest, issuer) or self.document_and_inclusion(digest)
+        if found is None:
+            return None
+        record, inclusion = found
+        if inclusion is None:
+            return Evidence.of(record, None)
+        index, leaf, path, note = inclusion
+        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note))
 
     def prove(self, doc_id: str, issuer: str | None = None) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline: the

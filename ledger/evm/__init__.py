@@ -3,6 +3,6 @@ JSON-RPC (Besu QBFT in production, anvil in tests), with locally signed transact
 resumable event index for history, links and containers.
 """
 
-from ledger.evm.engine import EvmConfig, EvmLedger, EvmUnsupported, retry
+from ledger.evm.engine import EvmConfig, EvmLedger, retry
 
-__all__ = ["EvmConfig", "EvmLedger", "EvmUnsupported", "retry"]
+__all__ = ["EvmConfig", "EvmLedger", "retry"]

@@ -29,6 +29,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from chaincode.evm import artifact as ledger_artifact
+from chaincode.identifiers import is_doc_id
 from ledger.evm.codes import KIND
 
 
@@ -43,7 +44,7 @@ class TxError(RuntimeError):
 
 def doc_id_bytes(doc_id: str) -> bytes:
     """``sha256:<hex>`` as the contract's bytes32."""
-    if not doc_id.startswith("sha256:") or len(doc_id) != 71:
+    if not is_doc_id(doc_id):
         raise ValueError(f"not a document id: {doc_id!r}")
     return bytes.fromhex(doc_id[7:])
 

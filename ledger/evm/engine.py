@@ -34,8 +34,9 @@ it resumes where it stopped. History, trace, links and container look-ups read t
 ``document`` and ``pickup_right`` read the contract itself.
 
 What is embedded-only: signed checkpoints (C2SP notes), RFC 9162 inclusion proofs of log
-entries, offline proof bundles and ``verify_log``. On the chain the blocks are the log and
-consensus (QBFT) protects it; those calls raise ``EvmUnsupported``, a ``Refusal`` naming this.
+entries, offline proof bundles and ``verify_log`` (``ledger.interface.ProvableLedger``). On
+the chain the blocks are the log and consensus (QBFT) protects it; this engine is a plain
+``Ledger``, and a verifier's evidence names the block whose state it read.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import requests
 from eth_account.signers.local import LocalAccount
@@ -60,10 +61,12 @@ from web3.types import RPCEndpoint
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.evm import artifact
+from chaincode.identifiers import is_doc_id
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from ledger.admission import admit
+from ledger.evidence import BlockRead, Evidence
 from ledger.evm.calls import ZERO32, contract_call, gas_limit
 from ledger.evm.chain import Chain, CountingProvider, container_bytes, doc_id_bytes
 from ledger.evm.codes import STATE
@@ -71,7 +74,7 @@ from ledger.evm.events import Event, Events, as_int, derive
 from ledger.evm.index import EvmIndex
 from ledger.evm.refusals import refusal
 from ledger.evm.text import KIND_OF, country_text, doc_text, org_name, when
-from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single
 from ledger.signed_tx import SignedTx
 from ledger.tlog import merkle
 
@@ -93,17 +96,6 @@ SUBMIT_TIMEOUT = 30.0  # seconds from a transaction's send to its receipt, retri
 # has it already), then growing to a quarter second (a QBFT block every second or two).
 RECEIPT_POLLS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25)
 LOG_PAGE = 2_000  # blocks per eth_getLogs call
-
-
-class EvmUnsupported(Refusal, NotImplementedError):  # noqa: N818 (a refusal, as Refusal)
-    """A feature of the embedded engine that the EVM engine does not offer."""
-
-    def __init__(self, feature: str) -> None:
-        super().__init__(
-            RefusalKind.INVALID,
-            f"{feature} is an embedded-ledger feature; on the evm engine the chain's blocks "
-            "are the log and its consensus protects them (use status, history and trace)",
-        )
 
 
 class SubmitTimeout(TimeoutError):  # noqa: N818 (a timeout, as TimeoutError)
@@ -251,10 +243,7 @@ class EvmLedger:
     # --- writing ----------------------------------------------------------------------
 
     def submit(self, signed: SignedTx) -> Receipt:
-        result = self.submit_many([signed])[0]
-        if isinstance(result, Refusal):
-            raise result
-        return result
+        return single(self.submit_many([signed]))
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Check and send every transaction, then collect the receipts (pipelined).
@@ -583,36 +572,26 @@ class EvmLedger:
             flight.tx_hash,
             "",
             [],
-            [self._summary(d, issuer) for d, issuer in records],
+            [document_summary(d, self._index.record(d, issuer)) for d, issuer in records],
             flight.duplicate,
             block=self._index.block_of(flight.tx_hash),
             tx_hash=flight.tx_hash,
             log_index=log_index,
         )
 
-    def _summary(self, doc_id: str, issuer: str) -> dict[str, Any]:
-        doc = self._index.record(doc_id, issuer)
-        if doc is None:
-            return {"id": doc_id}
-        out: dict[str, Any] = {
-            "id": doc.id,
-            "issuer": doc.issuer,
-            "kind": doc.kind.value,
-            "state": doc.state.value,
-        }
-        if doc.holder:
-            out["holder"] = doc.holder
-        return out
-
     # --- reading ----------------------------------------------------------------------
 
     def document(
-        self, doc_id: str, issuer: str | None = None, sync: bool = True
+        self,
+        doc_id: str,
+        issuer: str | None = None,
+        sync: bool = True,
+        block: int | Literal["latest"] = "latest",
     ) -> DocumentRecord | None:
         """``issuer``'s record of the digest (by default the digest's first record, as the
-        index saw the anchors in chain order): the contract's record, with the index's facts
-        (containers, links, succession, its batch)."""
-        if not doc_id.startswith("sha256:") or len(doc_id) != 71:
+        index saw the anchors in chain order): the contract's record (in the state of
+        ``block``), with the index's facts (containers, links, succession, its batch)."""
+        if not is_doc_id(doc_id):
             return None
         if sync:
             self.sync()
@@ -623,7 +602,9 @@ class EvmLedger:
         if number == 0:
             return None
         raw = doc_id_bytes(doc_id)
-        values = retry(lambda: self._contract.functions.document(raw, number).call())
+        values = retry(
+            lambda: self._contract.functions.document(raw, number).call(block_identifier=block)
+        )
         state, kind, issuer_at, country, stamp, controller, surrendered_by, endorsee, to_order = (
             values
         )
@@ -636,12 +617,14 @@ class EvmLedger:
             state = retry(
                 lambda: self._contract.functions.batchDocumentState(
                     raw, doc_id_bytes(root), number, index, proof
-                ).call()
+                ).call(block_identifier=block)
             )
             if int(state) == 0:
                 return None
             issuer_at, kind, country, stamp, _ = retry(
-                lambda: self._contract.functions.batch(doc_id_bytes(root), number).call()
+                lambda: self._contract.functions.batch(doc_id_bytes(root), number).call(
+                    block_identifier=block
+                )
             )
         containers, links = self._index.facts(doc_id, owner)
         record = DocumentRecord(
@@ -762,6 +745,28 @@ class EvmLedger:
         """Transactions being checked, sent or awaited by this node (for metrics)."""
         return self._pending
 
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """``issuer``'s record of ``digest`` read in the state of one block, and that block
+        (see ``Ledger.evidence``); if ``issuer`` anchored no record of it, the digest's first
+        record (another issuer's), so that the verifier can name who did."""
+        if not is_doc_id(digest):
+            return None
+        self.sync()
+        block = retry(lambda: self._chain.w3.eth.get_block("latest"))
+        number = int(block["number"])
+        record = self.document(digest, issuer, sync=False, block=number) or self.document(
+            digest, None, sync=False, block=number
+        )
+        if record is None:
+            return None
+        read = BlockRead(
+            self._config.chain_id,
+            str(self._contract.address),
+            number,
+            "0x" + bytes(block["hash"]).hex(),
+        )
+        return Evidence.of(record, read)
+
     def head(self) -> dict[str, Any]:
         """The chain's latest block: what the evm engine offers in place of a checkpoint."""
         block = retry(lambda: self._chain.w3.eth.get_block("latest"))
@@ -771,20 +776,6 @@ class EvmLedger:
             "block": int(block["number"]),
             "hash": "0x" + bytes(block["hash"]).hex(),
         }
-
-    # --- embedded-only ----------------------------------------------------------------
-
-    def checkpoint(self) -> str:
-        raise EvmUnsupported("a signed checkpoint")
-
-    def inclusion(self, doc_id: str) -> tuple[int, bytes, list[bytes], str]:
-        raise EvmUnsupported("an inclusion proof against a signed checkpoint")
-
-    def prove(self, doc_id: str) -> dict[str, Any]:
-        raise EvmUnsupported("an offline proof bundle")
-
-    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
-        raise EvmUnsupported("re-checking the log")
 
     # --- housekeeping -----------------------------------------------------------------
 
@@ -812,4 +803,4 @@ class _Counter:
         self._ledger._pending -= self._n
 
 
-__all__ = ["EvmConfig", "EvmLedger", "EvmUnsupported", "retry"]
+__all__ = ["EvmConfig", "EvmLedger", "SubmitTimeout", "retry"]

@@ -28,8 +28,9 @@ from the stored block number. After a commit, the engine waits until the followe
 indexed it.
 
 What is embedded-only: signed checkpoints, inclusion proofs, offline proof bundles and
-``verify_log``: on Fabric the blocks (hash-chained, signed by 3 of 4 orderers) are the
-log; those calls raise ``FabricUnsupported``.
+``verify_log`` (``ledger.interface.ProvableLedger``): on Fabric the blocks (hash-chained,
+signed by 3 of 4 orderers) are the log, and this engine is a plain ``Ledger``; a verifier's
+evidence names the channel and chaincode whose state it read.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ import grpc
 from cryptography import x509
 
 from chaincode.documents.registry import DocumentKind
+from chaincode.identifiers import is_doc_id
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from ledger.admission import admit
+from ledger.evidence import ChannelRead, Evidence
 from ledger.fabric import policy
 from ledger.fabric.contract import EVENT
 from ledger.fabric.gateway import (
@@ -68,13 +71,12 @@ from ledger.fabric.index import FabricIndex
 from ledger.fabric.mirror import MirrorView
 from ledger.fabric.refusals import (
     FabricError,
-    FabricUnsupported,
     diagnose,
     fabric_refusal,
     refusal_of,
 )
 from ledger.fabric.world_state import ledger_key_id
-from ledger.interface import HistoryEntry, Identities, LogCheck, Receipt
+from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single
 from ledger.records_codec import document_from_row, right_from_json
 from ledger.signed_tx import SignedTx
 
@@ -333,10 +335,7 @@ class FabricLedger:
     # --- writing ------------------------------------------------------------------------
 
     def submit(self, signed: SignedTx) -> Receipt:
-        result = self.submit_many([signed])[0]
-        if isinstance(result, Refusal):
-            raise result
-        return result
+        return single(self.submit_many([signed]))
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Endorse and submit each in turn without waiting for the previous commits; a
@@ -516,25 +515,14 @@ class FabricLedger:
             fabric_tx,
             "",
             [],
-            [self._summary(d, issuer) for d, issuer in self._index.touched(seq)],
+            [
+                document_summary(d, self._index.record(d, issuer))
+                for d, issuer in self._index.touched(seq)
+            ],
             duplicate,
             block=block,
             tx_hash=fabric_tx,
         )
-
-    def _summary(self, doc_id: str, issuer: str) -> dict[str, Any]:
-        doc = self._index.record(doc_id, issuer)
-        if doc is None:
-            return {"id": doc_id}
-        out: dict[str, Any] = {
-            "id": doc.id,
-            "issuer": doc.issuer,
-            "kind": doc.kind.value,
-            "state": doc.state.value,
-        }
-        if doc.holder:
-            out["holder"] = doc.holder
-        return out
 
     # --- private data -------------------------------------------------------------------
 
@@ -636,7 +624,7 @@ class FabricLedger:
         """``issuer``'s record of the digest; without ``issuer``, the digest's first record
         (the one this node saw anchored first, on any of its channels). Read from the
         chaincode on the record's channel."""
-        if not doc_id.startswith("sha256:") or len(doc_id) != 71:
+        if not is_doc_id(doc_id):
             return None
         owner = self._index.issuer_of(doc_id, issuer)
         channel = self._index.channel_of_record(doc_id, owner) if owner else None
@@ -652,6 +640,21 @@ class FabricLedger:
         """Every organisation that anchored the digest, the first to anchor it first (as
         this node's index saw them, on all its channels)."""
         return self._index.issuers(doc_id)
+
+    def evidence(self, digest: str, issuer: str) -> Evidence | None:
+        """``issuer``'s record of ``digest``, read from the chaincode on its channel, and
+        that channel (see ``Ledger.evidence``); None if ``issuer`` anchored no such
+        digest. Another organisation's record of the same digest is never the signer's."""
+        if not is_doc_id(digest):
+            return None
+        channel = self._index.channel_of_record(digest, issuer)
+        channels = [channel] if channel is not None else list(self._config.channels)
+        for name in channels:  # not indexed (yet): ask every channel
+            record = self._document(name, digest, issuer)
+            if record is not None:
+                read = ChannelRead(name, self._config.chaincode, self._index.cursor(name))
+                return Evidence.of(record, read)
+        return None
 
     def pickup_right(self, container: str) -> PickupRight | None:
         """The container's latest right (of all channels, the one written last)."""
@@ -710,17 +713,6 @@ class FabricLedger:
             "channels": {c: self._index.cursor(c) for c in self._config.channels},
         }
 
-    # --- embedded-only ------------------------------------------------------------------
-
-    def checkpoint(self) -> str:
-        raise FabricUnsupported("a signed checkpoint")
-
-    def prove(self, doc_id: str) -> dict[str, Any]:
-        raise FabricUnsupported("an offline proof bundle")
-
-    def verify_log(self, progress: Callable[[int, int], None] | None = None) -> LogCheck:
-        raise FabricUnsupported("re-checking the log")
-
     # --- housekeeping -------------------------------------------------------------------
 
     def close(self) -> None:
@@ -763,7 +755,6 @@ __all__ = [
     "FabricConfig",
     "FabricError",
     "FabricLedger",
-    "FabricUnsupported",
     "config_from",
     "diagnose",
     "fabric_refusal",

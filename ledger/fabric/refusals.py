@@ -20,15 +20,6 @@ from ledger.fabric.contract import REFUSAL_PREFIX
 from ledger.fabric.gateway import GatewayError, Signer
 
 
-class FabricUnsupported(Refusal, NotImplementedError):  # noqa: N818 (a refusal)
-    def __init__(self, feature: str) -> None:
-        super().__init__(
-            RefusalKind.INVALID,
-            f"{feature} is an embedded-ledger feature; on the fabric engine the channel's "
-            "blocks are the log and BFT ordering protects them (use status, history and trace)",
-        )
-
-
 class FabricError(RuntimeError):
     """Fabric failed a transaction for a reason that is not a rule of ours (a transport
     failure on every peer, a validation code, an unavailable ordering service)."""
@@ -97,4 +88,4 @@ def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
     return True
 
 
-__all__ = ["FabricError", "FabricUnsupported", "diagnose", "fabric_refusal", "refusal_of"]
+__all__ = ["FabricError", "diagnose", "fabric_refusal", "refusal_of"]

@@ -19,13 +19,16 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
 from web3.types import TxReceipt
 
+from identity.roles import Role
 from ledger.evm.chain import (
     Chain,
     TxError,
@@ -122,20 +125,16 @@ def _target(
     }
 
 
-def gas_report(
-    rpc_url: str,
-    progress: Callable[[str], None],
-    batch_size: int = 1000,
-    pipelined: int = 500,
-) -> dict[str, Any]:
-    """Deploy both contract sets on ``rpc_url`` and compare gas; JSON-able results."""
-    chain = Chain.connect(rpc_url)
-    authority, carrier, alice, bob, terminal = dev_accounts(5)
-    run = f"{time.time_ns()}"  # fresh digests, so one node can be reused across runs
-    progress(f"node {rpc_url}: chain id {chain.chain_id}, block {chain.w3.eth.block_number}")
+@dataclass(frozen=True)
+class _TradeTrust:
+    store: Contract
+    escrow_factory: Contract
+    registry: Contract
+    escrow_abi: list[dict[str, Any]]
 
-    # TradeTrust's official contracts.
-    progress("deploying TradeTrust DocumentStore, TitleEscrowFactory, TradeTrustToken")
+
+def _deploy_tradetrust(chain: Chain, carrier: LocalAccount) -> _TradeTrust:
+    """TradeTrust's official contracts: DocumentStore, TitleEscrowFactory, TradeTrustToken."""
     ds_art = tradetrust_document_store()
     store = chain.deploy(carrier, ds_art["abi"], ds_art["bytecode"], "tdx bench", carrier.address)
     factory_art = tradetrust_registry_artifact("TitleEscrowFactory")
@@ -144,44 +143,48 @@ def gas_report(
     registry = chain.deploy(
         carrier, token_art["abi"], token_art["bytecode"], "tdx eBL", "TDX", escrow_factory.address
     )
-    chain.learn_errors(tradetrust_registry_artifact("TitleEscrow")["abi"])
     escrow_abi = tradetrust_registry_artifact("TitleEscrow")["abi"]
+    chain.learn_errors(escrow_abi)
+    return _TradeTrust(store, escrow_factory, registry, escrow_abi)
 
-    # Ours, with one member country and its organisations.
-    progress("deploying TradeLedger and registering organisations")
+
+def _deploy_ours(chain: Chain, accounts: Sequence[LocalAccount]) -> tuple[Contract, int]:
+    """TradeLedger, with one member country and its organisations registered (each consents
+    to its registration); and the carrier's number (the carrier's eBLs are its own)."""
+    authority, carrier, alice, bob, terminal = accounts
     ledger = deploy_ledger(chain, authority, ["SG"], [authority.address])
     fns = ledger.functions
     cert = _digest("certificate")
     for account, roles in (
-        (carrier, roles_mask("carrier", "co_issuer", "quarantine", "rail")),
-        (alice, roles_mask("shipper")),
-        (bob, roles_mask("consignee", "bank")),
-        (terminal, roles_mask("terminal")),
+        (carrier, roles_mask(Role.CARRIER, Role.CO_ISSUER, Role.QUARANTINE, Role.RAIL)),
+        (alice, roles_mask(Role.SHIPPER)),
+        (bob, roles_mask(Role.CONSIGNEE, Role.BANK)),
+        (terminal, roles_mask(Role.TERMINAL)),
     ):
         digest = registration_digest(chain.chain_id, ledger.address, account.address, "SG", cert)
         chain.send(
             authority,
             fns.registerOrganisation(account.address, roles, cert, consent(account, digest)),
         )
-    number = int(fns.organisation(carrier.address).call()[0])  # the carrier's eBLs are its own
+    return ledger, int(fns.organisation(carrier.address).call()[0])
 
-    theirs: dict[str, int] = {}
-    ours: dict[str, int] = {}
 
-    progress("one document: DocumentStore.issue vs issue")
-    theirs["DocumentStore.issue"] = _gas(
-        chain.send(carrier, store.functions.issue(_digest(run + "tt-doc")))
-    )
-    ours["issue"] = _gas(
-        chain.send(carrier, fns.issue(_digest(run + "doc"), kind_country("co", "SG")))
-    )
-    theirs["bulkIssue(10)"] = _gas(
-        chain.send(
-            carrier, store.functions.bulkIssue([_digest(f"{run}tt-bulk{i}") for i in range(10)])
+def _anchoring(
+    chain: Chain, carrier: LocalAccount, tt: _TradeTrust, fns: Any, run: str, batch_size: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One document, ten and a batch: ours and TradeTrust's gas."""
+    theirs = {
+        "DocumentStore.issue": _gas(
+            chain.send(carrier, tt.store.functions.issue(_digest(run + "tt-doc")))
         )
-    )
-
-    progress(f"a batch of {batch_size}: anchorBatch (one root, RFC 9162 proofs)")
+    }
+    ours = {
+        "issue": _gas(
+            chain.send(carrier, fns.issue(_digest(run + "doc"), kind_country("co", "SG")))
+        )
+    }
+    bulk = [_digest(f"{run}tt-bulk{i}") for i in range(10)]
+    theirs["bulkIssue(10)"] = _gas(chain.send(carrier, tt.store.functions.bulkIssue(bulk)))
     ids = [f"sha256:{_digest(f'{run}batch{i}').hex()}" for i in range(batch_size)]
     root = merkle.root_of_batch([d.encode() for d in ids])
     ours["anchorBatch"] = _gas(
@@ -198,30 +201,44 @@ def gas_report(
             fns.revokeInBatch(doc_id_bytes(ids[index]), "withdrawn", root, index, proof),
         )
     )
+    return ours, theirs
 
-    progress("eBL: mint / transferHolder / returnToIssuer + burn vs ours")
+
+def _tradetrust_ebl(
+    chain: Chain, accounts: Sequence[LocalAccount], tt: _TradeTrust, run: str
+) -> dict[str, int]:
+    """TradeTrust's token registry: mint, transferHolder, returnToIssuer and burn."""
+    _, carrier, alice, bob, _ = accounts
+    registry = tt.registry.functions
     tokens = [int.from_bytes(_digest(f"{run}token{i}"), "big") for i in range(2)]
-    theirs["mint"] = _gas(
-        chain.send(carrier, registry.functions.mint(alice.address, alice.address, tokens[0], b""))
-    )
-    escrow = chain.w3.eth.contract(
-        address=registry.functions.ownerOf(tokens[0]).call(), abi=escrow_abi
-    )
+    theirs = {
+        "mint": _gas(
+            chain.send(carrier, registry.mint(alice.address, alice.address, tokens[0], b""))
+        )
+    }
+    escrow = chain.w3.eth.contract(address=registry.ownerOf(tokens[0]).call(), abi=tt.escrow_abi)
     theirs["transferHolder"] = _gas(
         chain.send(alice, escrow.functions.transferHolder(bob.address, b""))
     )
-    chain.send(carrier, registry.functions.mint(alice.address, alice.address, tokens[1], b""))
-    escrow2 = chain.w3.eth.contract(
-        address=registry.functions.ownerOf(tokens[1]).call(), abi=escrow_abi
-    )
+    chain.send(carrier, registry.mint(alice.address, alice.address, tokens[1], b""))
+    escrow2 = chain.w3.eth.contract(address=registry.ownerOf(tokens[1]).call(), abi=tt.escrow_abi)
     theirs["returnToIssuer"] = _gas(chain.send(alice, escrow2.functions.returnToIssuer(b"")))
-    theirs["burn"] = _gas(chain.send(carrier, registry.functions.burn(tokens[1], b"")))
+    theirs["burn"] = _gas(chain.send(carrier, registry.burn(tokens[1], b"")))
+    return theirs
 
+
+def _our_ebl(
+    chain: Chain, accounts: Sequence[LocalAccount], fns: Any, number: int, run: str
+) -> dict[str, int]:
+    """Our eBL from issue to pickup (``number``: its carrier's)."""
+    _, carrier, alice, bob, terminal = accounts
     ebl = _digest(run + "ebl")
     containers = [container_bytes("MSCU1234566"), container_bytes("TGHU1234560")]
-    ours["issueEbl"] = _gas(
-        chain.send(carrier, fns.issueEbl(ebl, b"SG", alice.address, True, containers))
-    )
+    ours = {
+        "issueEbl": _gas(
+            chain.send(carrier, fns.issueEbl(ebl, b"SG", alice.address, True, containers))
+        )
+    }
     ours["transfer"] = _gas(chain.send(alice, fns.transfer(ebl, number, bob.address)))
     ours["endorse"] = _gas(chain.send(bob, fns.endorse(ebl, number, alice.address)))
     ours["surrender"] = _gas(chain.send(alice, fns.surrender(ebl, number, False)))
@@ -236,12 +253,15 @@ def gas_report(
     )
     ours["delegate"] = _gas(chain.send(bob, fns.delegate(containers[0], ebl, alice.address)))
     ours["pickup"] = _gas(chain.send(terminal, fns.pickup(containers[0], ebl, alice.address)))
+    return ours
 
+
+def _targets(
+    ours: Mapping[str, int], theirs: Mapping[str, int], batch_size: int
+) -> dict[str, dict[str, Any]]:
     per_doc = ours["anchorBatch"] / batch_size
-    surrender_accept = ours["surrender"] + ours["accept"]
-    return_burn = theirs["returnToIssuer"] + theirs["burn"]
     ref = TRADETRUST_REFERENCE
-    targets = {
+    return {
         "one document anchored": _target(
             ours["issue"],
             theirs["DocumentStore.issue"],
@@ -268,25 +288,53 @@ def gas_report(
             ref["transferHolder"],
         ),
         "surrender + accept": _target(
-            surrender_accept,
-            return_burn,
+            ours["surrender"] + ours["accept"],
+            theirs["returnToIssuer"] + theirs["burn"],
             1 / 2,
             "<= 1/2 of returnToIssuer + burn",
             ref["returnToIssuer"] + ref["burn"],
         ),
     }
 
+
+def gas_report(
+    rpc_url: str,
+    progress: Callable[[str], None],
+    batch_size: int = 1000,
+    pipelined: int = 500,
+) -> dict[str, Any]:
+    """Deploy both contract sets on ``rpc_url`` and compare gas; JSON-able results."""
+    chain = Chain.connect(rpc_url)
+    accounts = dev_accounts(5)  # authority, carrier, alice, bob, terminal
+    carrier = accounts[1]
+    run = f"{time.time_ns()}"  # fresh digests, so one node can be reused across runs
+    progress(f"node {rpc_url}: chain id {chain.chain_id}, block {chain.w3.eth.block_number}")
+    progress("deploying TradeTrust DocumentStore, TitleEscrowFactory, TradeTrustToken")
+    tt = _deploy_tradetrust(chain, carrier)
+    progress("deploying TradeLedger and registering organisations")
+    ledger, number = _deploy_ours(chain, accounts)
+    fns = ledger.functions
+    progress(f"one document, and a batch of {batch_size} (one root, RFC 9162 proofs)")
+    ours, theirs = _anchoring(chain, carrier, tt, fns, run, batch_size)
+    progress("eBL: mint / transferHolder / returnToIssuer + burn vs ours")
+    theirs |= _tradetrust_ebl(chain, accounts, tt, run)
+    ours |= _our_ebl(chain, accounts, fns, number, run)
+    targets = _targets(ours, theirs, batch_size)
     progress(f"pipelining {pipelined} single anchors: send all signed, then collect receipts")
     rate = _pipelined_anchors(chain, carrier, fns, run, pipelined)
-    result = {
+    for name, t in targets.items():
+        progress(
+            f"{name}: ours {t['ours']} vs limit {t['limit']}: {'pass' if t['pass'] else 'FAIL'}"
+        )
+    return {
         "rpc": rpc_url,
         "chain_id": chain.chain_id,
         "client": chain.w3.client_version,
         "contracts": {
             "ours": ledger.address,
-            "DocumentStore": store.address,
-            "TradeTrustToken": registry.address,
-            "TitleEscrowFactory": escrow_factory.address,
+            "DocumentStore": tt.store.address,
+            "TradeTrustToken": tt.registry.address,
+            "TitleEscrowFactory": tt.escrow_factory.address,
         },
         "gas": {"ours": ours, "tradetrust": theirs},
         "tradetrust_reference_anvil_1_7_1": TRADETRUST_REFERENCE,
@@ -294,11 +342,6 @@ def gas_report(
         "all_pass": all(t["pass"] for t in targets.values()),
         "pipelined_anchors": rate,
     }
-    for name, t in targets.items():
-        progress(
-            f"{name}: ours {t['ours']} vs limit {t['limit']}: {'pass' if t['pass'] else 'FAIL'}"
-        )
-    return result
 
 
 def _pipelined_anchors(

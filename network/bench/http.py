@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import httpx
 
 from network import examples
 from network.bench.ledger import latency_ms
-from network.home import init_demo
+from network.home import Home, init_demo
 
 VERIFY_DOCUMENTS = 100  # distinct signed documents that the verify load cycles through
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_verify.lua"
@@ -146,6 +147,96 @@ def _wrk(
     }
 
 
+def _serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``tdx serve`` with ``workers`` worker processes, request logging off."""
+    tdx = Path(sys.executable).parent / "tdx"
+    return subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
+        [
+            str(tdx),
+            "serve",
+            "--home",
+            str(home),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _issues(
+    base: str, home: Home, issue_n: int, concurrency: int
+) -> tuple[dict[str, Any], list[str]]:
+    """``issue_n`` distinct certificates of origin issued over HTTP: figures and ids."""
+    document = json.loads(examples.read(examples.CO))
+    requests = []
+    for i in range(issue_n):
+        doc = json.loads(json.dumps(document))
+        doc["certificateNumber"] = f"{document['certificateNumber']}-B{i}"
+        requests.append(("/v1/documents", {"kind": "co", "document": doc}, _auth(home)))
+    issued: list[str] = []
+    figures = _figures(*asyncio.run(_load(base, requests, concurrency, issued)))
+    if not issued:
+        raise RuntimeError("no document was issued; see the node's log")
+    return figures, issued
+
+
+def _auth(home: Home) -> dict[str, str]:
+    now = datetime.datetime.now(datetime.UTC)
+    return {"Authorization": f"Bearer {home.mint_token('cn-gacc', now)}"}
+
+
+def _verifications(
+    base: str,
+    signed: list[dict[str, Any]],
+    tmp: Path,
+    options: _VerifyLoad,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Verification of the signed documents in turn: back to back and, with wrk and a
+    rate, offered at that rate."""
+    warm: list[tuple[str, dict[str, Any], dict[str, str]]] = [("/v1/verify", b, {}) for b in signed]
+    asyncio.run(_load(base, warm * max(1, 200 // len(warm)), options.concurrency))
+    paced: dict[str, Any] | None = None
+    if shutil.which("wrk"):
+        bodies = tmp / "bodies.jsonl"
+        bodies.write_text("".join(json.dumps(b) + "\n" for b in signed))
+        verify = _wrk(base, bodies, options.concurrency, options.seconds)
+        if options.rate:
+            progress(f"verifications offered at {options.rate}/s")
+            paced = _wrk(base, bodies, options.concurrency, options.seconds, options.rate)
+            paced["documents"] = len(signed)
+    else:
+        if options.rate:
+            paced = {"skipped": "an offered rate needs wrk"}
+        cycle = [warm[i % len(warm)] for i in range(options.n)]
+        verify = _figures(*asyncio.run(_load(base, cycle, options.concurrency))) | {
+            "client": "httpx (install wrk for a load generator that costs less CPU)"
+        }
+    verify["documents"] = len(signed)
+    return verify, paced
+
+
+@dataclass(frozen=True)
+class _VerifyLoad:
+    n: int
+    concurrency: int
+    seconds: int
+    rate: int | None
+
+
 def api(
     verify_n: int,
     issue_n: int,
@@ -161,76 +252,23 @@ def api(
         home = init_demo(Path(tmp) / "home", datetime.datetime.now(datetime.UTC))
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        tdx = Path(sys.executable).parent / "tdx"
         progress(f"starting tdx serve with {workers} workers on {base}")
-        proc = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
-            [
-                str(tdx),
-                "serve",
-                "--home",
-                str(home.path),
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "TDX_LOG_LEVEL": "WARNING"},
-        )
+        proc = _serve(home.path, port, workers)
         try:
             _wait_ready(base, proc)
-            document = json.loads(examples.read(examples.CO))
-
-            def auth() -> dict[str, str]:
-                now = datetime.datetime.now(datetime.UTC)
-                return {"Authorization": f"Bearer {home.mint_token('cn-gacc', now)}"}
-
             progress(f"{issue_n} issues, {concurrency} at a time")
-            requests = []
-            for i in range(issue_n):
-                doc = json.loads(json.dumps(document))
-                doc["certificateNumber"] = f"{document['certificateNumber']}-B{i}"
-                requests.append(("/v1/documents", {"kind": "co", "document": doc}, auth()))
-            issued: list[str] = []
-            issue = _figures(*asyncio.run(_load(base, requests, concurrency, issued)))
-            if not issued:
-                raise RuntimeError("no document was issued; see the node's log")
-
+            issue, issued = _issues(base, home, issue_n, concurrency)
             # Verification presents distinct documents in turn, so that nothing about one
             # document (its digest, its ledger entry) is the same from request to request.
             signed = [
-                httpx.get(f"{base}/v1/documents/{doc_id}/signed", headers=auth()).json()
+                httpx.get(f"{base}/v1/documents/{doc_id}/signed", headers=_auth(home)).json()
                 for doc_id in issued[:VERIFY_DOCUMENTS]
             ]
             progress(f"verifications of {len(signed)} documents, {concurrency} connections")
-            warm: list[tuple[str, dict[str, Any], dict[str, str]]] = [
-                ("/v1/verify", b, {}) for b in signed
-            ]
-            asyncio.run(_load(base, warm * max(1, 200 // len(warm)), concurrency))
-            paced: dict[str, Any] | None = None
-            if shutil.which("wrk"):
-                bodies = Path(tmp) / "bodies.jsonl"
-                bodies.write_text("".join(json.dumps(b) + "\n" for b in signed))
-                verify = _wrk(base, bodies, concurrency, verify_seconds)
-                if rate:
-                    progress(f"verifications offered at {rate}/s")
-                    paced = _wrk(base, bodies, concurrency, verify_seconds, rate)
-                    paced["documents"] = len(signed)
-            else:
-                if rate:
-                    paced = {"skipped": "an offered rate needs wrk"}
-                cycle = [warm[i % len(warm)] for i in range(verify_n)]
-                verify = _figures(*asyncio.run(_load(base, cycle, concurrency))) | {
-                    "client": "httpx (install wrk for a load generator that costs less CPU)"
-                }
-            verify["documents"] = len(signed)
+            load = _VerifyLoad(verify_n, concurrency, verify_seconds, rate)
+            verify, paced = _verifications(base, signed, Path(tmp), load, progress)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
         return {
             "machine": {"cpus": os.cpu_count()},
             "server": {"workers": workers},

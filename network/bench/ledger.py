@@ -22,6 +22,7 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal
 from chaincode.transactions import Op
 from ledger.admission import batch_root
+from ledger.interface import ProvableLedger, Receipt
 from ledger.signed_tx import SignedTx
 from ledger.tlog import merkle
 from network.home import Home, init_demo
@@ -93,6 +94,111 @@ def _grow(node: Node, count: int, progress: Callable[[str], None]) -> None:
                 progress(f"  {node.ledger.size()} entries")
 
 
+_ISSUE: dict[str, Any] = {"kind": DocumentKind.CO, "country": "CN"}
+THREADS = 8
+
+
+def _single_submits(node: Node, rng: random.Random, n: int) -> tuple[dict[str, Any], list[Receipt]]:
+    latencies = []
+    receipts = []
+    start = time.perf_counter()
+    for _ in range(n):
+        t = time.perf_counter()
+        receipts.append(node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **_ISSUE))
+        latencies.append(time.perf_counter() - t)
+    rate = n / (time.perf_counter() - start)
+    return {"n": n, "per_second": round(rate), **latency_ms(latencies)}, receipts
+
+
+def _concurrent_submits(node: Node, n: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(count: int, seed: int) -> None:
+        local = random.Random(seed)  # noqa: S311
+        for _ in range(count):
+            t = time.perf_counter()
+            node.submit("cn-gacc", Op.ISSUE, doc=_digest(local), **_ISSUE)
+            with lock:
+                latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n // THREADS, i)) for i in range(THREADS)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    rate = len(latencies) / (time.perf_counter() - start)
+    return {
+        "n": len(latencies),
+        "threads": THREADS,
+        "per_second": round(rate),
+        **latency_ms(latencies),
+    }
+
+
+def _batched_anchors(
+    node: Node, rng: random.Random, batches: int, batch_size: int
+) -> tuple[dict[str, Any], float]:
+    """Documents per second anchored in batches, and the bytes on disk per document."""
+    signed_batches = []
+    for _ in range(batches):
+        digests = [_digest(rng) for _ in range(batch_size)]
+        signed_batches.append(
+            node.transaction(
+                "cn-gacc", Op.ANCHOR_BATCH, doc=batch_root(digests), digests=digests, **_ISSUE
+            )
+        )
+    before = _disk(node.home.path)
+    start = time.perf_counter()
+    for signed in signed_batches:
+        node.ledger.submit(signed)
+    rate = batches * batch_size / (time.perf_counter() - start)
+    per_document = (_disk(node.home.path) - before) / (batches * batch_size)
+    figures = {"batches": batches, "batch_size": batch_size, "documents_per_second": round(rate)}
+    return figures, per_document
+
+
+def _proof_checks(log: ProvableLedger, rng: random.Random, receipts: list[Receipt]) -> int:
+    """Inclusion proofs of sampled entries checked against the latest checkpoint, for a
+    second: checks per second."""
+    note = log.checkpoint()
+    size = int(note.split("\n")[1])
+    root = base64.b64decode(note.split("\n")[2])
+    proof_inputs = []
+    for r in rng.sample(receipts, min(500, len(receipts))):
+        entry = log.prove(r.documents[0]["id"])["entries"][0]
+        leaf = merkle.leaf_hash(base64.b64decode(entry["leaf"]))
+        path = [bytes.fromhex(h) for h in entry["inclusionProof"]]
+        proof_inputs.append((leaf, entry["index"], path))
+    checks = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < 1.0:
+        for leaf, index, path in proof_inputs:
+            assert merkle.verify_inclusion(leaf, index, size, path, root)
+        checks += len(proof_inputs)
+    return round(checks / (time.perf_counter() - start))
+
+
+def _trace_latency(node: Node, rng: random.Random, receipts: list[Receipt]) -> list[float]:
+    targets = [r.documents[0]["id"] for r in rng.sample(receipts, min(200, len(receipts)))]
+    times = []
+    for doc_id in targets:
+        t = time.perf_counter()
+        node.ledger.trace(doc_id)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def _submits_on_large_log(node: Node, rng: random.Random, n: int) -> list[float]:
+    latencies = []
+    for _ in range(n):
+        t = time.perf_counter()
+        node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **_ISSUE)
+        latencies.append(time.perf_counter() - t)
+    return latencies
+
+
 def ledger(
     n: int,
     batch_size: int,
@@ -104,126 +210,39 @@ def ledger(
     with tempfile.TemporaryDirectory(prefix="tdx-bench-") as tmp:
         home = init_demo(Path(tmp) / "home", datetime.datetime.now(datetime.UTC))
         with Node(home) as node:
-            issue = {"kind": DocumentKind.CO, "country": "CN"}
+            log = node.provable
+            assert log is not None  # the embedded engine proves its history
             progress(f"{n} single submits, one at a time")
-            latencies = []
-            receipts = []
-            start = time.perf_counter()
-            for _ in range(n):
-                t = time.perf_counter()
-                receipts.append(node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **issue))
-                latencies.append(time.perf_counter() - t)
-            sequential = n / (time.perf_counter() - start)
-
-            threads = 8
-            progress(f"{n} single submits from {threads} threads (group commit)")
-            concurrent_latencies: list[float] = []
-            lock = threading.Lock()
-
-            def worker(count: int, seed: int) -> None:
-                local = random.Random(seed)  # noqa: S311
-                for _ in range(count):
-                    t = time.perf_counter()
-                    node.submit("cn-gacc", Op.ISSUE, doc=_digest(local), **issue)
-                    with lock:
-                        concurrent_latencies.append(time.perf_counter() - t)
-
-            start = time.perf_counter()
-            pool = [threading.Thread(target=worker, args=(n // threads, i)) for i in range(threads)]
-            for th in pool:
-                th.start()
-            for th in pool:
-                th.join()
-            concurrent = len(concurrent_latencies) / (time.perf_counter() - start)
-
+            single, receipts = _single_submits(node, rng, n)
+            progress(f"{n} single submits from {THREADS} threads (group commit)")
+            concurrent = _concurrent_submits(node, n)
             progress(f"{batches} batches of {batch_size} documents")
-            signed_batches = []
-            for _ in range(batches):
-                digests = [_digest(rng) for _ in range(batch_size)]
-                signed_batches.append(
-                    node.transaction(
-                        "cn-gacc",
-                        Op.ANCHOR_BATCH,
-                        doc=batch_root(digests),
-                        digests=digests,
-                        **issue,
-                    )
-                )
-            before = _disk(home.path)
-            start = time.perf_counter()
-            for signed in signed_batches:
-                node.ledger.submit(signed)
-            batched = batches * batch_size / (time.perf_counter() - start)
-            batch_bytes = (_disk(home.path) - before) / (batches * batch_size)
-
+            batched, batch_bytes = _batched_anchors(node, rng, batches, batch_size)
             progress("inclusion proof checks")
-            note = node.ledger.checkpoint()
-            size = int(note.split("\n")[1])
-            root = base64.b64decode(note.split("\n")[2])
-            proof_inputs = []
-            for r in rng.sample(receipts, min(500, len(receipts))):
-                proof = node.ledger.prove(r.documents[0]["id"])
-                entry = proof["entries"][0]
-                leaf = merkle.leaf_hash(base64.b64decode(entry["leaf"]))
-                path = [bytes.fromhex(h) for h in entry["inclusionProof"]]
-                proof_inputs.append((leaf, entry["index"], path))
-            checks = 0
-            start = time.perf_counter()
-            while time.perf_counter() - start < 1.0:
-                for leaf, index, path in proof_inputs:
-                    assert merkle.verify_inclusion(leaf, index, size, path, root)
-                checks += len(proof_inputs)
-            proof_rate = checks / (time.perf_counter() - start)
-
+            proof_rate = _proof_checks(log, rng, receipts)
             grow = max(0, log_entries - node.ledger.size())
             progress(f"growing the log to {log_entries} entries for the trace figure")
             before = _disk(home.path)
             _grow(node, grow, progress)
             entry_bytes = (_disk(home.path) - before) / max(grow, 1)
             progress("trace latency")
-            targets = [r.documents[0]["id"] for r in rng.sample(receipts, min(200, len(receipts)))]
-            trace_times = []
-            for doc_id in targets:
-                t = time.perf_counter()
-                node.ledger.trace(doc_id)
-                trace_times.append(time.perf_counter() - t)
+            trace_times = _trace_latency(node, rng, receipts)
             entries = node.ledger.size()
-
             # Committing must not slow down as the log grows.
             progress(f"single submits on the log of {entries} entries")
-            large_latencies = []
-            for _ in range(min(n, 200)):
-                t = time.perf_counter()
-                node.submit("cn-gacc", Op.ISSUE, doc=_digest(rng), **issue)
-                large_latencies.append(time.perf_counter() - t)
+            large_latencies = _submits_on_large_log(node, rng, min(n, 200))
         return {
             "machine": {"cpus": os.cpu_count()},
-            "single_submit": {
-                "n": n,
-                "per_second": round(sequential),
-                **latency_ms(latencies),
-            },
-            "concurrent_submit": {
-                "n": len(concurrent_latencies),
-                "threads": threads,
-                "per_second": round(concurrent),
-                **latency_ms(concurrent_latencies),
-            },
-            "batched_anchor": {
-                "batches": batches,
-                "batch_size": batch_size,
-                "documents_per_second": round(batched),
-            },
-            "proof_checks_per_second": round(proof_rate),
+            "single_submit": single,
+            "concurrent_submit": concurrent,
+            "batched_anchor": batched,
+            "proof_checks_per_second": proof_rate,
             "single_submit_on_large_log": {
                 "log_entries": entries,
                 "n": len(large_latencies),
                 **latency_ms(large_latencies),
             },
-            "trace": {
-                "log_entries": entries,
-                **latency_ms(trace_times),
-            },
+            "trace": {"log_entries": entries, **latency_ms(trace_times)},
             "bytes_on_disk": {
                 "per_single_issue_entry": round(entry_bytes),
                 "per_batched_document": round(batch_bytes),

@@ -78,7 +78,7 @@ def create(
     checks = cert_lint.lint(crypto, now, home.passphrase())
     failed = [c for c in checks if c.status is not Status.PASS]
     (folder / "cert-lint.json").write_text(
-        json.dumps([c.__dict__ for c in checks], indent=1, default=str) + "\n"
+        json.dumps([c.to_json() for c in checks], indent=1) + "\n"
     )
     if failed:
         lines = "\n".join(f"  {c.name}: {c.reason}" for c in failed)

@@ -110,11 +110,14 @@ def test_a_port_in_use_is_one_clear_line(demo_home):
 def _serve_in_python(home, port, startup_grace):
     """The supervisor itself, with a chosen start-up grace (tdx serve uses 10 s)."""
     code = (
-        "import sys; from api.http.workers import serve, ServeError\n"
-        f"try: serve('127.0.0.1', {port}, 2, startup_grace={startup_grace})\n"
+        "import sys; from pathlib import Path\n"
+        "from api.http.workers import serve, ServeError\n"
+        "from network.config import NodeConfig\n"
+        f"config = NodeConfig(Path({str(home)!r}))\n"
+        f"try: serve(config, '127.0.0.1', {port}, 2, startup_grace={startup_grace})\n"
         "except ServeError as exc: sys.exit(str(exc))\n"
     )
-    env = {**os.environ, "TDX_HOME": str(home), "TDX_LEDGER": "embedded"}
+    env = {k: v for k, v in os.environ.items() if k != "TDX_HOME"}  # the home is an argument
     return subprocess.Popen(
         [sys.executable, "-c", code],
         stdout=subprocess.DEVNULL,

@@ -10,9 +10,9 @@ from chaincode.canonical import (
     CanonicalizationError,
     canonical_bytes,
     digest,
-    is_digest,
     parse_json,
 )
+from chaincode.identifiers import is_doc_id
 
 # JSON values that RFC 8785 can represent exactly: integers within I-JSON's safe range.
 scalars = (
@@ -49,7 +49,7 @@ def test_key_order_and_whitespace_do_not_change_the_digest(doc, seed, indent):
         _shuffled(doc, random.Random(seed)), indent=indent, ensure_ascii=seed % 2 == 0
     )
     assert digest(parse_json(text)) == digest(doc)
-    assert is_digest(digest(doc))
+    assert is_doc_id(digest(doc))
 
 
 def _paths(value, prefix=()):

@@ -74,7 +74,7 @@ def test_a_refused_transaction_changes_nothing_even_inside_a_group(node):
     assert results[1].kind is RefusalKind.FORBIDDEN
     assert node.ledger.document(digest(2)) is None
     assert node.ledger.size() == 2
-    assert node.ledger.verify_log().ok
+    assert node.ledger.verify_log().valid
 
 
 def test_transactions_far_from_the_ledger_clock_are_refused(demo_home):
@@ -102,8 +102,8 @@ def test_batch_anchoring_and_its_offline_proof(node, tmp_path):
     assert node.ledger.document(digests[20]).batch == batch_root(digests)
     proof = node.ledger.prove(digests[20])
     result = proofs.check(proof, node.ledger.checkpoint(), node.home.setting("checkpointKey"))
-    assert result.ok, result.lines
-    assert any("item 20 of the batch" in line for line in result.lines)
+    assert result.valid, result.to_json()
+    assert any("item 20 of the batch" in c.reason for c in result.checks)
     with pytest.raises(Refusal, match="Merkle root"):
         node.submit("cn-gacc", Op.ANCHOR_BATCH, doc=digest(1), digests=[digest(2)], **CO)
 
@@ -114,23 +114,23 @@ def test_offline_proof_detects_a_changed_entry_or_the_wrong_key(node):
     note, key = node.ledger.checkpoint(), node.home.setting("checkpointKey")
     proof = node.ledger.prove(ebl_id)
     good = proofs.check(proof, note, key)
-    assert good.ok, good.lines
+    assert good.valid, good.to_json()
     assert len(proof["entries"]) == 2
     forged = json.loads(json.dumps(proof))
     leaf = json.loads(base64.b64decode(forged["entries"][1]["leaf"]))
     leaf["signed"]["tx"]["to"] = "sg-dbs"
     forged["entries"][1]["leaf"] = base64.b64encode(json.dumps(leaf).encode()).decode()
     bad = proofs.check(forged, note, key)
-    assert not bad.ok
-    assert any("entry 1: not included" in line for line in bad.lines)
+    assert not bad.valid
+    assert any("entry 1: not included" in c.reason for c in bad.failures())
     other_key = checkpoint.verifier_key("other", Ed25519PrivateKey.generate().public_key())
-    assert not proofs.check(proof, note, other_key).ok
+    assert not proofs.check(proof, note, other_key).valid
 
 
 def test_one_changed_byte_is_found_and_named(node):
     for i in range(5):
         node.submit("cn-gacc", Op.ISSUE, doc=digest(i), **CO)
-    assert node.ledger.verify_log().ok
+    assert node.ledger.verify_log().valid
     db = sqlite3.connect(node.home.path / "ledger.db")
     leaf = bytearray(db.execute("SELECT leaf FROM entries WHERE idx = 2").fetchone()[0])
     position = leaf.index(b'"committedAt":"') + len(b'"committedAt":"') + 3
@@ -139,9 +139,9 @@ def test_one_changed_byte_is_found_and_named(node):
     db.commit()
     db.close()
     result = node.ledger.verify_log()
-    assert not result.ok
-    assert result.problems[0].startswith("entry 2:")
-    assert any(p.startswith("entry 3: hash chain broken") for p in result.problems)
+    assert not result.valid
+    assert result.failures()[0].reason.startswith("entry 2:")
+    assert any(c.reason.startswith("entry 3: hash chain broken") for c in result.failures())
 
 
 def test_the_ledger_survives_a_restart(demo_home):
@@ -152,8 +152,8 @@ def test_the_ledger_survives_a_restart(demo_home):
         assert node.ledger.document(ebl_id).holder == "cn-boc"
         assert node.ledger.size() == 2
         check = node.ledger.verify_log()
-        assert check.ok, check.problems
-        assert (check.entries, check.signatures) == (2, 2)
+        assert check.valid, check.to_json()
+        assert (check.facts.entries, check.facts.signatures) == (2, 2)
 
 
 def test_ledgers_opened_at_the_same_moment_all_open(demo_home, tmp_path):
@@ -264,4 +264,4 @@ def test_a_ledger_file_of_the_first_layout_is_upgraded_in_place(demo_home):
         )  # fmt: skip
         with pytest.raises(Refusal, match="is already released"):
             node.ledger.submit(again)
-        assert node.ledger.verify_log().ok
+        assert node.ledger.verify_log().valid

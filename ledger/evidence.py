@@ -1,0 +1,78 @@
+"""What a ledger can say about one document to a verifier: who anchored it, as which kind,
+when, its state now, and the proof that backs the answer (an inclusion proof against a
+signed checkpoint, the block whose state was read, or the channel whose chaincode state was
+read).
+
+A verification binds this evidence to the document's signer (``network.verification``):
+the anchoring time replaces the signer's claimed time only when the ledger's issuer and
+kind are the signer's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from chaincode.documents.registry import DocumentKind
+from chaincode.records import DocState, DocumentRecord
+
+
+@dataclass(frozen=True)
+class MerkleInclusion:
+    """The first log entry that touched the document, its inclusion proof, and the signed
+    checkpoint (a C2SP note) the proof is against."""
+
+    index: int
+    leaf: bytes
+    path: tuple[bytes, ...]
+    checkpoint: str
+
+
+@dataclass(frozen=True)
+class BlockRead:
+    """The contract state the record was read from: which chain, contract and block."""
+
+    chain_id: int
+    contract: str
+    block: int
+    block_hash: str
+
+
+@dataclass(frozen=True)
+class ChannelRead:
+    """The chaincode state the record was read from: which channel and chaincode, and the
+    channel's block height this node had indexed when it read."""
+
+    channel: str
+    chaincode: str
+    height: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    digest: str
+    issuer: str
+    kind: DocumentKind
+    time: datetime.datetime
+    state: DocState
+    holder: str | None = None
+    superseded_by: str | None = None
+    proof: MerkleInclusion | BlockRead | ChannelRead | None = None
+
+    @classmethod
+    def of(
+        cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | ChannelRead | None
+    ) -> Evidence:
+        return cls(
+            record.id,
+            record.issuer,
+            record.kind,
+            record.issued_at,
+            record.state,
+            record.holder,
+            record.superseded_by,
+            proof,
+        )
+
+
+__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion"]

@@ -1,0 +1,145 @@
+"""Document formats, as the verification pipeline sees them: a format reads presented bytes
+into the pipeline's input (``Presented``) and opens its own signature into what the signer
+claimed (``OpenedSignature``). Everything after that (integrity, the document's rules, the
+chain, roles, revocation, the ledger's evidence) is the pipeline's, the same for every format.
+
+``TDX_ENVELOPE`` (``tdx-signed-document/1``) is the first format. Another (an OpenAttestation
+v2 document, a PINT envelope) plugs in by implementing ``Format`` in its interop package and
+being passed to ``Pipeline``; a new signature algorithm arrives through the trust list, which
+says per country which algorithms its organisations use.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography import x509
+
+from chaincode.canonical import CanonicalizationError, parse_json
+from chaincode.documents import envelope
+from chaincode.documents.registry import DocumentKind
+from identity import jws
+
+
+class FormatError(ValueError):
+    """Bytes that claim a format but break it; the message names the field and the rule."""
+
+
+class SignatureError(ValueError):
+    """A signature that cannot be opened: malformed, refused algorithm, or not verifying."""
+
+
+class Input:
+    """The presented bytes and, parsed at most once for all formats, their strict JSON."""
+
+    __slots__ = ("_error", "_parsed", "_value", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._parsed = False
+        self._value: Any = None
+        self._error: str | None = None
+
+    def json(self) -> Any:
+        """The bytes as strictly parsed JSON (``chaincode.canonical.parse_json``), or None
+        if they are not such JSON (``json_error`` says why)."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._value = parse_json(self.data)
+            except CanonicalizationError as exc:
+                self._error = str(exc)
+        return self._value
+
+    @property
+    def json_error(self) -> str | None:
+        self.json()
+        return self._error
+
+
+@dataclass(frozen=True)
+class Presented:
+    """The pipeline's input: a document of a known kind, and its signature material in the
+    format's own form (opened only by the same format)."""
+
+    format: str
+    kind: DocumentKind
+    content: Mapping[str, Any]
+    signature: object
+
+
+@dataclass(frozen=True)
+class OpenedSignature:
+    """A signature that verified with the key of its signer's certificate: what it claims
+    (kind, digest, time) and the certificate chain to judge."""
+
+    kind: str
+    digest: str
+    signed_at: datetime.datetime
+    chain: tuple[x509.Certificate, ...]
+    algorithm: str
+
+
+class Format(Protocol):
+    name: str
+
+    def read(self, data: Input) -> Presented | None:
+        """The presented document, None if the bytes are not this format, ``FormatError`` if
+        they claim it and break it."""
+        ...
+
+    def open_signature(self, presented: Presented, algorithms: frozenset[str]) -> OpenedSignature:
+        """Verify the signature with an algorithm from ``algorithms`` (the trust list's),
+        never one the input chooses alone; ``SignatureError`` if it does not hold."""
+        ...
+
+
+class TdxEnvelope:
+    """``tdx-signed-document/1``: a compact JWS (x5c) over ``{kind, digest, signedAt}``."""
+
+    name = envelope.FORMAT
+
+    def read(self, data: Input) -> Presented | None:
+        value = data.json()
+        if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
+            return None
+        try:
+            env = envelope.read(value)
+        except envelope.EnvelopeError as exc:
+            raise FormatError(str(exc)) from exc
+        return Presented(self.name, env.kind, env.document, env.signature)
+
+    def open_signature(self, presented: Presented, algorithms: frozenset[str]) -> OpenedSignature:
+        if not isinstance(presented.signature, str):
+            raise SignatureError("the signature is not a compact JWS string")
+        try:
+            verified = jws.verify(presented.signature, algorithms, envelope.JWS_TYPE)
+            claim = envelope.read_claim(verified.payload)
+        except jws.JwsError as exc:
+            raise SignatureError(str(exc)) from exc
+        except envelope.EnvelopeError as exc:
+            raise SignatureError(f"the signed payload is malformed: {exc}") from exc
+        return OpenedSignature(
+            claim.kind,
+            claim.digest,
+            claim.signed_at,
+            tuple(verified.chain),
+            str(verified.header["alg"]),
+        )
+
+
+TDX_ENVELOPE = TdxEnvelope()
+
+__all__ = [
+    "TDX_ENVELOPE",
+    "Format",
+    "FormatError",
+    "Input",
+    "OpenedSignature",
+    "Presented",
+    "SignatureError",
+    "TdxEnvelope",
+]

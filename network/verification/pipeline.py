@@ -1,0 +1,320 @@
+"""The verification pipeline: every presented document goes through the same steps, in
+order, under an explicit ``Policy``, and comes out as one frozen ``Verification``.
+
+    format        a known format reads the bytes (strict JSON: duplicate keys refused)
+    signature     the format opens its signature with an algorithm the trust list allows
+    integrity     the document's canonical digest is the digest that was signed
+    document      the document passes every rule of its kind
+    chain         the signer's chain reaches a listed root, valid at the time judged
+    role-for-type the signer's certified roles may issue this kind, in this country
+    revocation    the signer's certificate was not revoked at or before the time judged
+    anchored      the ledger's record is the signer's (issuer and kind): the binding rule
+    status        the record is still in force (an eBL: who holds it)
+    inclusion     what backs the record (a Merkle proof, or the block read) holds
+
+The time judged is the anchoring time when the ledger's record is bound to the signer, and
+the signer's own claimed time otherwise. Any input gives a result: a step that cannot run
+leaves the rest ``not_checked``, and an unexpected error fails the step that met it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from chaincode.authority import issue_refusal
+from chaincode.canonical import CanonicalizationError, canonical_bytes, digest_bytes
+from chaincode.documents.registry import InvalidDocumentError, ValidDocument, validate_document
+from chaincode.records import DocState
+from identity.certificates import Purpose
+from identity.chain import Anchored, ChainJudgement, judge_at
+from identity.checks import Check, CheckName, Report
+from ledger.evidence import Evidence
+from ledger.interface import EvidenceSource
+from network.verification.binding import Binding, bind
+from network.verification.facts import DocumentFacts, Verification
+from network.verification.formats import (
+    TDX_ENVELOPE,
+    Format,
+    FormatError,
+    Input,
+    OpenedSignature,
+    Presented,
+    SignatureError,
+)
+from network.verification.inclusion import InclusionCheck
+from network.verification.policy import Policy
+
+log = logging.getLogger("tdx.verification")
+
+ORDER = (
+    CheckName.FORMAT,
+    CheckName.SIGNATURE,
+    CheckName.INTEGRITY,
+    CheckName.DOCUMENT,
+    CheckName.CHAIN,
+    CheckName.ROLE_FOR_TYPE,
+    CheckName.REVOCATION,
+    CheckName.ANCHORED,
+    CheckName.STATUS,
+    CheckName.INCLUSION,
+)
+# States in which a document is in force.
+LIVE = frozenset(
+    {
+        DocState.ISSUED,
+        DocState.PENDING_SURRENDER_FOR_DELIVERY,
+        DocState.PENDING_SURRENDER_FOR_AMENDMENT,
+        DocState.SURRENDERED_FOR_DELIVERY,
+    }
+)
+
+
+class Pipeline:
+    def __init__(self, policy: Policy, formats: Sequence[Format] = (TDX_ENVELOPE,)) -> None:
+        self.policy = policy
+        self.formats = tuple(formats)
+        self.inclusion = InclusionCheck(policy.checkpoint_key)
+
+    def verify(
+        self, data: bytes, now: datetime.datetime, ledger: EvidenceSource | None = None
+    ) -> Verification:
+        """Verify presented bytes at ``now``; with ``ledger``, against its evidence too."""
+        run = _Run(self, Input(data), now, ledger)
+        try:
+            run.steps()
+        except Exception as exc:  # fail closed: name the step, never a 500
+            log.exception("verification step failed unexpectedly")
+            run.fault(exc)
+        return run.result()
+
+
+class _Run:
+    """One verification's state, step by step."""
+
+    def __init__(
+        self, pipeline: Pipeline, data: Input, now: datetime.datetime, ledger: EvidenceSource | None
+    ) -> None:
+        self.pipeline = pipeline
+        self.policy = pipeline.policy
+        self.data = data
+        self.now = now
+        self.ledger = ledger
+        self.checks: list[Check[CheckName]] = []
+        self.facts: dict[str, Any] = {}
+        self.step = CheckName.FORMAT  # the step running, for a fault
+
+    # --- bookkeeping ------------------------------------------------------------------
+
+    def add(self, check: Check[CheckName]) -> None:
+        self.checks.append(check)
+
+    def skip_rest(self, reason: str) -> None:
+        done = {c.name for c in self.checks}
+        self.checks += [Check.not_checked(n, reason) for n in ORDER if n not in done]
+
+    def fault(self, exc: Exception) -> None:
+        step = self.step
+        self.checks = [c for c in self.checks if c.name is not step]
+        self.add(Check.failed(step, f"could not be checked: {type(exc).__name__}: {exc}"))
+        self.skip_rest(f"{step.value} could not be checked")
+
+    def result(self) -> Verification:
+        by_name = {c.name: c for c in self.checks}
+        ordered = tuple(by_name[n] for n in ORDER if n in by_name)
+        return Report(ordered, DocumentFacts(**self.facts))
+
+    # --- the steps --------------------------------------------------------------------
+
+    def steps(self) -> None:
+        found = self._format()
+        if found is None:
+            self.skip_rest("not a signed document")
+            return
+        fmt, presented = found
+        opened = self._signature(fmt, presented)
+        if opened is None:
+            self.skip_rest("no valid signature to judge against")
+            return
+        doc, digest = self._integrity_and_document(presented, opened)
+        anchored = self.policy.trust.anchored(opened.chain, Purpose.DOCUMENT)
+        binding = self._bind(presented, digest, anchored)
+        chain = self._chain(anchored, opened, binding)
+        if not chain.ok or chain.organisation is None or chain.entry is None:
+            self.skip_rest("no trusted chain")
+            return
+        self._role_for_type(presented, doc, chain)
+        self._revocation(opened, chain, binding)
+        self._ledger(binding)
+
+    def _format(self) -> tuple[Format, Presented] | None:
+        for fmt in self.pipeline.formats:
+            try:
+                presented = fmt.read(self.data)
+            except FormatError as exc:
+                self.add(Check.failed(CheckName.FORMAT, str(exc)))
+                return None
+            if presented is not None:
+                self.add(
+                    Check.passed(
+                        CheckName.FORMAT, f"{presented.format}, kind {presented.kind.value}"
+                    )
+                )
+                self.facts["format"] = presented.format
+                self.facts["kind"] = presented.kind
+                return fmt, presented
+        known = ", ".join(repr(f.name) for f in self.pipeline.formats)
+        reason = self.data.json_error or f"not a signed document (expected format {known})"
+        self.add(Check.failed(CheckName.FORMAT, reason))
+        return None
+
+    def _signature(self, fmt: Format, presented: Presented) -> OpenedSignature | None:
+        self.step = CheckName.SIGNATURE
+        try:
+            opened = fmt.open_signature(presented, self.policy.algorithms)
+        except SignatureError as exc:
+            self.add(Check.failed(CheckName.SIGNATURE, str(exc)))
+            return None
+        self.add(
+            Check.passed(
+                CheckName.SIGNATURE,
+                f"{opened.algorithm} signature verifies with the x5c certificate",
+            )
+        )
+        self.facts["signed_at"] = opened.signed_at
+        return opened
+
+    def _integrity_and_document(
+        self, presented: Presented, opened: OpenedSignature
+    ) -> tuple[ValidDocument | None, str | None]:
+        """One canonicalisation serves both checks."""
+        self.step = CheckName.DOCUMENT
+        doc: ValidDocument | None = None
+        digest: str | None = None
+        try:
+            doc = validate_document(presented.kind, presented.content)
+            digest = doc.digest
+        except InvalidDocumentError as exc:
+            shown = "; ".join(str(e) for e in exc.errors[:3])
+            more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
+            self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
+            try:
+                digest = digest_bytes(canonical_bytes(presented.content))
+            except CanonicalizationError as canon:
+                self.add(Check.failed(CheckName.INTEGRITY, f"no canonical form: {canon}"))
+                return None, None
+        else:
+            self.add(Check.passed(CheckName.DOCUMENT, f"valid {presented.kind.value} document"))
+        self.facts["digest"] = digest
+        self.step = CheckName.INTEGRITY
+        if opened.kind != presented.kind.value:
+            reason = f"signed as {opened.kind}, presented as {presented.kind.value}"
+            self.add(Check.failed(CheckName.INTEGRITY, reason))
+        elif digest != opened.digest:
+            reason = (
+                f"the document's digest {digest} is not the signed digest {opened.digest}: "
+                "it was changed after signing"
+            )
+            self.add(Check.failed(CheckName.INTEGRITY, reason))
+        else:
+            self.add(
+                Check.passed(CheckName.INTEGRITY, f"digest {digest} matches the signed digest")
+            )
+        return doc, digest
+
+    def _bind(
+        self, presented: Presented, digest: str | None, anchored: Anchored | str
+    ) -> Binding | None:
+        """The ledger's evidence for the document, bound to the signer the certificate
+        names (whether that certificate is trusted is the chain check's question)."""
+        self.step = CheckName.ANCHORED
+        if self.ledger is None:
+            reason = "no ledger to look up"
+        elif digest is None:
+            reason = "no digest to look up"
+        elif isinstance(anchored, str):
+            reason = "no signer to bind the ledger's record to"
+        else:
+            signer = anchored.organisation.id
+            return bind(self.ledger.evidence(digest, signer), signer, presented.kind, digest)
+        self.add(Check.not_checked(CheckName.ANCHORED, reason))
+        return None
+
+    def _chain(
+        self, anchored: Anchored | str, opened: OpenedSignature, binding: Binding | None
+    ) -> ChainJudgement:
+        self.step = CheckName.CHAIN
+        evidence = binding.evidence if binding is not None else None
+        at = evidence.time if evidence is not None else opened.signed_at
+        chain = judge_at(anchored, at, opened.algorithm)
+        if not chain.ok or chain.organisation is None:
+            self.add(Check.failed(CheckName.CHAIN, chain.reason))
+            return chain
+        self.add(Check.passed(CheckName.CHAIN, chain.reason))
+        org = chain.organisation
+        self.facts.update(issuer=org.id, issuer_name=org.name, issuer_country=org.country)
+        return chain
+
+    def _role_for_type(
+        self, presented: Presented, doc: ValidDocument | None, chain: ChainJudgement
+    ) -> None:
+        self.step = CheckName.ROLE_FOR_TYPE
+        org, roles = chain.organisation, chain.certified_roles
+        assert org is not None
+        issuing_country = doc.model.issuing_country() if doc is not None else None
+        refusal = issue_refusal(
+            presented.kind, roles, org.country, issuing_country, self.policy.issuer_roles
+        )
+        if refusal is not None:
+            self.add(Check.failed(CheckName.ROLE_FOR_TYPE, refusal))
+            return
+        held = ", ".join(sorted(roles))
+        self.add(
+            Check.passed(
+                CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {presented.kind.value}"
+            )
+        )
+
+    def _revocation(
+        self, opened: OpenedSignature, chain: ChainJudgement, binding: Binding | None
+    ) -> None:
+        self.step = CheckName.REVOCATION
+        assert chain.entry is not None
+        evidence = binding.evidence if binding is not None else None
+        at, judged = (
+            (evidence.time, "the anchoring")
+            if evidence is not None
+            else (opened.signed_at, "the signature")
+        )
+        judgement = self.policy.trust.revocation(opened.chain[0], chain.entry, at, self.now, judged)
+        status = Check.passed if judgement.ok else Check.failed
+        self.add(status(CheckName.REVOCATION, judgement.reason))
+
+    def _ledger(self, binding: Binding | None) -> None:
+        self.step = CheckName.ANCHORED
+        if binding is None:  # anchored is already reported as not checked
+            self.skip_rest("not looked up on the ledger")
+            return
+        self.add(binding.check)
+        evidence = binding.evidence
+        if evidence is None:
+            self.skip_rest("no ledger record of the signer's to judge")
+            return
+        self.facts.update(anchored_at=evidence.time, state=evidence.state, holder=evidence.holder)
+        self.step = CheckName.STATUS
+        self.add(_status(evidence))
+        self.step = CheckName.INCLUSION
+        self.add(self.pipeline.inclusion(evidence.proof))
+
+
+def _status(evidence: Evidence) -> Check[CheckName]:
+    if evidence.state in LIVE:
+        holder = f", held by {evidence.holder}" if evidence.holder else ""
+        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}")
+    successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
+    return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
+
+
+__all__ = ["ORDER", "Pipeline"]
