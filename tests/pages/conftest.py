@@ -9,7 +9,6 @@ import logging
 import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest

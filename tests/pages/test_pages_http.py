@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from api.http.pages.lookup import qr_text
+from api.http.pages.sessions import COOKIE as SESSION
 from chaincode.documents.registry import DocumentKind
 from chaincode.transactions import Op
 from ledger.admission import batch_root
-from api.http.pages.sessions import COOKIE as SESSION
 from ledger.tlog import proofs
-from tests.pages.conftest import XSS, Pages
+from tests.pages.conftest import Pages
 
 VERDICT = re.compile(r'data-verdict="(\w+)"')
 NONCE = re.compile(r'<script[^>]*nonce="([^"]+)"')
@@ -40,7 +40,8 @@ def test_every_page_has_a_strict_csp_with_a_fresh_nonce(pages):
         assert response.status_code == 200
         csp = response.headers["content-security-policy"]
         assert "default-src 'none'" in csp
-        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "unsafe-inline" not in csp
+        assert "unsafe-eval" not in csp
         assert "frame-ancestors 'none'" in csp
         nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)
         # Every script on the page carries this response's nonce, and no other script.
@@ -60,7 +61,8 @@ def test_a_field_with_html_is_shown_as_text(world, pages):
     assert page.status_code == 200
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.text
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page.text
-    assert "<img src=x" not in page.text and "<script>window" not in page.text
+    assert "<img src=x" not in page.text
+    assert "<script>window" not in page.text
     # The same on the Verify page's report and the text box it echoes.
     report = pages.post("/verify", {"document": world.signed(world.xss).decode()})
     assert verdict(report) == "valid"
@@ -137,7 +139,8 @@ def test_a_digest_with_no_copy_here_shows_what_the_ledger_holds(world, pages):
     response = pages.get("/verify", params={"reference": digests[2]})
     assert verdict(response) == "unknown"
     statuses = check_statuses(response)
-    assert statuses["anchored"] == "pass" and statuses["inclusion"] == "pass"
+    assert statuses["anchored"] == "pass"
+    assert statuses["inclusion"] == "pass"
     assert statuses["signature"] == "not_checked"
 
 
@@ -182,7 +185,8 @@ def test_forms_need_their_csrf_token_and_this_origin(world, pages):
 def test_session_cookie_attributes_and_sign_out_ends_it_on_the_server(world, pages):
     signed_in = pages.sign_in("sg-importer")
     cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith(SESSION))
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie.replace("Strict", "strict")
     assert "Secure" not in cookie  # plain HTTP here; over TLS it is Secure
     token = pages.http.cookies[SESSION]
     assert pages.get("/desk").status_code == 200
@@ -208,7 +212,8 @@ def test_sign_in_with_the_key_file_and_passphrase(world, pages):
         data={"csrf": pages.csrf("/sign-in"), "passphrase": "tdx-demo-passphrase", "next": "/desk"},
         files={"key": ("document.key", key)},
     )
-    assert right.status_code == 303 and right.headers["location"] == "/desk"
+    assert right.status_code == 303
+    assert right.headers["location"] == "/desk"
     assert "COSCO SHIPPING Lines" in pages.get("/desk").text
 
 
@@ -246,10 +251,12 @@ def test_document_page_follows_the_read_policy(world, pages):
 def test_document_page_shows_fields_links_and_proofs(world, pages):
     pages.sign_in("cn-gacc")
     page = pages.get(f"/documents/{world.co}")
-    assert "Certificate number" in page.text and "S263100012600018" in page.text
+    assert "Certificate number" in page.text
+    assert "S263100012600018" in page.text
     assert "Port of loading" in page.text
     data = json.loads(re.search(r'id="proof-data">(.*?)</script>', page.text, re.S).group(1))
-    assert data["document"] == world.co and data["entries"]
+    assert data["document"] == world.co
+    assert data["entries"]
     leaf = json.loads(base64.b64decode(data["entries"][0]["leaf"]))
     assert leaf["signed"]["tx"]["doc"] == world.co
 
@@ -300,7 +307,8 @@ def test_an_action_is_reviewed_before_it_commits_and_a_refusal_reads_as_the_rule
 @pytest.mark.parametrize(("code", "word"), [("zh", "核验"), ("ru", "Проверка"), ("en", "Verify")])
 def test_language_choice_is_remembered(world, pages, code, word):
     chosen = pages.get(f"/language/{code}", params={"next": "/ledger"})
-    assert chosen.status_code == 303 and chosen.headers["location"] == "/ledger"
+    assert chosen.status_code == 303
+    assert chosen.headers["location"] == "/ledger"
     page = pages.get("/verify")
     assert f'<html lang="{code}">' in page.text
     assert word in page.text
@@ -324,7 +332,8 @@ def test_browser_language_is_the_default(pages):
 def test_ledger_page_and_the_audit_for_auditors_only(world, pages):
     page = pages.get("/ledger")
     assert page.status_code == 200
-    assert "own signature" in page.text and "<progress" not in page.text
+    assert "own signature" in page.text
+    assert "<progress" not in page.text
     pages.sign_in("sg-importer")
     refused = pages.post("/ledger/audits", {}, token=pages.csrf("/ledger"))
     assert refused.status_code == 403
@@ -337,7 +346,8 @@ def test_ledger_page_and_the_audit_for_auditors_only(world, pages):
         assert "<progress" in auditor.get(job).text
         assert world.site.audits.wait(job.rsplit("/", 1)[1], timeout=60)
         state = auditor.get(job + "/progress").json()
-        assert state["finished"] and state["percent"] == 100
+        assert state["finished"]
+        assert state["percent"] == 100
         assert state["result"]["ok"] is True
         assert "The whole log checks out" in auditor.get(job).text
         # Another organisation cannot read this audit.
