@@ -23,13 +23,12 @@ ABSENT = (
 
 
 def executable() -> str | None:
-    """The Chromium to drive: $TDX_CHROMIUM, else Debian's on the PATH or in /usr/bin."""
-    for candidate in (
-        os.environ.get("TDX_CHROMIUM"),
-        shutil.which("chromium"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and os.access(candidate, os.X_OK):
+    """The Chromium to drive: $TDX_CHROMIUM when set (only it), else Debian's on the PATH
+    or in /usr/bin."""
+    chosen = os.environ.get("TDX_CHROMIUM")
+    candidates = [chosen] if chosen is not None else [shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
 
