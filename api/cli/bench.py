@@ -88,3 +88,24 @@ def evm(
     if submits:
         result["engine"] = submit_report(rpc, say, single=submits, pipelined=pipelined)
     emit_json(result)
+
+
+@app.command("pages")
+def pages(
+    documents: Annotated[
+        int, typer.Option("--documents", min=10, max=1_000_000, help="Ledger entries to grow to.")
+    ] = 100_000,
+    n: Annotated[int, typer.Option("--n", min=10, max=100_000, help="Requests per page.")] = 200,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Each page's render time (server-side p50/p99 from Server-Timing, and client-side) and
+    requests per second, served by tdx serve over a ledger of --documents entries."""
+    from api.http.pages.bench import pages as bench_pages
+
+    emit_json(
+        bench_pages(
+            documents, n, workers, concurrency, lambda t: err.print(f"bench: {t}", markup=False)
+        )
+    )
