@@ -93,7 +93,7 @@ def evm(
 @app.command("pages")
 def pages(
     documents: Annotated[
-        int, typer.Option("--documents", min=10, max=1_000_000, help="Ledger entries to grow to.")
+        int, typer.Option("--documents", min=0, max=1_000_000, help="Ledger entries to grow to.")
     ] = 100_000,
     n: Annotated[int, typer.Option("--n", min=10, max=100_000, help="Requests per page.")] = 200,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,

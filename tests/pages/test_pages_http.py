@@ -274,7 +274,11 @@ def test_desk_offers_only_what_the_holder_may_do(world, pages):
     carrier = Pages(world.base)
     try:
         carrier.sign_in("cn-cosco")
-        assert f"/desk/ebls/{world.ebl}/transfer" not in carrier.get("/desk").text
+        listed = carrier.get("/desk").text
+        assert f"/desk/ebls/{world.ebl}/transfer" not in listed
+        # Listed among the eBLs it issued (the engine's issued_by, on its partial index).
+        issued = listed.split('id="issued-heading"', 1)[1]
+        assert f'href="/documents/{world.ebl}"' in issued
         assert carrier.get(f"/desk/ebls/{world.ebl}/transfer").status_code == 409
     finally:
         carrier.close()

@@ -73,8 +73,9 @@ def _prepare(path: Path, documents: int, progress: Callable[[str], None]) -> Cor
         node.submit("cn-exporter", Op.ENDORSE, doc=ebl.digest, to="cn-boc")
         node.submit("cn-boc", Op.ENDORSE, doc=ebl.digest, to="sg-importer")
         grow = max(0, documents - node.ledger.size())
-        progress(f"growing the log by {grow} issued documents")
-        grow_log(node, grow, progress)
+        if grow:
+            progress(f"growing the log by {grow} issued documents")
+            grow_log(node, grow, progress)
         signed = node.store.get(co)
         if signed is None:
             raise RuntimeError("the bench's certificate has no stored copy")
