@@ -105,12 +105,3 @@ def pages(world):
     client = Pages(world.base)
     yield client
     client.close()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """One loud line when the browser tests were skipped for want of Chromium."""
-    from tests.pages import chromium
-
-    skipped = terminalreporter.stats.get("skipped", [])
-    if any(chromium.ABSENT in str(getattr(r, "longrepr", "")) for r in skipped):
-        terminalreporter.write_line(chromium.ABSENT, red=True, bold=True)
