@@ -108,17 +108,35 @@ def verdict_of(page: Page) -> str:
 def test_verify_a_valid_a_tampered_and_a_printed_certificate(world, desk):
     page = desk.open("/verify")
     desk.check("verify")
-    page.get_by_label("Signed document (JSON)", exact=True).fill(world.signed(world.co).decode())
+    # The file, chosen: the page's script reads it into the text box the officer sees.
+    box = page.get_by_label("Signed document (JSON)", exact=True)
+    signed = world.signed(world.co)
+    page.get_by_label("Or choose the file").set_input_files(
+        files=[{"name": "co.json", "mimeType": "application/json", "buffer": signed}]
+    )
+    expect(box).to_have_value(signed.decode())
     page.get_by_role("button", name="Verify the document").click()
     assert verdict_of(page) == "valid"
     expect(page.locator("#verdict-word")).to_have_text("VALID")
     expect(page.locator(".check-fail")).to_have_count(0)
     expect(page.locator(".fact-issuerName")).to_contain_text("General Administration of Customs")
     desk.check("verify-valid")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the proof bundle").click()
+    bundle = json.loads(download.value.path().read_text("utf-8"))
+    assert bundle["entries"]
 
+    # A tampered copy, dropped on the form.
     envelope = json.loads(world.signed(world.co))
     envelope["document"]["exporter"]["name"] = "Someone Else Ltd."
-    page.get_by_label("Signed document (JSON)", exact=True).fill(json.dumps(envelope))
+    tampered = json.dumps(envelope)
+    dropped = page.evaluate_handle(
+        """text => { const d = new DataTransfer();
+            d.items.add(new File([text], 'co.json', {type: 'application/json'})); return d; }""",
+        tampered,
+    )
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": dropped})
+    expect(page.get_by_label("Signed document (JSON)", exact=True)).to_have_value(tampered)
     page.get_by_role("button", name="Verify the document").click()
     assert verdict_of(page) == "invalid"
     expect(page.locator("#verdict-word")).to_have_text("INVALID")
