@@ -228,8 +228,14 @@ def test_ebl_desk_from_transfer_to_the_refused_second_pickup(world, desk, browse
     expect(desk.page.locator(anchor)).to_have_count(0)  # no longer held
     desk.sign_out()
 
-    # The receiver sees it and surrenders it for delivery.
-    desk.sign_in("sg-dbs")
+    # The receiver signs in with its key file and passphrase, sees it, and surrenders it.
+    page = desk.open("/sign-in?next=/desk")
+    page.get_by_label("Key file").set_input_files(
+        str(world.home.path / "orgs" / "sg-dbs" / "document.key")
+    )
+    page.get_by_label("Passphrase").fill("tdx-demo-passphrase")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/desk$"))
     ebl = desk.page.locator(anchor)
     expect(ebl).to_contain_text("sg-dbs")
     ebl.get_by_role("link", name="Surrender").click()
