@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 
 from api.http.pages.lookup import qr_text
+from tests.api.conftest import auth
 from tests.pages import chromium
+from tests.pages.test_print import qr_of
 
 pytestmark = pytest.mark.browser
 
@@ -143,8 +146,16 @@ def test_verify_a_valid_a_tampered_and_a_printed_certificate(world, desk):
     expect(page.locator('[data-check="integrity"]')).to_have_attribute("data-status", "fail")
     desk.check("verify-invalid")
 
-    # The text of the printed certificate's QR code, typed as a scanner would.
-    page.get_by_label("The QR code's text", exact=False).fill(qr_text(world.base, world.co))
+    # The text of the printed certificate's QR code (decoded from its PDF), typed as a
+    # scanner would.
+    pdf = httpx.get(
+        f"{world.base}/v1/documents/{world.co}/print",
+        headers=auth(world.home, "sg-customs"),
+        timeout=30,
+    )
+    scanned = qr_of(pdf.content)
+    assert scanned == qr_text(world.base, world.co)
+    page.get_by_label("The QR code's text", exact=False).fill(scanned)
     page.get_by_label("The QR code's text", exact=False).press("Enter")
     assert verdict_of(page) == "valid"
     page.get_by_label("The QR code's text", exact=False).fill("sha256:" + "ab" * 32)
