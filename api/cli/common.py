@@ -68,6 +68,36 @@ def guard(fn: Callable[[], T]) -> T:
         fail(str(exc))
 
 
+def read_input(path: Path, what: str) -> bytes:
+    """A file the user named; a missing or unreadable one is a usage error (exit 2)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"{what}: no such file {path}", 2)
+    except IsADirectoryError:
+        fail(f"{what}: {path} is a directory, not a file", 2)
+    except OSError as exc:
+        fail(f"{what}: cannot read {path} ({exc.strerror})", 2)
+
+
+def read_text(path: Path, what: str) -> str:
+    """As ``read_input``, as UTF-8 text (anything else is an invalid input, exit 1)."""
+    try:
+        return read_input(path, what).decode()
+    except UnicodeDecodeError:
+        fail(f"{what}: {path} is not UTF-8 text")
+
+
+def read_json(path: Path, what: str) -> Any:
+    """As ``read_input``, parsed as strict JSON (anything else is an invalid input, exit 1)."""
+    from chaincode.canonical import CanonicalizationError, parse_json
+
+    try:
+        return parse_json(read_input(path, what))
+    except CanonicalizationError as exc:
+        fail(f"{what}: {path} is not JSON ({exc})")
+
+
 def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 

@@ -21,14 +21,14 @@ from api.cli.common import (
     KindArg,
     emit_json,
     err,
-    fail,
     guard,
     node_of,
     out,
+    read_json,
+    read_text,
 )
 from api.cli.render import render_checks
 from api.views import log_check_json
-from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from ledger.interface import Receipt
@@ -186,20 +186,32 @@ def ledger_prove(
 
 @proof_app.command("check")
 def proof_check(
-    file: FileArg,
+    file: Annotated[Path, typer.Argument(help="A proof bundle (tdx ledger prove --out F).")],
     checkpoint_file: Annotated[
-        Path,
-        typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint note."),
-    ],
-    key: Annotated[str, typer.Option("--key", help="The checkpoint verifier key (name+id+key).")],
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="A signed checkpoint you trust: the bundle's must be the same."
+        ),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Pin the checkpoint verifier key (name+id+key).")
+    ] = None,
+    operator_key: Annotated[
+        Path | None,
+        typer.Option("--operator-key", help="Pin the trust list's signer: a PEM public key file."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a proof offline against a checkpoint you trust: exit 0 if it holds."""
-    try:
-        proof = parse_json(file.read_bytes())
-    except CanonicalizationError as exc:
-        fail(f"{file} is not JSON: {exc}")
-    result = proofs.check(proof, checkpoint_file.read_text(), key)
+    """Check a proof bundle offline, with no node and no home: exit 0 if it holds.
+
+    Checks the checkpoint's signature, each entry's inclusion and signature, each signer's
+    certificate chain to a root on the bundle's signed trust list at the transaction's time,
+    and its revocation. Without --key / --operator-key the bundle's own keys are used (their
+    ids are printed): pin them to refuse a bundle signed by anyone else."""
+    proof = read_json(file, "the proof bundle")
+    trusted = None if checkpoint_file is None else read_text(checkpoint_file, "the checkpoint")
+    operator = None if operator_key is None else read_text(operator_key, "the operator key")
+    result = proofs.check(proof, trusted, key, operator)
     if as_json:
         emit_json({"ok": result.valid, **result.to_json()})
     else:
