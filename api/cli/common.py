@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from chaincode.documents.registry import DocumentKind, InvalidDocumentError
+from chaincode.identifiers import is_doc_id
 from chaincode.lifecycle import Refusal
 from identity.keys import KeyStoreError
 from ledger.signed_tx import MalformedTransactionError
@@ -39,7 +40,20 @@ KindArg = Annotated[DocumentKind, typer.Argument(help="Document kind.", case_sen
 FileArg = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
 ]
-IdArg = Annotated[str, typer.Argument(help="Document id, sha256:<hex>.")]
+
+
+def _doc_id(value: str) -> str:
+    """A document id, or a usage error (exit 2) that names the form."""
+    if not is_doc_id(value):
+        raise typer.BadParameter(
+            f"{value!r} is not a document id: expected sha256: followed by 64 lower-case hex "
+            "digits (as tdx doc digest prints)",
+            param_hint="ID",
+        )
+    return value
+
+
+IdArg = Annotated[str, typer.Argument(help="Document id, sha256:<64 hex>.", callback=_doc_id)]
 
 T = TypeVar("T")
 
@@ -103,7 +117,11 @@ def emit_json(value: Any) -> None:
 
 
 def home_of(path: Path | None) -> Home:
-    return Home(path or default_home())
+    """The home every command but ``init`` works in; a missing or half-made one is one line
+    that says how to make one (exit 1)."""
+    home = Home(path or default_home())
+    guard(home.check)
+    return home
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from api.cli import network as cli_network
 from api.cli import oa as cli_oa
 from api.cli import pint as cli_pint
 from api.cli import reads
+from api.cli import rekey as cli_rekey
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -87,6 +88,7 @@ def _options(
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
 doc_app.command("get")(reads.get)
+identity_app.command("rekey")(cli_rekey.rekey)
 cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
@@ -289,4 +291,24 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """Run tdx. A usage error (a missing file, a malformed id, an unknown option) is one line
+    naming the command's --help, exit 2, not click's framed message."""
+    # Typer (pinned, 0.29) carries its own copy of click; its errors are these classes.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.ctx.get_help()  # Typer prints its help itself
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        err.print(f"tdx: error: {exc.format_message()}{where}", markup=False)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("Aborted.", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
