@@ -1,4 +1,9 @@
-"""What every tdx command shares: options, output, and turning failures into one line."""
+"""What every tdx command shares: options, output, and turning failures into one line.
+
+Imported by every command module before the command line knows which command runs, so it
+imports only what option types need; the node, the home and the errors they raise are
+imported when a command uses them (``tdx --help`` stays fast).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from chaincode.documents.registry import DocumentKind, InvalidDocumentError
-from chaincode.identifiers import is_doc_id
-from chaincode.lifecycle import Refusal
-from identity.keys import KeyStoreError
-from ledger.signed_tx import MalformedTransactionError
-from network.home import Home, HomeError, default_home
-from network.node import Node, NotOffered
+from chaincode.documents.kinds import DocumentKind
+
+if TYPE_CHECKING:
+    from network.home import Home
+    from network.node import Node
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -44,6 +47,8 @@ FileArg = Annotated[
 
 def _doc_id(value: str) -> str:
     """A document id, or a usage error (exit 2) that names the form."""
+    from chaincode.identifiers import is_doc_id
+
     if not is_doc_id(value):
         raise typer.BadParameter(
             f"{value!r} is not a document id: expected sha256: followed by 64 lower-case hex "
@@ -69,6 +74,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def guard(fn: Callable[[], T]) -> T:
     """Turn expected failures into one clear line and a non-zero exit."""
+    from chaincode.documents.registry import InvalidDocumentError
+    from chaincode.lifecycle import Refusal
+    from identity.keys import KeyStoreError
+    from ledger.signed_tx import MalformedTransactionError
+    from network.home import HomeError
+    from network.node import NotOffered
+
     try:
         return fn()
     except Refusal as refusal:
@@ -119,6 +131,8 @@ def emit_json(value: Any) -> None:
 def home_of(path: Path | None) -> Home:
     """The home every command but ``init`` works in; a missing or half-made one is one line
     that says how to make one (exit 1)."""
+    from network.home import Home, default_home
+
     home = Home(path or default_home())
     guard(home.check)
     return home
@@ -126,6 +140,8 @@ def home_of(path: Path | None) -> Home:
 
 @contextmanager
 def node_of(path: Path | None) -> Iterator[Node]:
+    from network.node import Node
+
     node = guard(lambda: Node(home_of(path)))
     try:
         yield node

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -28,11 +28,10 @@ from api.cli.common import (
     read_text,
 )
 from api.cli.render import render_checks
-from api.views import log_check_json
-from chaincode.read_policy import OPERATOR
-from chaincode.transactions import Op
-from ledger.interface import Receipt
-from ledger.tlog import proofs
+
+if TYPE_CHECKING:  # imported when a command runs, not when the command line starts
+    from chaincode.transactions import Op
+    from ledger.interface import Receipt
 
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept on the ledger).")]
 
@@ -86,6 +85,8 @@ def issue(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, sign, store and anchor a document; print the receipt and the document id."""
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         issued = guard(lambda: node.issue(kind, file.read_bytes(), as_org, link or (), to))
         if output is not None:
@@ -110,6 +111,8 @@ def amend(
     as_json: JsonOpt = False,
 ) -> None:
     """Supersede a document with a corrected one (for an eBL: after surrender for amendment)."""
+    from chaincode.transactions import Op
+
     _supersede(Op.AMEND, doc_id, file, as_org, reason, home, as_json)
 
 
@@ -122,6 +125,8 @@ def replace(
     as_json: JsonOpt = False,
 ) -> None:
     """Replace a quarantine certificate with a replacement certificate."""
+    from chaincode.transactions import Op
+
     _supersede(Op.REPLACE, doc_id, file, as_org, reason, home, as_json)
 
 
@@ -129,6 +134,8 @@ def revoke(
     doc_id: IdArg, as_org: AsOpt, reason: ReasonOpt, home: HomeOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Revoke a certificate of origin, quarantine certificate or rail consignment."""
+    from chaincode.transactions import Op
+
     with node_of(home) as node:
         receipt = guard(lambda: node.submit(as_org, Op.REVOKE, doc=doc_id, reason=reason))
     show_receipt(receipt, as_json)
@@ -137,6 +144,9 @@ def revoke(
 @ledger_app.command("verify")
 def ledger_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-check the whole log: hashes, chain, signatures, Merkle nodes, every checkpoint."""
+    from api.views import log_check_json
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         result = guard(
             lambda: node.audit_log(
@@ -178,6 +188,8 @@ def ledger_prove(
     home: HomeOpt = None,
 ) -> None:
     """Write an offline proof of a document's history against the latest checkpoint."""
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         proof = guard(lambda: node.proof(doc_id, OPERATOR))
     output.write_text(json.dumps(proof, indent=2) + "\n")
@@ -208,6 +220,8 @@ def proof_check(
     certificate chain to a root on the bundle's signed trust list at the transaction's time,
     and its revocation. Without --key / --operator-key the bundle's own keys are used (their
     ids are printed): pin them to refuse a bundle signed by anyone else."""
+    from ledger.tlog import proofs
+
     proof = read_json(file, "the proof bundle")
     trusted = None if checkpoint_file is None else read_text(checkpoint_file, "the checkpoint")
     operator = None if operator_key is None else read_text(operator_key, "the operator key")

@@ -11,9 +11,6 @@ from typing import Annotated
 import typer
 
 from api.cli.common import HomeOpt, JsonOpt, emit_json, fail, guard, home_of, out
-from identity import keys
-from identity.key_encryption import DEFAULT_KDF, KeyEncryptionError, ScryptKdf
-from network.demo_network import DEMO_PASSPHRASE
 
 NEW_PASSPHRASE_ENV = "TDX_NEW_PASSPHRASE"  # noqa: S105 (a variable name)
 
@@ -31,6 +28,8 @@ def _new_passphrase() -> bytes:
 
 def _home_keys(home: Path | None) -> tuple[list[Path], bytes | None]:
     """Every key file of the home, and the passphrase it uses if it is a demo home."""
+    from network.demo_network import DEMO_PASSPHRASE
+
     h = home_of(home)
     files = sorted(
         [*h.path.glob("*.key"), *h.path.glob("roots/*.key"), *h.path.glob("orgs/*/*.key")]
@@ -40,6 +39,8 @@ def _home_keys(home: Path | None) -> tuple[list[Path], bytes | None]:
 
 
 def _opens(path: Path, passphrase: bytes) -> None:
+    from identity import keys
+
     guard(lambda: keys.load_signing_key(path, passphrase))
 
 
@@ -51,11 +52,16 @@ def rekey(
     all_keys: Annotated[
         bool, typer.Option("--all", help="Every key file of the home (one passphrase for all).")
     ] = False,
-    n: Annotated[int, typer.Option("--scrypt-n", help="scrypt cost N (a power of two).")] = (
-        DEFAULT_KDF.n
-    ),
-    r: Annotated[int, typer.Option("--scrypt-r", help="scrypt block size r.")] = DEFAULT_KDF.r,
-    p: Annotated[int, typer.Option("--scrypt-p", help="scrypt parallelism p.")] = DEFAULT_KDF.p,
+    n: Annotated[
+        int | None,
+        typer.Option("--scrypt-n", help="scrypt cost N, a power of two [default: 2^14]."),
+    ] = None,
+    r: Annotated[
+        int | None, typer.Option("--scrypt-r", help="scrypt block size r [default: 8].")
+    ] = None,
+    p: Annotated[
+        int | None, typer.Option("--scrypt-p", help="scrypt parallelism p [default: 5].")
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -65,10 +71,17 @@ def rekey(
     TDX_NEW_PASSPHRASE (or a prompt, twice). A demo home keeps the demo passphrase: only its
     scrypt cost can change. Every file is opened with the current passphrase before any is
     rewritten; each file is replaced atomically."""
+    from identity import keys
+    from identity.key_encryption import DEFAULT_KDF, KeyEncryptionError, ScryptKdf
+
     if bool(files) == all_keys:
         fail("name key files, or --all for every key of the home (not both)", 2)
     try:
-        kdf = ScryptKdf(n, r, p)
+        kdf = ScryptKdf(
+            DEFAULT_KDF.n if n is None else n,
+            DEFAULT_KDF.r if r is None else r,
+            DEFAULT_KDF.p if p is None else p,
+        )
         kdf.check_writable()
     except KeyEncryptionError as exc:
         fail(f"{exc}; nothing was changed", 2)
@@ -96,7 +109,7 @@ def rekey(
             fail(f"{exc} (re-encrypted before it: {len(done)} of {len(targets)} files)")
         done.append(str(target))
     if as_json:
-        emit_json({"files": done, "kdf": {"name": "scrypt", "n": n, "r": r, "p": p}})
+        emit_json({"files": done, "kdf": {"name": "scrypt", "n": kdf.n, "r": kdf.r, "p": kdf.p}})
     else:
         for name in done:
             out.print(f"Re-encrypted {name} with {kdf}", markup=False)

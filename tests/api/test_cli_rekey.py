@@ -37,7 +37,7 @@ def test_a_key_file_under_a_new_passphrase_is_the_same_key(demo_home):
     assert stat.S_IMODE(os.stat(path).st_mode) == mode
     wrong = tdx("identity", "rekey", path, env=env)  # the old passphrase no longer opens it
     assert wrong.exit_code == 1
-    assert wrong.stderr.strip().endswith("wrong passphrase")
+    assert "wrong passphrase" in wrong.stderr
 
 
 def test_a_wrong_current_passphrase_changes_no_file(demo_home):
