@@ -27,7 +27,8 @@ class Deferred(TyperGroup):
     def load(self) -> Any:
         """The real group: the click command of the module's ``app``, without the shell
         completion options Typer gives a top-level app (the root has none)."""
-        group = typer.main.get_command(importlib.import_module(self.module).app)
+        # get_group, not get_command: an app of one command (evm) is still a group here.
+        group = typer.main.get_group(importlib.import_module(self.module).app)
         group.params = [
             p for p in group.params if p.name not in ("install_completion", "show_completion")
         ]

@@ -78,3 +78,10 @@ def test_each_deferred_group_lists_the_modules_own_help_and_runs(name):
     assert "--install-completion" not in result.stdout
     listed = runner.invoke(app, ["--help"])
     assert name in listed.stdout
+
+
+def test_a_group_of_one_command_is_still_a_group():
+    """`evm` has one command; Typer would make the app that command itself."""
+    result = runner.invoke(app, ["evm", "deploy", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--rpc" in result.stdout
