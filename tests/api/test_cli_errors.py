@@ -57,7 +57,7 @@ def test_a_half_made_home_names_what_is_missing(demo_home):
     (demo_home.path / "trust-list.jws").unlink()
     for args in (("identity", "list"), ("status", DOC), ("token", "--as", "cn-gacc")):
         line = one_line(tdx(*args, "--home", demo_home.path), 1)
-        assert "is incomplete (missing: trust-list.jws, orgs/)" in line
+        assert "is incomplete (missing: trust-list.jws, orgs/)" in line, line
         assert "tdx init --demo --home DIR" in line
 
 
