@@ -30,12 +30,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
-from chaincode.records import Actor, DocumentRecord, PickupRight
+from chaincode.records import DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger.admission import admit, batch_root
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
 from ledger.embedded.schema import SCHEMA, upgrade
+from ledger.embedded.view import SqlView
 from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
 from ledger.interface import (
     HistoryEntry,
@@ -50,7 +51,6 @@ from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
     document_to_row,
-    right_from_json,
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
@@ -76,77 +76,6 @@ class _Pending:
     future: Future[Receipt | Refusal | int]
     receipt: bool = True
     document: SignedDocument | None = None
-
-
-class _View:
-    """The chaincode's read-only view (``chaincode.lifecycle.StateView``) on one
-    connection: the writer's, inside its open transaction, or a reader's."""
-
-    def __init__(self, db: sqlite3.Connection, identities: Identities) -> None:
-        self._db = db
-        self._identities = identities
-
-    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
-        if issuer is None:
-            row = self._db.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? "  # noqa: S608
-                "ORDER BY entry LIMIT 1",
-                (doc_id,),
-            ).fetchone()
-        else:
-            row = self._db.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND issuer = ?",  # noqa: S608
-                (doc_id, issuer),
-            ).fetchone()
-        return None if row is None else document_from_row(row)
-
-    def issuers(self, doc_id: str) -> list[str]:
-        return [
-            str(r[0])
-            for r in self._db.execute(
-                "SELECT issuer FROM documents WHERE id = ? ORDER BY entry", (doc_id,)
-            )
-        ]
-
-    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
-        found: list[str] = []
-        for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
-            chunk = doc_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found += [
-                str(r[0])
-                for r in self._db.execute(
-                    f"SELECT id FROM documents WHERE issuer = ? AND id IN ({marks})",  # noqa: S608
-                    (issuer, *chunk),
-                )
-            ]
-        return found
-
-    def pickup_right(self, container: str) -> PickupRight | None:
-        row = self._db.execute(
-            "SELECT record FROM rights WHERE container = ?", (container,)
-        ).fetchone()
-        return None if row is None else right_from_json(row[0])
-
-    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM released WHERE container = ? AND ebl = ? AND carrier = ?",
-            (container, ebl, carrier),
-        ).fetchone()
-        return row is not None
-
-    def party(self, org_id: str) -> Actor | None:
-        return self._identities.party(org_id)
-
-    def issuer_of(self, doc_id: str, issuer: str | None) -> str | None:
-        """The issuer of the record a query about ``doc_id`` means: ``issuer`` itself, or
-        (None) the issuer of the digest's first record."""
-        if issuer is not None:
-            return issuer
-        row = self._db.execute(
-            "SELECT issuer FROM documents WHERE id = ? ORDER BY entry LIMIT 1", (doc_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
 
 
 def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
@@ -327,7 +256,7 @@ class EmbeddedLedger:
         try:
             size, prev = self._tip()
             first = size
-            view = _View(db, self._identities)
+            view = SqlView(db, self._identities)
             outcome: list[int | Refusal] = []
             for signed, document in group:
                 existing = db.execute(
@@ -386,7 +315,7 @@ class EmbeddedLedger:
             return 0, GENESIS_PREV
         return int(row[0]) + 1, entry_hash(bytes(row[1]))
 
-    def _execute(self, signed: SignedTx, view: _View, index: int, prev: str) -> bytes:
+    def _execute(self, signed: SignedTx, view: SqlView, index: int, prev: str) -> bytes:
         tx = signed.tx
         now = self._clock()
         actor = admit(signed, self._identities, now)
@@ -427,7 +356,7 @@ class EmbeddedLedger:
                 f"this ledger key acts for {row[0]}; one key acts for one organisation",
             )
 
-    def _store_effects(self, effects: Effects, index: int, view: _View) -> None:
+    def _store_effects(self, effects: Effects, index: int, view: SqlView) -> None:
         db = self._db
         # A record keeps the entry that created it: the first record of a digest stays first.
         db.executemany(
@@ -482,7 +411,7 @@ class EmbeddedLedger:
         ).fetchone()
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
         leaf, proof = _leaf_and_path(db, index, int(cp_size))
-        view = _View(db, self._identities)
+        view = SqlView(db, self._identities)
         docs = [
             document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
             for r in db.execute("SELECT doc, issuer FROM history WHERE entry = ? LIMIT 5", (index,))
@@ -630,7 +559,7 @@ class EmbeddedLedger:
             entries = []
             kids = set()
             batch_digests: list[str] = []
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             records = {(doc_id, owner)} if owner is not None else set()
             for index in self._entry_indexes(db, records, below=size):
                 leaf, path = _leaf_and_path(db, index, size)
@@ -682,16 +611,16 @@ class EmbeddedLedger:
         for the signer's record: another organisation's record of the same digest is its
         own claim and never the signer's."""
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).document(doc_id, issuer)
+            return SqlView(db, self._identities).document(doc_id, issuer)
 
     def issuers(self, doc_id: str) -> list[str]:
         """Every organisation that anchored the digest, the first to anchor it first."""
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).issuers(doc_id)
+            return SqlView(db, self._identities).issuers(doc_id)
 
     def pickup_right(self, container: str) -> PickupRight | None:
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).pickup_right(container)
+            return SqlView(db, self._identities).pickup_right(container)
 
     @staticmethod
     def _entries(db: sqlite3.Connection, indexes: Sequence[int]) -> list[HistoryEntry]:
@@ -727,7 +656,7 @@ class EmbeddedLedger:
         """The entries that touched ``issuer``'s record of the digest (by default its first
         record), in log order."""
         with self._reading() as db:
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             if owner is None:
                 return []
             return self._entries(db, self._entry_indexes(db, {(doc_id, owner)}))
@@ -736,7 +665,7 @@ class EmbeddedLedger:
         """The documents in the record's provenance: those it links to, those it supersedes
         or is superseded by, and those of its own country that link to it."""
         with self._reading() as db:
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             return sorted(
                 {
                     str(r[0])
@@ -753,7 +682,7 @@ class EmbeddedLedger:
         or any record in its provenance (see ``links``; transitively, bounded), in log
         order."""
         with self._reading() as db:
-            view = _View(db, self._identities)
+            view = SqlView(db, self._identities)
             owner = view.issuer_of(doc_id, issuer)
             if owner is None:
                 return []

@@ -93,7 +93,7 @@ def test_es256_signatures_are_r_and_s_of_32_octets_each(signer):
 
 def test_an_eddsa_signature_is_checked_too():
     signer = make_signer(make_root(), key_type=KeyType.ED25519)
-    head, payload, sig = jws.sign(b"p", signer.key, signer.chain, TYP).split(".")
+    head, _, sig = jws.sign(b"p", signer.key, signer.chain, TYP).split(".")
     other = _b64url(b"q")
     with pytest.raises(JwsError, match="does not verify"):
         _verify(f"{head}.{other}.{sig}")

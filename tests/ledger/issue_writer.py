@@ -19,7 +19,8 @@ template = json.loads(examples.read(examples.CO))
 
 def work(node: Node, worker: int) -> None:
     for i in range(count):
-        doc = dict(template, certificateNumber=f"{template['certificateNumber']}-{tag}-{worker}-{i}")
+        number = f"{template['certificateNumber']}-{tag}-{worker}-{i}"
+        doc = dict(template, certificateNumber=number)
         issued = node.issue(DocumentKind.CO, json.dumps(doc).encode(), "cn-gacc")
         with out_lock:
             sys.stdout.write(f"{issued.receipt.index} {issued.document.digest}\n")

@@ -51,7 +51,8 @@ def test_the_document_is_committed_with_its_entry(node, demo_home):
     # No file of its own: the store's separate fsync is what this saves.
     assert not list((demo_home.path / "store").glob("*.json"))
     data = node.store.get(digest)
-    assert data is not None and node.store.has(digest)
+    assert data is not None
+    assert node.store.has(digest)
     report = node.verify(data)
     assert report.valid, report.to_json()
 
@@ -127,5 +128,4 @@ def test_two_processes_issue_on_one_ledger_in_turn(demo_home):
             assert node.ledger.history(digest)[0].index == index
         check = node.ledger.verify_log()
         assert check.valid, check.to_json()
-        assert check.facts.entries == 90 + (check.facts.entries - 90)  # demo entries before
-        assert node.ledger.size() >= 90
+        assert check.facts.entries >= 90
