@@ -155,6 +155,9 @@ def test_the_anchoring_proof_downloads_and_checks_offline(world, pages):
     latest = httpx.get(f"{world.base}/v1/checkpoints/latest").json()
     report = proofs.check(proof, latest["checkpoint"], latest["key"])
     assert report.valid, report.failures()
+    # Standalone: it checks with nothing but itself (its own key and trust material).
+    alone = proofs.check(proof)
+    assert alone.valid, alone.failures()
 
 
 # --- sessions and CSRF ----------------------------------------------------------------

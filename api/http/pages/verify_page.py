@@ -19,6 +19,8 @@ from api.http.pages.site import PageContext, PageError, PageRoute, Site, context
 from api.http.pages.verdicts import read_report
 from chaincode.identifiers import DOC_ID_PATTERN, ORG_ID_PATTERN
 from ledger.evidence import MerkleInclusion
+from network.home import HomeError
+from network.proof_bundle import standalone
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -115,8 +117,9 @@ def anchoring_proof(
     digest: Annotated[str, Query(pattern=DOC_ID_PATTERN)],
     issuer: Annotated[str, Query(pattern=ORG_ID_PATTERN)],
 ) -> Response:
-    """A ``tdx-proof/1`` bundle of the one entry that anchored the document: its inclusion
-    in the latest checkpoint and the certificate that signed it. The rest of its history is
+    """A standalone ``tdx-proof/1`` bundle of the one entry that anchored the document: its
+    inclusion in the latest checkpoint, the certificate that signed it, and the trust
+    material to check both offline (``network.proof_bundle``). The rest of its history is
     a read the read policy governs (the Document page's bundle)."""
     provable = site.node.provable
     evidence = site.node.ledger.evidence(digest, issuer)
@@ -129,6 +132,11 @@ def anchoring_proof(
     kid = json.loads(base64.b64decode(entries[0]["leaf"]))["signed"]["kid"]
     bundle["entries"] = entries
     bundle["certificates"] = {k: v for k, v in bundle["certificates"].items() if k == kid}
+    try:
+        # Standalone: the checkpoint key and the trust material to check it with nothing else.
+        bundle = standalone(bundle, site.node.home)
+    except HomeError:
+        raise PageError(404, "verify.no_proof") from None
     name = f"tdx-proof-{digest.removeprefix('sha256:')[:16]}.json"
     response = Response(
         json.dumps(bundle, indent=2),
