@@ -15,9 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaincode.documents.rail import RailConsignment
 from chaincode.rail.events import EventType, Outcome, RecordedEvent
-from chaincode.rail.route import crossing_at, crossing_label
+from chaincode.rail.route import Consignment, crossing_at, crossing_label
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Journey:
     """One consignment and its events, in ledger order."""
 
     consignment_id: str
-    consignment: RailConsignment
+    consignment: Consignment
     events: tuple[RecordedEvent, ...]
 
 
