@@ -88,3 +88,21 @@ def crossing_at(consignment: Consignment, station: str) -> int | None:
         if station in (crossing.exitStation.code, crossing.entryStation.code):
             return i
     return None
+
+
+def next_country(consignment: Consignment, station: str) -> str | None:
+    """The country the train enters next after ``station``: the entry country of the first
+    border crossing ahead of it (the departure station and a crossing's exit station are
+    before that crossing, its entry station after it), or None at or beyond the last one."""
+    if station == consignment.departureStation.code:
+        ahead = 0
+    else:
+        found = crossing_at(consignment, station)
+        if found is None:
+            return None
+        ahead = (
+            found if station == consignment.borderCrossings[found].exitStation.code else found + 1
+        )
+    if ahead >= len(consignment.borderCrossings):
+        return None
+    return consignment.borderCrossings[ahead].entryStation.country

@@ -1,0 +1,199 @@
+"""The rail corridor on both engines (embedded and EVM): the Chongqing - Alashankou/Dostyk -
+Almaty consignment registered with its route, its border events, the release decision,
+refusals, and advance information pushed ahead of the train.
+
+The Fabric engine runs the same chaincode but keeps no rail records yet (its world state
+has no rail keys; see ledger/fabric/world_state.py), so it is not a parameter here.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.rail.events import BorderEvent, EventType
+from chaincode.read_policy import OPERATOR
+from chaincode.transactions import Op
+from network.node import Node
+from network.rail import LocalOutbox, RailDesk, SealReport, check_advance_information
+from tests.conftest import EXAMPLES
+
+NOTE = (EXAMPLES / "rail_chongqing_almaty.json").read_bytes()
+TUANJIECUN, ALASHANKOU, DOSTYK, ALMATY = "841209", "892305", "708507", "700007"
+FIRST, SECOND = "TRIU8734127", "SZLU9053180"
+FIRST_SEAL, SECOND_SEAL = "CQ0418823", "SL2600046213"
+FIRST_WAGON, SECOND_WAGON = "5271034", "5271187"
+KZ_WAGON, KZ_WAGON_2 = "52003412", "52003420"
+
+
+@pytest.fixture(params=["embedded"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Journey:
+    """The desk, the registered consignment, and a clock for its events (minutes after a
+    start four days ago, so that every event precedes its transaction)."""
+
+    def __init__(self, node: Node) -> None:
+        self.outbox = LocalOutbox()
+        self.desk = RailDesk(node, self.outbox)
+        self.start = node.clock() - datetime.timedelta(days=4)
+        self.registered = self.desk.register(NOTE, "cn-railway")
+        self.doc = self.registered.doc_id
+
+    def at(self, minute: int) -> datetime.datetime:
+        return self.start + datetime.timedelta(minutes=minute)
+
+    def event(
+        self, org: str, kind: EventType, station: str, minute: int, **fields: object
+    ) -> object:
+        return self.desk.record(self.doc, org, kind, station, at=self.at(minute), **fields)  # type: ignore[arg-type]
+
+    def to_dostyk(self) -> None:
+        """Departure, Alashankou, and the arrival at Dostyk."""
+        self.event("cn-railway", EventType.DEPARTURE, TUANJIECUN, 0)
+        self.event("cn-railway", EventType.ARRIVAL, ALASHANKOU, 2000)
+        self.event("cn-gacc", EventType.DEPARTURE, ALASHANKOU, 2300)
+        self.event("kz-ktz", EventType.ARRIVAL, DOSTYK, 2400)
+
+    def check(self, org: str, minute: int, *seals: SealReport) -> None:
+        self.event(org, EventType.SEAL_CHECK, DOSTYK, minute, seals=seals)
+
+
+def intact(*numbers: str) -> list[SealReport]:
+    return [SealReport(n, "intact") for n in numbers]
+
+
+def refused(node: Node, call) -> Refusal:  # type: ignore[no-untyped-def]
+    before = node.ledger.size()
+    with pytest.raises(Refusal) as caught:
+        call()
+    assert node.ledger.size() == before  # a refusal changes nothing
+    return caught.value
+
+
+def test_the_corridor_run_with_every_seal_intact_through_transshipment(node):
+    run = Journey(node)
+    assert run.registered.issued is not None
+    # Registration pushes the consignment to the first country ahead, before the train.
+    (first,) = run.outbox.pushed
+    assert (first.destination_country, first.payload["reason"]) == ("KZ", "registered")
+    assert check_advance_information(first.payload, node.verify).valid
+
+    run.to_dostyk()
+    pushes = list(run.outbox.pushed)
+    assert [(p.destination_country, p.payload["reason"], p.payload["station"]) for p in pushes] == [
+        ("KZ", "registered", TUANJIECUN),
+        ("KZ", "departed", ALASHANKOU),
+    ]
+    assert [e["event"]["type"] for e in pushes[1].payload["events"]] == [
+        "DEPARTURE",
+        "ARRIVAL",
+        "DEPARTURE",
+    ]
+    run.check("kz-customs", 2410, *intact(FIRST_SEAL, SECOND_SEAL))
+    run.event(
+        "kz-ktz",
+        EventType.TRANSSHIPMENT,
+        DOSTYK,
+        2460,
+        moves=[(FIRST, FIRST_WAGON, KZ_WAGON), (SECOND, SECOND_WAGON, KZ_WAGON_2)],
+    )
+    run.check("kz-ktz", 2470, *intact(FIRST_SEAL, SECOND_SEAL))
+    decided = run.desk.release(run.doc, DOSTYK, "kz-customs", run.at(2500))
+    assert decided.assessment.outcome.value == "DIRECT_RELEASE"
+    assert decided.event.decision == "DIRECT_RELEASE"
+    run.event("kz-ktz", EventType.DEPARTURE, DOSTYK, 2600)
+    run.event("kz-ktz", EventType.ARRIVAL, ALMATY, 4000)
+    assert len(run.outbox.pushed) == 2  # Dostyk is the last border: nothing further ahead
+
+    status = run.desk.status(run.doc, OPERATOR)
+    assert status.route.issuer == "cn-railway"
+    assert [(r.event.type, r.by) for r in status.events][-4:] == [
+        ("SEAL_CHECK", "kz-ktz"),
+        ("RELEASE_DECISION", "kz-customs"),
+        ("DEPARTURE", "kz-ktz"),
+        ("ARRIVAL", "kz-ktz"),
+    ]
+    assert status.custody.wagon_of == {FIRST: KZ_WAGON, SECOND: KZ_WAGON_2}
+    # The consignment's history shows the registration and every event, by who recorded it.
+    history = node.ledger.history(run.doc)
+    assert [e.op for e in history] == ["ISSUE", "RAIL_REGISTER"] + ["RAIL_EVENT"] * 10
+    assert history[-1].details["event"]["station"] == ALMATY
+
+
+def test_a_broken_seal_requires_inspection_naming_it(node):
+    run = Journey(node)
+    run.to_dostyk()
+    run.check("kz-customs", 2410, SealReport(FIRST_SEAL, "broken"), *intact(SECOND_SEAL))
+    claimed = BorderEvent.model_validate(
+        {
+            "type": "RELEASE_DECISION",
+            "station": DOSTYK,
+            "time": run.at(2450),
+            "decision": "DIRECT_RELEASE",
+        }
+    )
+    direct = refused(
+        node, lambda: node.submit("kz-customs", Op.RAIL_EVENT, doc=run.doc, event=claimed)
+    )
+    assert (direct.kind, direct.rule) == (
+        RefusalKind.CONFLICT,
+        f"direct_release_needs_unchanged_seals: inspection required: {FIRST_SEAL}: broken: "
+        f"broken at {DOSTYK}, on {FIRST}",
+    )
+    decided = run.desk.release(run.doc, DOSTYK, "kz-customs", run.at(2500))
+    assert decided.assessment.outcome.value == "INSPECTION_REQUIRED"
+    assert [(f.subject, f.reason) for f in decided.assessment.findings] == [(FIRST_SEAL, "broken")]
+    assert node.ledger.rail_events(run.doc)[-1].event.decision == "INSPECTION_REQUIRED"
+
+
+def test_a_seal_replaced_then_checked_keeps_its_custody(node):
+    run = Journey(node)
+    run.to_dostyk()
+    run.check(
+        "kz-customs", 2410, SealReport(FIRST_SEAL, "replaced", "KZC0001"), *intact(SECOND_SEAL)
+    )
+    run.check("kz-ktz", 2420, *intact("KZC0001", SECOND_SEAL))
+    decided = run.desk.release(run.doc, DOSTYK, "kz-customs", run.at(2500))
+    assert decided.assessment.outcome.value == "DIRECT_RELEASE"
+    chain = next(c for c in run.desk.status(run.doc, OPERATOR).custody.chains if c.links)
+    (link,) = chain.links
+    assert (link.old, link.new, link.sealing_party, link.by, link.station) == (
+        FIRST_SEAL,
+        "KZC0001",
+        "CUSTOMS",
+        "kz-customs",
+        DOSTYK,
+    )
+    assert link.new_type == "MECHANICAL"  # the replaced seal's type
+
+
+def test_refusals_name_the_rule_and_change_nothing(node):
+    run = Journey(node)
+    no_role = refused(
+        node, lambda: run.event("kz-dostyk-terminal", EventType.ARRIVAL, DOSTYK, 2400)
+    )
+    assert (no_role.kind, no_role.rule) == (
+        RefusalKind.FORBIDDEN,
+        "recorder_role: role customs or rail required to record a ARRIVAL",
+    )
+    off_route = refused(node, lambda: run.event("kz-ktz", EventType.ARRIVAL, "708403", 2400))
+    assert off_route.rule == (
+        "station_on_route: station 708403 is not on the route of consignment note CQ2604080017"
+    )
+    run.to_dostyk()
+    by_rail = refused(node, lambda: run.desk.release(run.doc, DOSTYK, "kz-ktz"))
+    assert (by_rail.kind, by_rail.rule) == (
+        RefusalKind.FORBIDDEN,
+        "recorder_role: role customs required to record a RELEASE_DECISION",
+    )
+    wrong_country = refused(node, lambda: run.desk.release(run.doc, DOSTYK, "cn-gacc"))
+    assert wrong_country.rule == (
+        "recorder_country: an event at Dostyk is recorded by an organisation of KZ, not CN"
+    )
+    twice = refused(node, lambda: run.desk.register(NOTE, "cn-railway"))
+    assert twice.kind is RefusalKind.CONFLICT
