@@ -37,7 +37,6 @@ from typing import Protocol, TypeVar
 from chaincode.authority import ISSUER_ROLES, issue_refusal
 from chaincode.documents.registry import DocumentKind
 from chaincode.rail.consignment import EventRecord, RouteRecord
-from chaincode.rail.events import RecordedEvent
 from chaincode.records import PENDING, Actor, DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
@@ -98,14 +97,6 @@ class StateView(Protocol):
         ...
 
     def party(self, org_id: str) -> Actor | None: ...
-
-    def rail_route(self, doc_id: str) -> RouteRecord | None:
-        """The rail consignment's registered route (``chaincode.rail.operations``)."""
-        ...
-
-    def rail_events(self, doc_id: str) -> Sequence[RecordedEvent]:
-        """The border events recorded on the rail consignment, in ledger order."""
-        ...
 
 
 @dataclass(frozen=True)

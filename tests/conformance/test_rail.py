@@ -12,12 +12,14 @@ import datetime
 
 import pytest
 
+from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.rail.consignment import RailRoute
 from chaincode.rail.events import BorderEvent, EventType
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network.node import Node
-from network.rail import LocalOutbox, RailDesk, SealReport, check_advance_information
+from network.rail import LocalOutbox, RailDesk, RailNotKept, SealReport, check_advance_information
 from tests.conftest import EXAMPLES
 
 NOTE = (EXAMPLES / "rail_chongqing_almaty.json").read_bytes()
@@ -197,3 +199,24 @@ def test_refusals_name_the_rule_and_change_nothing(node):
     )
     twice = refused(node, lambda: run.desk.register(NOTE, "cn-railway"))
     assert twice.kind is RefusalKind.CONFLICT
+
+
+@pytest.mark.parametrize("engine", ["evm"])
+def test_an_engine_without_rail_records_refuses_rail_operations(node):
+    # The EVM engine keeps no routes or border events yet: the chaincode refuses rather
+    # than accept what the engine would not store, and the desk says so before signing.
+    issued = node.issue(DocumentKind.RAIL, NOTE, "cn-railway")
+    route = RailRoute.of(issued.document.model)
+    refusal = refused(
+        node,
+        lambda: node.submit(
+            "cn-railway", Op.RAIL_REGISTER, doc=issued.document.digest, route=route
+        ),
+    )
+    assert (refusal.kind, refusal.rule) == (
+        RefusalKind.INVALID,
+        "rail_records_kept: RAIL_REGISTER is refused: this ledger engine keeps no rail records "
+        "(routes and border events)",
+    )
+    with pytest.raises(RailNotKept, match="not kept by this node's evm ledger"):
+        RailDesk(node).status(issued.document.digest, OPERATOR)
