@@ -25,6 +25,7 @@ from api.cli import ledger as cli_ledger
 from api.cli import network as cli_network
 from api.cli import oa as cli_oa
 from api.cli import pint as cli_pint
+from api.cli import rail as cli_rail
 from api.cli import reads
 from api.cli.common import (
     AsOpt,
@@ -95,6 +96,9 @@ app.add_typer(cli_evm.app, name="evm")
 app.add_typer(cli_oa.app, name="oa")
 app.add_typer(cli_dcsa.app, name="dcsa")
 app.add_typer(cli_pint.app, name="pint")
+app.add_typer(cli_rail.app, name="rail")
+app.add_typer(cli_rail.ephyto_app, name="ephyto")
+app.add_typer(cli_rail.edifact_app, name="edifact")
 
 
 @app.command()

@@ -16,6 +16,7 @@ it is the consignment named, and the route is the note's own.
 from __future__ import annotations
 
 import collections
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -29,17 +30,21 @@ from chaincode.rail.consignment import RailRoute, RouteRecord
 from chaincode.rail.events import BorderEvent, RecordedEvent
 from identity.checks import Check, Report, Status
 
-ADVANCE_INFORMATION = "rail.advance-information"
+# Letters, digits and "-": what the nodes' outbox accepts as a kind.
+ADVANCE_INFORMATION = "rail-advance-information"
 FORMAT = "tdx-rail-advance/1"
 Reason = Literal["registered", "departed"]
 
 
 class Outbox(Protocol):
-    """Where a node puts what it pushes to another country's node."""
+    """Where a node puts what it pushes to another country's node: the signature of the
+    nodes branch's ``network.peers.outbox.Outbox.push``, which that class satisfies as is."""
 
-    def push(self, destination_country: str, kind: str, payload: Mapping[str, Any]) -> None:
-        """Queue ``payload`` (JSON) of ``kind`` for the node of ``destination_country``;
-        the outbox signs it as this node and delivers it at least once."""
+    def push(
+        self, destination_country: str, kind: str, payload: bytes, key: str | None = None
+    ) -> object:
+        """Queue ``payload`` of ``kind`` for the node of ``destination_country``, durably and
+        once per ``key``; the outbox signs it as this node and delivers it."""
         ...
 
 
@@ -48,6 +53,12 @@ class Push:
     destination_country: str
     kind: str
     payload: Mapping[str, Any]
+    key: str
+
+
+def encode(payload: Mapping[str, Any]) -> bytes:
+    """The bytes pushed: canonical JSON (sorted keys, no spaces), UTF-8."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class LocalOutbox:
@@ -57,8 +68,12 @@ class LocalOutbox:
     def __init__(self, keep: int = 1000) -> None:
         self.pushed: collections.deque[Push] = collections.deque(maxlen=keep)
 
-    def push(self, destination_country: str, kind: str, payload: Mapping[str, Any]) -> None:
-        self.pushed.append(Push(destination_country, kind, payload))
+    def push(
+        self, destination_country: str, kind: str, payload: bytes, key: str | None = None
+    ) -> object:
+        decoded = json.loads(payload)
+        self.pushed.append(Push(destination_country, kind, decoded, key or ""))
+        return None
 
 
 def advance_information(
@@ -170,4 +185,5 @@ __all__ = [
     "Push",
     "advance_information",
     "check_advance_information",
+    "encode",
 ]

@@ -39,6 +39,7 @@ from network.rail.advance import (
     Push,
     Reason,
     advance_information,
+    encode,
 )
 
 
@@ -274,8 +275,10 @@ class RailDesk:
             return None
         document = self.node.store.get(doc_id)
         payload = advance_information(route, records.rail_events(doc_id), document, reason, station)
-        self.outbox.push(country, ADVANCE_INFORMATION, payload)
-        return Push(country, ADVANCE_INFORMATION, payload)
+        # Once per consignment, reason and station: a retried command pushes nothing twice.
+        key = f"{doc_id}:{reason}:{station}"
+        self.outbox.push(country, ADVANCE_INFORMATION, encode(payload), key)
+        return Push(country, ADVANCE_INFORMATION, payload, key)
 
     # --- reads ----------------------------------------------------------------------------
 

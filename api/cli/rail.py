@@ -1,0 +1,369 @@
+"""tdx rail / ephyto / edifact: the rail corridor (关铁通) on this node's home.
+
+``tdx rail`` registers consignments, records border events, takes release decisions and
+reads a consignment's journey and the release-time report (as the node's operator);
+``tdx ephyto`` moves quarantine certificates to and from UN/CEFACT SPS XML (the IPPC hub's
+envelope, XMLDSig); ``tdx edifact`` imports IFTMIN consignment notes and exports IFTSTA.
+Advance information goes to the next country's node through the node's outbox: on a single
+home nothing leaves (``network.rail.LocalOutbox``), and the command says what went ahead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli.common import (
+    AsOpt,
+    FileArg,
+    HomeOpt,
+    IdArg,
+    JsonOpt,
+    emit_json,
+    fail,
+    guard,
+    node_of,
+    now,
+    out,
+)
+from api.cli.ledger import show_receipt
+from chaincode.rail.events import EventType
+from chaincode.read_policy import OPERATOR
+from interop.edifact import EdifactError
+from interop.ephyto import SpsXmlError
+from network.rail import Push, RailDesk, SealReport
+from network.rail.exchange import (
+    Parties,
+    export_edifact,
+    export_ephyto,
+    import_edifact,
+    import_ephyto,
+)
+from network.rail.views import rail_status_json
+
+app = typer.Typer(no_args_is_help=True, help="Rail consignments, border events and release.")
+ephyto_app = typer.Typer(no_args_is_help=True, help="Quarantine certificates as SPS XML.")
+edifact_app = typer.Typer(no_args_is_help=True, help="EDIFACT IFTMIN in, IFTSTA out.")
+
+StationOpt = Annotated[str, typer.Option("--station", help="UIC station code, e.g. 708507.")]
+AtOpt = Annotated[
+    datetime.datetime | None,
+    typer.Option("--at", help="When it happened, ISO 8601 [default: now]."),
+]
+OutOpt = Annotated[Path, typer.Option("--out", dir_okay=False, help="File to write.")]
+
+
+def _utc(at: datetime.datetime | None) -> datetime.datetime | None:
+    if at is None:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)
+
+
+def _pushed(pushed: Push | None) -> None:
+    if pushed is not None:
+        # A single home is every country's node: the local outbox delivers nowhere.
+        out.print(
+            f"advance information ({pushed.payload['reason']} at {pushed.payload['station']}) "
+            f"for {pushed.destination_country}'s node: on this single home, already on its ledger"
+        )
+
+
+def parse_seal(text: str) -> SealReport:
+    """``NUMBER=intact|broken|missing|replaced:NEW[:TYPE[:PARTY]]``."""
+    number, sep, result = text.partition("=")
+    if not sep or not number:
+        fail(f"--seal {text!r}: expected NUMBER=intact|broken|missing|replaced:NEW", 2)
+    kind, _, rest = result.partition(":")
+    kind = kind.lower()
+    if kind not in ("intact", "broken", "missing", "replaced"):
+        fail(f"--seal {text!r}: the result is intact, broken, missing or replaced:NEW", 2)
+    if kind != "replaced":
+        if rest:
+            fail(f"--seal {text!r}: only a replaced seal names a new one", 2)
+        return SealReport(number, kind)
+    parts = rest.split(":")
+    if not parts[0]:
+        fail(f"--seal {text!r}: a replaced seal names the new one: replaced:NEW", 2)
+    new_type = parts[1].upper() if len(parts) > 1 and parts[1] else None
+    party = parts[2].upper() if len(parts) > 2 and parts[2] else None
+    return SealReport(number, kind, parts[0], new_type, party)
+
+
+def parse_move(text: str) -> tuple[str, str, str]:
+    """``CONTAINER=FROM_WAGON:TO_WAGON``."""
+    container, sep, wagons = text.partition("=")
+    old, colon, new = wagons.partition(":")
+    if not (sep and colon and container and old and new):
+        fail(f"--wagon {text!r}: expected CONTAINER=FROM_WAGON:TO_WAGON", 2)
+    return container, old, new
+
+
+@app.command()
+def register(file: FileArg, as_org: AsOpt, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Issue a consignment note (SMGS / CIM-SMGS JSON) and register its route, wagons and
+    seals; advance information goes to the first country ahead."""
+    with node_of(home) as node:
+        done = guard(lambda: RailDesk(node).register(file.read_bytes(), as_org))
+    if as_json:
+        emit_json(
+            {
+                "documentId": done.doc_id,
+                "noteNumber": done.note_number,
+                "registered": done.registered.to_json(),
+                "advanceInformation": done.pushed.destination_country if done.pushed else None,
+            }
+        )
+        return
+    show_receipt(done.registered, False, done.doc_id)
+    _pushed(done.pushed)
+
+
+@app.command()
+def event(
+    doc_id: IdArg,
+    station: StationOpt,
+    event_type: Annotated[
+        str, typer.Option("--type", help="arrival, seal-check, transshipment or departure.")
+    ],
+    as_org: AsOpt,
+    seal: Annotated[
+        list[str] | None,
+        typer.Option("--seal", help="NUMBER=intact|broken|missing|replaced:NEW[:TYPE[:PARTY]]"),
+    ] = None,
+    wagon: Annotated[
+        list[str] | None,
+        typer.Option("--wagon", help="Transshipment: CONTAINER=FROM_WAGON:TO_WAGON."),
+    ] = None,
+    at: AtOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a border event at a station of the consignment's route."""
+    types = {"arrival", "seal-check", "transshipment", "departure"}
+    if event_type.lower() not in types:
+        fail(f"--type {event_type!r}: one of {', '.join(sorted(types))}", 2)
+    kind = EventType(event_type.upper().replace("-", "_"))
+    seals = [parse_seal(s) for s in seal or []]
+    moves = [parse_move(w) for w in wagon or []]
+    with node_of(home) as node:
+        desk = RailDesk(node)
+        done = guard(lambda: desk.record(doc_id, as_org, kind, station, seals, moves, _utc(at)))
+    show_receipt(done.receipt, as_json, doc_id)
+    if not as_json:
+        _pushed(done.pushed)
+
+
+@app.command()
+def release(
+    doc_id: IdArg,
+    station: StationOpt,
+    as_org: AsOpt,
+    at: AtOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Customs' release decision at a border station: DIRECT_RELEASE when every seal is
+    unchanged, else INSPECTION_REQUIRED naming each seal and why. Signed by ``--as``."""
+    with node_of(home) as node:
+        done = guard(lambda: RailDesk(node).release(doc_id, station, as_org, _utc(at)))
+    findings = [
+        {"subject": f.subject, "reason": f.reason, "detail": f.detail}
+        for f in done.assessment.findings
+    ]
+    if as_json:
+        emit_json(
+            {
+                "decision": done.assessment.outcome.value,
+                "findings": findings,
+                "receipt": done.receipt.to_json(),
+            }
+        )
+        return
+    out.print(f"{done.assessment.outcome.value} at {station} (entry {done.receipt.index})")
+    for f in done.assessment.findings:
+        out.print(f"  {f}", markup=False)
+
+
+def _status(doc_id: str, home: Path | None, as_json: bool) -> None:
+    with node_of(home) as node:
+        body = guard(lambda: rail_status_json(RailDesk(node).status(doc_id, OPERATOR)))
+    if as_json:
+        emit_json(body)
+        return
+    out.print(
+        f"consignment {body['noteNumber']} ({body['id']}), {body['state']}, by {body['issuer']}"
+    )
+    out.print(f"  {body['from']['name']} -> {body['to']['name']}")
+    for e in body["events"]:
+        extra = e.get("decision", "")
+        out.print(f"  {e['time']} {e['station']} {e['type']} by {e['by']} {extra}".rstrip())
+    for container, on in body["containers"].items():
+        out.print(f"  container {container} on wagon {on}")
+    for chain in body["seals"]:
+        steps = " -> ".join([chain["original"], *(r["new"] for r in chain["replacements"])])
+        out.print(f"  seal {steps} on {chain['on']}")
+    for crossing in body["crossings"]:
+        taken = ", ".join(d["decision"] for d in crossing["decisions"]) or "none yet"
+        out.print(f"  {crossing['pair']}: assessment {crossing['assessment']}, decision {taken}")
+        for f in crossing["findings"]:
+            out.print(f"    {f['subject']}: {f['reason']}: {f['detail']}", markup=False)
+
+
+@app.command()
+def status(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The route so far, wagons and containers, seal history, and release decisions."""
+    _status(doc_id, home, as_json)
+
+
+@app.command()
+def show(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The same as ``tdx rail status``."""
+    _status(doc_id, home, as_json)
+
+
+def _date(text: str | None, option: str) -> datetime.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r}: an ISO 8601 date or date-time", 2)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+@app.command()
+def report(
+    border: Annotated[
+        str | None,
+        typer.Option("--border", help="A border pair: Alashankou-Dostyk, or 892305-708507."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Arrivals from this date (inclusive).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Arrivals before this date (exclusive).")
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="One CSV row per border pair.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dwell times per border pair from the ledger's events: arrival to release decision,
+    arrival to departure (p50, p90, max), and the share of direct releases."""
+    if as_csv and as_json:
+        fail("--csv and --json: choose one", 2)
+    start, end = _date(since, "--from"), _date(until, "--to")
+    with node_of(home) as node:
+        result = guard(lambda: RailDesk(node).report(OPERATOR, border, start, end))
+    if as_json:
+        emit_json(result.as_json())
+        return
+    rows = [p.as_row() for p in result.pairs]
+    if as_csv:
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+    if not rows:
+        out.print("no border arrivals on the ledger for this selection")
+    for p in result.pairs:
+        body = p.as_json()
+        share = "-" if p.direct_share is None else f"{p.direct_share:.1%}"
+        out.print(f"{p.pair}: {p.consignments} consignment(s), direct release {share}")
+        for name, key in (
+            ("arrival -> decision", "arrivalToDecisionSeconds"),
+            ("arrival -> departure", "arrivalToDepartureSeconds"),
+        ):
+            s = body[key]
+            out.print(f"  {name}: n={s['count']} p50={s['p50']} p90={s['p90']} max={s['max']} s")
+
+
+# --- ePhyto --------------------------------------------------------------------------------
+
+
+@ephyto_app.command("export")
+def ephyto_export(
+    doc_id: IdArg,
+    out_file: OutOpt,
+    sign_as: Annotated[
+        str | None,
+        typer.Option("--sign-as", help="Sign (XMLDSig) with this organisation's document key."),
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Write the quarantine certificate as SPSCertificate XML in the IPPC hub envelope."""
+    with node_of(home) as node:
+        try:
+            data = guard(lambda: export_ephyto(node, doc_id, OPERATOR, sign_as))
+        except SpsXmlError as exc:
+            fail(str(exc))
+    out_file.write_bytes(data)
+    out.print(f"wrote {out_file} ({len(data)} bytes{', signed' if sign_as else ''})")
+
+
+@ephyto_app.command("import")
+def ephyto_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SPS XML file.")],
+    as_org: AsOpt,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue the certificate in an SPS XML file (or hub envelope) as ``--as``; the XML is
+    parsed safely (DTDs and entities refused) and checked before anything is written."""
+    with node_of(home) as node:
+        try:
+            issued = guard(lambda: import_ephyto(node, file.read_bytes(), as_org))
+        except SpsXmlError as exc:
+            fail(str(exc))
+    show_receipt(issued.receipt, as_json, issued.document.digest)
+
+
+# --- EDIFACT -------------------------------------------------------------------------------
+
+
+@edifact_app.command("import")
+def edifact_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="IFTMIN file.")],
+    as_org: AsOpt,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register the consignment notes of an IFTMIN interchange as ``--as``; a malformed
+    message is refused naming its segment, and nothing is written."""
+    with node_of(home) as node:
+        try:
+            done = guard(lambda: import_edifact(RailDesk(node), file.read_text(), as_org))
+        except EdifactError as exc:
+            fail(f"edifact: {exc}")
+    if as_json:
+        emit_json([{"documentId": d.doc_id, "noteNumber": d.note_number} for d in done])
+        return
+    for d in done:
+        out.print(f"registered {d.note_number} as {d.doc_id}")
+        _pushed(d.pushed)
+
+
+@edifact_app.command("export")
+def edifact_export(
+    doc_id: IdArg,
+    out_file: OutOpt,
+    sender: Annotated[str, typer.Option("--sender", help="UNB sender id.")] = "TDX",
+    recipient: Annotated[str, typer.Option("--recipient", help="UNB recipient id.")] = "TDX",
+    home: HomeOpt = None,
+) -> None:
+    """Write the consignment's border events as an IFTSTA interchange."""
+    with node_of(home) as node:
+        desk = RailDesk(node)
+        text = guard(
+            lambda: export_edifact(desk, doc_id, OPERATOR, Parties(sender, recipient), now())
+        )
+    out_file.write_text(text)
+    out.print(f"wrote {out_file}")
+
+
+__all__ = ["app", "edifact_app", "ephyto_app", "parse_move", "parse_seal"]
