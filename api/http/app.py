@@ -31,6 +31,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http import rail as rail_routes
 from api.http import routes, verify_endpoint
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
 from api.http.strict import NotStrictJsonError
@@ -156,6 +157,7 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.state.node = node
     app.state.metrics = metrics
     app.include_router(routes.router)
+    app.include_router(rail_routes.router)
     _add_operations(app, node, metrics)
     _add_problem_handlers(app)
     documented = next(
