@@ -9,6 +9,7 @@ has no rail keys; see ledger/fabric/world_state.py), so it is not a parameter he
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 
@@ -220,3 +221,35 @@ def test_an_engine_without_rail_records_refuses_rail_operations(node):
     )
     with pytest.raises(RailNotKept, match="not kept by this node's evm ledger"):
         RailDesk(node).status(issued.document.digest, OPERATOR)
+
+
+def test_advance_information_that_was_changed_fails_its_checks(node):
+    run = Journey(node)
+    (pushed,) = run.outbox.pushed
+    payload = dict(pushed.payload)
+    assert pushed.key == f"{run.doc}:registered:{TUANJIECUN}"
+
+    def failed(changed: dict[str, object]) -> list[tuple[str, str]]:
+        check = check_advance_information(changed, node.verify)
+        assert not check.valid
+        return [(c.name, c.status.value) for c in check.checks if c.status.value != "pass"]
+
+    route = json.loads(json.dumps(payload["route"]))
+    route["seals"][0]["number"] = "FORGED01"
+    assert failed(payload | {"route": route})[0] == ("route", "fail")
+    assert failed(payload | {"consignment": "sha256:" + "0" * 64})[0] == ("consignment", "fail")
+    text = str(payload["document"])
+    assert failed(payload | {"document": text.replace("CQ2604080017", "CQ2604080018")})[0] == (
+        "document",
+        "fail",
+    )
+    without = {k: v for k, v in payload.items() if k != "document"}
+    assert failed(without)[0] == ("document", "fail")
+    # Each failure leaves the later checks not run, and says so.
+    assert failed(payload | {"format": "other/1"}) == [
+        ("format", "fail"),
+        ("document", "not_checked"),
+        ("consignment", "not_checked"),
+        ("route", "not_checked"),
+        ("events", "not_checked"),
+    ]
