@@ -21,8 +21,9 @@ from chaincode.documents.codes import Text
 from chaincode.documents.rail import BorderCrossing, RailConsignment, Seal, Station, Wagon
 from chaincode.rail.events import RecordedEvent
 
-# A crossing's events are told apart by the crossing's number; the EVM contract keeps one
-# bit per crossing (chaincode/evm/RailLedger.sol).
+# A crossing's events are told apart by the crossing's number; 32 keeps a crossing set to
+# one machine word (an EVM contract for rail records, not written yet, would keep one bit
+# per crossing).
 MAX_CROSSINGS = 32
 
 
