@@ -2,7 +2,8 @@
 border events and release decisions, reading a consignment's journey and the release-time
 report from the ledger, EDIFACT in and out, and advance information pushed to the next
 country's node. Offers ``RailDesk`` (the operations), ``Outbox`` (what advance information
-is pushed through) with ``LocalOutbox`` (a single-home node's), and ``advance_information``.
+is pushed through) with ``LocalOutbox`` (a single-home node's), ``advance_information``, and
+``receive_advance_information`` (the receiving node's checks on arrival).
 """
 
 from network.rail.advance import (
@@ -13,6 +14,8 @@ from network.rail.advance import (
     Push,
     advance_information,
     check_advance_information,
+    encode,
+    receive_advance_information,
 )
 from network.rail.desk import (
     Decided,
@@ -39,4 +42,6 @@ __all__ = [
     "SealReport",
     "advance_information",
     "check_advance_information",
+    "encode",
+    "receive_advance_information",
 ]

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.documents.envelope import EnvelopeError, parse
 from chaincode.documents.rail import RailConsignment
 from chaincode.documents.registry import DocumentKind, InvalidDocumentError, validate_document
@@ -118,6 +119,25 @@ class AdvanceCheck:
         return {"valid": self.valid, "checks": [c.to_json() for c in self.checks]}
 
 
+def receive_advance_information(
+    data: bytes, verify: Callable[[bytes], Report[Any]]
+) -> AdvanceCheck:
+    """What the receiving node runs on arrival of pushed bytes (its inbox hands them here for
+    kind ``ADVANCE_INFORMATION``): strict JSON (duplicate keys, NaN refused), then the checks
+    of ``check_advance_information``."""
+    try:
+        payload = parse_json(data)
+    except CanonicalizationError as exc:
+        failed: Check[str] = Check.failed("format", f"not JSON: {exc}")
+        rest: list[Check[str]] = [
+            Check.not_checked(n, "an earlier check failed") for n in _CHECKS[1:]
+        ]
+        return AdvanceCheck((failed, *rest))
+    if not isinstance(payload, dict):
+        payload = {}
+    return check_advance_information(payload, verify)
+
+
 def check_advance_information(
     payload: Mapping[str, Any], verify: Callable[[bytes], Report[Any]]
 ) -> AdvanceCheck:
@@ -186,4 +206,5 @@ __all__ = [
     "advance_information",
     "check_advance_information",
     "encode",
+    "receive_advance_information",
 ]

@@ -20,7 +20,15 @@ from chaincode.rail.events import BorderEvent, EventType
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network.node import Node
-from network.rail import LocalOutbox, RailDesk, RailNotKept, SealReport, check_advance_information
+from network.rail import (
+    LocalOutbox,
+    RailDesk,
+    RailNotKept,
+    SealReport,
+    check_advance_information,
+    encode,
+    receive_advance_information,
+)
 from tests.conftest import EXAMPLES
 
 NOTE = (EXAMPLES / "rail_chongqing_almaty.json").read_bytes()
@@ -253,3 +261,17 @@ def test_advance_information_that_was_changed_fails_its_checks(node):
         ("route", "not_checked"),
         ("events", "not_checked"),
     ]
+
+
+def test_the_receiving_node_checks_the_pushed_bytes(node):
+    run = Journey(node)
+    (pushed,) = run.outbox.pushed
+    assert receive_advance_information(encode(pushed.payload), node.verify).valid
+    duplicated = b'{"format":"a","format":"b"}'
+    check = receive_advance_information(duplicated, node.verify)
+    assert [(c.name, c.status.value) for c in check.checks][:2] == [
+        ("format", "fail"),
+        ("document", "not_checked"),
+    ]
+    assert "duplicate key" in check.checks[0].reason
+    assert not receive_advance_information(b"[]", node.verify).valid
