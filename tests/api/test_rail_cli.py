@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.cli.rail import parse_move, parse_seal
+from interop.ephyto import envelope_from_xml, verify_xml
 from network.rail import SealReport
 from tests.conftest import EXAMPLES
 
@@ -167,6 +168,12 @@ def test_ephyto_export_then_import_gives_the_same_certificate(demo_home, tmp_pat
     text = out.read_text()
     assert "<hub:CertificateStatus>70</hub:CertificateStatus>" in text
     assert "SignatureValue" in text
+    # The certificate inside the envelope carries cn-gacc's enveloped XMLDSig.
+    envelope, _ = envelope_from_xml(out.read_bytes())
+    signer = demo_home.credentials("cn-gacc").document_cert
+    assert verify_xml(envelope.content, signer).status == "pass"
+    changed = envelope.content.replace(b"500100226000417", b"500100226000418", 1)
+    assert verify_xml(changed, signer).status == "fail"
     # The same certificate: the same digest, so the ledger has it (by this issuer) already.
     again = tdx(demo_home, "ephyto", "import", out, "--as", "cn-gacc", "--json")
     assert again.exit_code == 1
