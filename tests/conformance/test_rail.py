@@ -8,15 +8,20 @@ has no rail keys; see ledger/fabric/world_state.py), so it is not a parameter he
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.rail.consignment import RailRoute
-from chaincode.rail.events import BorderEvent, EventType
+from chaincode.rail.events import BorderEvent, EventType, RecordedEvent
+from chaincode.rail.report import Journey as Journey_
+from chaincode.rail.report import release_time_report
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network.node import Node
@@ -275,3 +280,47 @@ def test_the_receiving_node_checks_the_pushed_bytes(node):
     ]
     assert "duplicate key" in check.checks[0].reason
     assert not receive_advance_information(b"[]", node.verify).valid
+
+
+def _journeys_from_the_log(path: Path) -> list[Journey_]:
+    """Every consignment's route and events, read from the log's signed transactions alone
+    (as an auditor with the entries and nothing else would)."""
+    routes: dict[str, RailRoute] = {}
+    events: dict[str, list[RecordedEvent]] = {}
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        for (leaf,) in db.execute("SELECT leaf FROM entries ORDER BY idx"):
+            tx = json.loads(leaf)["signed"]["tx"]
+            if tx["op"] == "RAIL_REGISTER":
+                routes[tx["doc"]] = RailRoute.model_validate(tx["route"])
+            elif tx["op"] == "RAIL_EVENT":
+                recorded = RecordedEvent(BorderEvent.model_validate(tx["event"]), tx["actor"])
+                events.setdefault(tx["doc"], []).append(recorded)
+    return [Journey_(d, r, tuple(events.get(d, []))) for d, r in routes.items()]
+
+
+def test_the_report_is_reproducible_from_the_log_entries(node):
+    desk = RailDesk(node, LocalOutbox())
+    start = node.clock() - datetime.timedelta(days=4)
+    note = json.loads(NOTE)
+    for n, (decision_after, seal) in enumerate([(60, "intact"), (150, "broken"), (90, "intact")]):
+        note["noteNumber"] = f"CQ26040800{n:02d}"
+        doc = desk.register(note, "cn-railway").doc_id
+
+        def at(minute: int, base: int = n * 1000) -> datetime.datetime:
+            return start + datetime.timedelta(minutes=base + minute)
+
+        desk.record(doc, "cn-railway", EventType.ARRIVAL, ALASHANKOU, at=at(0))
+        desk.record(doc, "cn-gacc", EventType.DEPARTURE, ALASHANKOU, at=at(30))
+        desk.record(doc, "kz-ktz", EventType.ARRIVAL, DOSTYK, at=at(40))
+        seals = [SealReport(FIRST_SEAL, seal), SealReport(SECOND_SEAL, "intact")]
+        desk.record(doc, "kz-customs", EventType.SEAL_CHECK, DOSTYK, seals, at=at(45))
+        desk.release(doc, DOSTYK, "kz-customs", at(decision_after))
+        desk.record(doc, "kz-ktz", EventType.DEPARTURE, DOSTYK, at=at(200))
+    computed = desk.report(OPERATOR).as_json()
+    [pair] = computed["pairs"]
+    assert pair["arrivalToDecisionSeconds"] == {
+        "count": 3, "p50": 90 * 60.0, "p90": 150 * 60.0, "max": 150 * 60.0,
+    }  # fmt: skip
+    assert (pair["directReleases"], pair["decisions"]) == (2, 3)
+    replayed = release_time_report(_journeys_from_the_log(node.home.path / "ledger.db"))
+    assert replayed.as_json() == computed
