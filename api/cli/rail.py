@@ -64,13 +64,14 @@ def _utc(at: datetime.datetime | None) -> datetime.datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)
 
 
-def _pushed(pushed: Push | None) -> None:
-    if pushed is not None:
-        # A single home is every country's node: the local outbox delivers nowhere.
-        out.print(
-            f"advance information ({pushed.payload['reason']} at {pushed.payload['station']}) "
-            f"for {pushed.destination_country}'s node: on this single home, already on its ledger"
-        )
+def _pushed(pushed: Push | None, desk: RailDesk) -> None:
+    if pushed is None:
+        return
+    what = f"advance information ({pushed.payload['reason']} at {pushed.payload['station']})"
+    if desk.delivers:
+        out.print(f"{what} queued in the outbox for {pushed.destination_country}'s node")
+    else:  # a single home is every country's node: nothing needs to leave it
+        out.print(f"{what} for {pushed.destination_country}'s node: this home's own ledger")
 
 
 def parse_seal(text: str) -> SealReport:
@@ -108,7 +109,8 @@ def register(file: FileArg, as_org: AsOpt, home: HomeOpt = None, as_json: JsonOp
     """Issue a consignment note (SMGS / CIM-SMGS JSON) and register its route, wagons and
     seals; advance information goes to the first country ahead."""
     with node_of(home) as node:
-        done = guard(lambda: RailDesk(node).register(file.read_bytes(), as_org))
+        desk = RailDesk(node)
+        done = guard(lambda: desk.register(file.read_bytes(), as_org))
     if as_json:
         emit_json(
             {
@@ -120,7 +122,7 @@ def register(file: FileArg, as_org: AsOpt, home: HomeOpt = None, as_json: JsonOp
         )
         return
     show_receipt(done.registered, False, done.doc_id)
-    _pushed(done.pushed)
+    _pushed(done.pushed, desk)
 
 
 @app.command()
@@ -155,7 +157,7 @@ def event(
         done = guard(lambda: desk.record(doc_id, as_org, kind, station, seals, moves, _utc(at)))
     show_receipt(done.receipt, as_json, doc_id)
     if not as_json:
-        _pushed(done.pushed)
+        _pushed(done.pushed, desk)
 
 
 @app.command()
@@ -336,8 +338,9 @@ def edifact_import(
     """Register the consignment notes of an IFTMIN interchange as ``--as``; a malformed
     message is refused naming its segment, and nothing is written."""
     with node_of(home) as node:
+        desk = RailDesk(node)
         try:
-            done = guard(lambda: import_edifact(RailDesk(node), file.read_text(), as_org))
+            done = guard(lambda: import_edifact(desk, file.read_text(), as_org))
         except EdifactError as exc:
             fail(f"edifact: {exc}")
     if as_json:
@@ -345,7 +348,7 @@ def edifact_import(
         return
     for d in done:
         out.print(f"registered {d.note_number} as {d.doc_id}")
-        _pushed(d.pushed)
+        _pushed(d.pushed, desk)
 
 
 @edifact_app.command("export")

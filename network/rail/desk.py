@@ -117,8 +117,17 @@ def _event(raw: Mapping[str, Any]) -> BorderEvent:
 
 class RailDesk:
     def __init__(self, node: Node, outbox: Outbox | None = None) -> None:
+        """``outbox`` by default is the node's own (``node.outbox``, the country nodes'
+        durable outbox) when it has one, else a ``LocalOutbox``."""
         self.node = node
-        self.outbox: Outbox = outbox if outbox is not None else LocalOutbox()
+        if outbox is None:
+            outbox = getattr(node, "outbox", None) or LocalOutbox()
+        self.outbox: Outbox = outbox
+
+    @property
+    def delivers(self) -> bool:
+        """Whether pushes leave this home (False for a ``LocalOutbox``)."""
+        return not isinstance(self.outbox, LocalOutbox)
 
     # --- the ledger's rail records ------------------------------------------------------
 

@@ -324,3 +324,27 @@ def test_the_report_is_reproducible_from_the_log_entries(node):
     assert (pair["directReleases"], pair["decisions"]) == (2, 3)
     replayed = release_time_report(_journeys_from_the_log(node.home.path / "ledger.db"))
     assert replayed.as_json() == computed
+
+
+class _Durable:
+    """Stands in for the country nodes' outbox (``network.peers.outbox.Outbox.push``)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, bytes, str | None]] = []
+
+    def push(
+        self, destination_country: str, kind: str, payload: bytes, key: str | None = None
+    ) -> object:
+        self.items.append((destination_country, kind, payload, key))
+        return None
+
+
+def test_the_desk_pushes_through_the_nodes_own_outbox_when_it_has_one(node):
+    durable = _Durable()
+    node.outbox = durable  # type: ignore[attr-defined]  (the nodes branch gives Node one)
+    desk = RailDesk(node)
+    assert desk.delivers
+    doc = desk.register(NOTE, "cn-railway").doc_id
+    [(country, kind, payload, key)] = durable.items
+    assert (country, kind, key) == ("KZ", "rail-advance-information", f"{doc}:registered:841209")
+    assert receive_advance_information(payload, node.verify).valid
