@@ -312,6 +312,10 @@ def ephyto_export(
 def ephyto_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SPS XML file.")],
     as_org: AsOpt,
+    signed_by: Annotated[
+        str | None,
+        typer.Option("--signed-by", help="Require a valid XMLDSig by this organisation."),
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -319,7 +323,7 @@ def ephyto_import(
     parsed safely (DTDs and entities refused) and checked before anything is written."""
     with node_of(home) as node:
         try:
-            issued = guard(lambda: import_ephyto(node, file.read_bytes(), as_org))
+            issued = guard(lambda: import_ephyto(node, file.read_bytes(), as_org, signed_by))
         except SpsXmlError as exc:
             fail(str(exc))
     show_receipt(issued.receipt, as_json, issued.document.digest)

@@ -32,6 +32,7 @@ from interop.ephyto import (
     envelope_to_xml,
     sign_xml,
     status_for_state,
+    verify_xml,
 )
 from interop.ephyto.envelope import HUB, envelope_for
 from interop.ephyto.safe_xml import parse_untrusted
@@ -77,22 +78,31 @@ def export_ephyto(node: Node, doc_id: str, reader: Reader, sign_as: str | None =
     return envelope_to_xml(envelope_for(xml))
 
 
-def read_ephyto(data: bytes) -> QuarantineCertificate:
-    """The certificate in ``data``: a hub envelope or a bare SPSCertificate, parsed safely
-    (DTDs and entities refused) and checked against the profile; SpsXmlError names the rule."""
+def read_ephyto(data: bytes) -> tuple[QuarantineCertificate, bytes]:
+    """The certificate in ``data`` (a hub envelope or a bare SPSCertificate) and its
+    SPSCertificate XML, parsed safely (DTDs and entities refused) and checked against the
+    profile; SpsXmlError names the rule."""
     root = parse_untrusted(data)
     if root.tag == f"{{{HUB}}}Envelope":
-        return envelope_from_xml(data)[1].certificate
-    return certificate_from_xml(data).certificate
+        envelope, imported = envelope_from_xml(data)
+        return imported.certificate, envelope.content
+    return certificate_from_xml(data).certificate, data
 
 
-def import_ephyto(node: Node, data: bytes, org_id: str) -> Issued:
+def import_ephyto(node: Node, data: bytes, org_id: str, signed_by: str | None = None) -> Issued:
     """Issue the certificate in ``data`` on the ledger as ``org_id`` (the exporting
-    country's quarantine authority, as for any phyto)."""
-    cert = read_ephyto(data)
-    return node.issue(
-        DocumentKind.PHYTO, cert.model_dump(mode="json", exclude_defaults=True), org_id
-    )
+    country's quarantine authority, as for any phyto). With ``signed_by``, only if the
+    SPSCertificate carries a valid enveloped XMLDSig by that organisation's document key."""
+    cert, content = read_ephyto(data)
+    if signed_by is not None:
+        signer = node.home.credentials(signed_by).document_cert
+        check = verify_xml(content, signer)
+        if check.status != "pass":
+            raise Refusal(
+                RefusalKind.INVALID, f"xmldsig: not signed by {signed_by}: {check.reason}"
+            )
+    document = cert.model_dump(mode="json", exclude_defaults=True)
+    return node.issue(DocumentKind.PHYTO, document, org_id)
 
 
 # --- EDIFACT ---------------------------------------------------------------------------------

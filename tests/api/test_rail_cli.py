@@ -174,6 +174,15 @@ def test_ephyto_export_then_import_gives_the_same_certificate(demo_home, tmp_pat
     assert verify_xml(envelope.content, signer).status == "pass"
     changed = envelope.content.replace(b"500100226000417", b"500100226000418", 1)
     assert verify_xml(changed, signer).status == "fail"
+    # --signed-by requires the signature: a changed byte, or another signer, is refused.
+    tampered = tmp_path / "tampered.xml"
+    tampered.write_bytes(out.read_bytes().replace(b"500100226000417", b"500100226000418"))
+    refused = tdx(demo_home, "ephyto", "import", tampered, "--as", "cn-gacc",
+                  "--signed-by", "cn-gacc")  # fmt: skip
+    assert refused.exit_code == 1
+    assert "xmldsig: not signed by cn-gacc" in refused.output
+    other = tdx(demo_home, "ephyto", "import", out, "--as", "cn-gacc", "--signed-by", "kz-customs")
+    assert "xmldsig: not signed by kz-customs" in other.output
     # The same certificate: the same digest, so the ledger has it (by this issuer) already.
     again = tdx(demo_home, "ephyto", "import", out, "--as", "cn-gacc", "--json")
     assert again.exit_code == 1
