@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli import reads
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -191,9 +192,16 @@ def release(
         out.print(f"  {f}", markup=False)
 
 
-def _status(doc_id: str, home: Path | None, as_json: bool) -> None:
-    with node_of(home) as node:
-        body = guard(lambda: rail_status_json(RailDesk(node).status(doc_id, OPERATOR)))
+def _status(
+    doc_id: str, home: Path | None, node_url: str | None, reader: str | None, as_json: bool
+) -> None:
+    body = reads._read(
+        home,
+        node_url,
+        reader,
+        lambda node: rail_status_json(RailDesk(node).status(doc_id, OPERATOR)),
+        lambda client, org: client.call("GET", f"/v1/rail/consignments/{doc_id}", org),
+    )
     if as_json:
         emit_json(body)
         return
@@ -217,15 +225,28 @@ def _status(doc_id: str, home: Path | None, as_json: bool) -> None:
 
 
 @app.command()
-def status(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """The route so far, wagons and containers, seal history, and release decisions."""
-    _status(doc_id, home, as_json)
+def status(
+    doc_id: IdArg,
+    node_url: reads.NodeUrlOpt = None,
+    reader: reads.ReaderOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The route so far, wagons and containers, seal history, and release decisions (with
+    ``--node URL --as ORG``: over HTTP, as ORG reads it)."""
+    _status(doc_id, home, node_url, reader, as_json)
 
 
 @app.command()
-def show(doc_id: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+def show(
+    doc_id: IdArg,
+    node_url: reads.NodeUrlOpt = None,
+    reader: reads.ReaderOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The same as ``tdx rail status``."""
-    _status(doc_id, home, as_json)
+    _status(doc_id, home, node_url, reader, as_json)
 
 
 def _date(text: str | None, option: str) -> datetime.datetime | None:

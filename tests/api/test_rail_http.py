@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+from typer.testing import CliRunner
+
+from api.cli import app
 from tests.api.conftest import auth
 from tests.conftest import EXAMPLES
 
 NOTE = json.loads((EXAMPLES / "rail_chongqing_almaty.json").read_text())
 TUANJIECUN, ALASHANKOU, DOSTYK = "841209", "892305", "708507"
+runner = CliRunner()
 FIRST_SEAL, SECOND_SEAL = "CQ0418823", "SL2600046213"
 
 
@@ -98,3 +102,18 @@ def test_the_read_policy_applies_to_the_journey_and_the_report(http):
     assert http.get("/v1/rail/report", headers=auth(http.home, "sg-dbs")).json() == {"pairs": []}
     assert http.get("/v1/rail/report", headers=auth(http.home, "cn-railway")).json()["pairs"]
     assert http.get(f"/v1/rail/consignments/{doc}").status_code == 401
+
+
+def test_tdx_rail_status_over_http_reads_as_the_organisation(http):
+    doc = register(http)
+    base = str(http.base_url).rstrip("/")
+    home = str(http.home.path)
+    allowed = runner.invoke(
+        app, ["rail", "status", doc, "--node", base, "--as", "kz-customs", "--home", home, "--json"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["noteNumber"] == "CQ2604080017"
+    refused = runner.invoke(app, ["rail", "status", doc, "--node", base, "--as", "sg-dbs",
+                                  "--home", home])  # fmt: skip
+    assert refused.exit_code == 1
+    assert "refused (403" in refused.output
