@@ -155,6 +155,7 @@ class RailDesk:
     def register(self, data: bytes | Mapping[str, Any], org_id: str) -> Registered:
         """Issue the consignment note (unless ``org_id`` issued it already) and register its
         route, wagons and seals; then push it to the first country ahead."""
+        self._records()  # before anything is issued: an engine without rail records writes nothing
         doc = validate_document(DocumentKind.RAIL, data)
         assert isinstance(doc.model, RailConsignment)
         route = RailRoute.of(doc.model)
@@ -162,7 +163,6 @@ class RailDesk:
         issued = None
         if existing is None or existing.issuer != org_id:
             issued = self.node.issue(DocumentKind.RAIL, data, org_id).receipt
-        self._records()
         receipt = self.node.submit(org_id, Op.RAIL_REGISTER, doc=doc.digest, route=route)
         pushed = self._push(doc.digest, "registered", route.departureStation.code)
         return Registered(doc.digest, route.noteNumber, issued, receipt, pushed)

@@ -234,6 +234,12 @@ def test_an_engine_without_rail_records_refuses_rail_operations(node):
     )
     with pytest.raises(RailNotKept, match="not kept by this node's evm ledger"):
         RailDesk(node).status(issued.document.digest, OPERATOR)
+    # The desk refuses before it issues anything.
+    other = json.loads(NOTE) | {"noteNumber": "CQ2604089999"}
+    before = node.ledger.size()
+    with pytest.raises(RailNotKept):
+        RailDesk(node).register(other, "cn-railway")
+    assert node.ledger.size() == before
 
 
 def test_advance_information_that_was_changed_fails_its_checks(node):
