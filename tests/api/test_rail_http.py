@@ -117,3 +117,18 @@ def test_tdx_rail_status_over_http_reads_as_the_organisation(http):
                                   "--home", home])  # fmt: skip
     assert refused.exit_code == 1
     assert "refused (403" in refused.output
+
+
+def test_the_rail_routes_are_in_the_openapi_document(http):
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {p for p in paths if p.startswith("/v1/rail/")} == {
+        "/v1/rail/consignments",
+        "/v1/rail/consignments/{doc_id}",
+        "/v1/rail/consignments/{doc_id}/events",
+        "/v1/rail/consignments/{doc_id}/releases",
+        "/v1/rail/report",
+    }
+    assert (
+        "application/problem+json"
+        in (paths["/v1/rail/consignments/{doc_id}/events"]["post"]["responses"]["409"]["content"])
+    )
