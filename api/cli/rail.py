@@ -1,9 +1,8 @@
-"""tdx rail / ephyto / edifact: the rail corridor (关铁通) on this node's home.
+"""tdx rail: the rail corridor (关铁通) on this node's home.
 
 ``tdx rail`` registers consignments, records border events, takes release decisions and
-reads a consignment's journey and the release-time report (as the node's operator);
-``tdx ephyto`` moves quarantine certificates to and from UN/CEFACT SPS XML (the IPPC hub's
-envelope, XMLDSig); ``tdx edifact`` imports IFTMIN consignment notes and exports IFTSTA.
+reads a consignment's journey and the release-time report (as the node's operator, or with
+``--node URL --as ORG`` over HTTP); ``tdx ephyto`` and ``tdx edifact`` are their own modules.
 Advance information goes to the next country's node through the node's outbox: on a single
 home nothing leaves (``network.rail.LocalOutbox``), and the command says what went ahead.
 """
@@ -29,27 +28,15 @@ from api.cli.common import (
     fail,
     guard,
     node_of,
-    now,
     out,
 )
 from api.cli.ledger import show_receipt
 from chaincode.rail.events import EventType
 from chaincode.read_policy import OPERATOR
-from interop.edifact import EdifactError
-from interop.ephyto import SpsXmlError
 from network.rail import Push, RailDesk, SealReport
-from network.rail.exchange import (
-    Parties,
-    export_edifact,
-    export_ephyto,
-    import_edifact,
-    import_ephyto,
-)
 from network.rail.views import rail_status_json
 
 app = typer.Typer(no_args_is_help=True, help="Rail consignments, border events and release.")
-ephyto_app = typer.Typer(no_args_is_help=True, help="Quarantine certificates as SPS XML.")
-edifact_app = typer.Typer(no_args_is_help=True, help="EDIFACT IFTMIN in, IFTSTA out.")
 
 StationOpt = Annotated[str, typer.Option("--station", help="UIC station code, e.g. 708507.")]
 AtOpt = Annotated[
@@ -65,7 +52,7 @@ def _utc(at: datetime.datetime | None) -> datetime.datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)
 
 
-def _pushed(pushed: Push | None, desk: RailDesk) -> None:
+def show_pushed(pushed: Push | None, desk: RailDesk) -> None:
     if pushed is None:
         return
     what = f"advance information ({pushed.payload['reason']} at {pushed.payload['station']})"
@@ -123,7 +110,7 @@ def register(file: FileArg, as_org: AsOpt, home: HomeOpt = None, as_json: JsonOp
         )
         return
     show_receipt(done.registered, False, done.doc_id)
-    _pushed(done.pushed, desk)
+    show_pushed(done.pushed, desk)
 
 
 @app.command()
@@ -158,7 +145,7 @@ def event(
         done = guard(lambda: desk.record(doc_id, as_org, kind, station, seals, moves, _utc(at)))
     show_receipt(done.receipt, as_json, doc_id)
     if not as_json:
-        _pushed(done.pushed, desk)
+        show_pushed(done.pushed, desk)
 
 
 @app.command()
@@ -306,92 +293,4 @@ def report(
             out.print(f"  {name}: n={s['count']} p50={s['p50']} p90={s['p90']} max={s['max']} s")
 
 
-# --- ePhyto --------------------------------------------------------------------------------
-
-
-@ephyto_app.command("export")
-def ephyto_export(
-    doc_id: IdArg,
-    out_file: OutOpt,
-    sign_as: Annotated[
-        str | None,
-        typer.Option("--sign-as", help="Sign (XMLDSig) with this organisation's document key."),
-    ] = None,
-    home: HomeOpt = None,
-) -> None:
-    """Write the quarantine certificate as SPSCertificate XML in the IPPC hub envelope."""
-    with node_of(home) as node:
-        try:
-            data = guard(lambda: export_ephyto(node, doc_id, OPERATOR, sign_as))
-        except SpsXmlError as exc:
-            fail(str(exc))
-    out_file.write_bytes(data)
-    out.print(f"wrote {out_file} ({len(data)} bytes{', signed' if sign_as else ''})")
-
-
-@ephyto_app.command("import")
-def ephyto_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SPS XML file.")],
-    as_org: AsOpt,
-    signed_by: Annotated[
-        str | None,
-        typer.Option("--signed-by", help="Require a valid XMLDSig by this organisation."),
-    ] = None,
-    home: HomeOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Issue the certificate in an SPS XML file (or hub envelope) as ``--as``; the XML is
-    parsed safely (DTDs and entities refused) and checked before anything is written."""
-    with node_of(home) as node:
-        try:
-            issued = guard(lambda: import_ephyto(node, file.read_bytes(), as_org, signed_by))
-        except SpsXmlError as exc:
-            fail(str(exc))
-    show_receipt(issued.receipt, as_json, issued.document.digest)
-
-
-# --- EDIFACT -------------------------------------------------------------------------------
-
-
-@edifact_app.command("import")
-def edifact_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="IFTMIN file.")],
-    as_org: AsOpt,
-    home: HomeOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Register the consignment notes of an IFTMIN interchange as ``--as``; a malformed
-    message is refused naming its segment, and nothing is written."""
-    with node_of(home) as node:
-        desk = RailDesk(node)
-        try:
-            done = guard(lambda: import_edifact(desk, file.read_text(), as_org))
-        except EdifactError as exc:
-            fail(f"edifact: {exc}")
-    if as_json:
-        emit_json([{"documentId": d.doc_id, "noteNumber": d.note_number} for d in done])
-        return
-    for d in done:
-        out.print(f"registered {d.note_number} as {d.doc_id}")
-        _pushed(d.pushed, desk)
-
-
-@edifact_app.command("export")
-def edifact_export(
-    doc_id: IdArg,
-    out_file: OutOpt,
-    sender: Annotated[str, typer.Option("--sender", help="UNB sender id.")] = "TDX",
-    recipient: Annotated[str, typer.Option("--recipient", help="UNB recipient id.")] = "TDX",
-    home: HomeOpt = None,
-) -> None:
-    """Write the consignment's border events as an IFTSTA interchange."""
-    with node_of(home) as node:
-        desk = RailDesk(node)
-        text = guard(
-            lambda: export_edifact(desk, doc_id, OPERATOR, Parties(sender, recipient), now())
-        )
-    out_file.write_text(text)
-    out.print(f"wrote {out_file}")
-
-
-__all__ = ["app", "edifact_app", "ephyto_app", "parse_move", "parse_seal"]
+__all__ = ["OutOpt", "app", "parse_move", "parse_seal", "show_pushed"]
