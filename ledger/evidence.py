@@ -49,6 +49,17 @@ class ChannelRead:
 
 
 @dataclass(frozen=True)
+class PeerInclusion:
+    """What another country's node answered for the record (a verification query): the
+    first entry's inclusion proof against that node's signed checkpoint, to be checked with
+    that node's checkpoint key as this node knows it (never a key the answer names)."""
+
+    country: str
+    inclusion: MerkleInclusion
+    verifier_key: str
+
+
+@dataclass(frozen=True)
 class Evidence:
     digest: str
     issuer: str
@@ -57,11 +68,13 @@ class Evidence:
     state: DocState
     holder: str | None = None
     superseded_by: str | None = None
-    proof: MerkleInclusion | BlockRead | ChannelRead | None = None
+    proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None = None
 
     @classmethod
     def of(
-        cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | ChannelRead | None
+        cls,
+        record: DocumentRecord,
+        proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None,
     ) -> Evidence:
         return cls(
             record.id,
@@ -75,4 +88,4 @@ class Evidence:
         )
 
 
-__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion"]
+__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion", "PeerInclusion"]
