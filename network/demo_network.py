@@ -13,6 +13,8 @@ from identity.roles import Role
 
 # The demo's documented fixed passphrase; a real home takes TDX_PASSPHRASE or a prompt.
 DEMO_PASSPHRASE = "tdx-demo-passphrase"  # noqa: S105
+# Where the countries' nodes serve by default: 127.0.0.1 from this port on, in COUNTRIES order.
+DEFAULT_BASE_PORT = 8100
 
 R = Role
 

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.cli import audit as cli_audit
 from api.cli import bench as cli_bench
 from api.cli import dcsa as cli_dcsa
 from api.cli import demo as demo_story
@@ -43,9 +44,11 @@ from api.cli.common import (
 )
 from api.cli.render import render_report
 from chaincode.documents.registry import InvalidDocumentError, validate_document
+from identity.checks import Verdict
 from network import signing
 from network.config import LedgerConfig, LedgerEngine, NodeConfig
-from network.home import Home, default_home, init_demo
+from network.demo_network import COUNTRIES, DEFAULT_BASE_PORT
+from network.home import Home, default_home, init_country, init_demo
 from network.version import VERSION
 
 
@@ -91,6 +94,7 @@ cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
+app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_evm.app, name="evm")
 app.add_typer(cli_oa.app, name="oa")
 app.add_typer(cli_dcsa.app, name="dcsa")
@@ -100,12 +104,32 @@ app.add_typer(cli_pint.app, name="pint")
 @app.command()
 def init(
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo network.")] = False,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", help="Create one country's node home (CN, SG, RU, KZ)."),
+    ] = None,
+    demo_network: Annotated[
+        Path | None,
+        typer.Option("--demo-network", help="With --country: the shared demo network folder."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="With --country: where the node will serve."),
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a node home (only the demo network for now)."""
+    """Create a node home: the demo home of every country (--demo), or one country's node
+    joined to a demo network folder (--country CC --demo-network DIR)."""
+    if country is not None:
+        _init_country(country.upper(), demo_network, base_url, home, as_json)
+        return
     if not demo:
-        fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
+        fail(
+            "tdx init --demo [--home DIR], or tdx init --country CC --demo-network DIR "
+            "[--home DIR]",
+            2,
+        )
     target = home or default_home()
     if Home(target).exists():
         if as_json:
@@ -124,6 +148,35 @@ def init(
         f"({', '.join(countries)}), {len(orgs)} organisations, a signed trust list."
     )
     out.print("Keys are encrypted with the demo passphrase 'tdx-demo-passphrase'.")
+
+
+def _init_country(
+    country: str, network: Path | None, base_url: str | None, home: Path | None, as_json: bool
+) -> None:
+    if network is None:
+        fail("--country needs --demo-network DIR (the folder the countries' nodes share)", 2)
+    codes = [c.code for c in COUNTRIES]
+    if country not in codes:
+        fail(f"--country: {country} is not a demo country ({', '.join(codes)})", 2)
+    target = home or default_home()
+    url = base_url or f"http://127.0.0.1:{DEFAULT_BASE_PORT + codes.index(country)}"
+    created = guard(lambda: init_country(target, country, network, url, now()))
+    orgs = list(created.organisations())
+    if as_json:
+        emit_json(
+            {
+                "home": str(target),
+                "country": country,
+                "network": str(network.resolve()),
+                "baseUrl": url,
+                "organisations": len(orgs),
+            }
+        )
+        return
+    out.print(
+        f"Created the {country} node's home at {target}: its root, {len(orgs)} organisations, "
+        f"a node certificate; joined the demo network at {network.resolve()} (serving at {url})."
+    )
 
 
 @identity_app.command("list")
@@ -220,15 +273,27 @@ def doc_sign(
 
 
 @app.command()
-def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Verify a signed document and its ledger status: exit 0 valid, 1 invalid, 2 usage."""
+def verify(
+    file: FileArg,
+    ask_issuer: Annotated[
+        bool,
+        typer.Option(
+            "--ask-issuer",
+            help="Ask the issuing country's node when this node's ledger lacks the document.",
+        ),
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a signed document and its ledger status: exit 0 VALID, 1 INVALID, 2 usage,
+    3 UNKNOWN (a check could not be made, e.g. the issuing node did not answer)."""
     with node_of(home) as node:
-        report = node.verify(file.read_bytes())
+        report = node.verify(file.read_bytes(), ask_issuer=ask_issuer)
     if as_json:
         emit_json(report.to_json())
     else:
         render_report(out, report)
-    raise typer.Exit(0 if report.valid else 1)
+    raise typer.Exit({Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.UNKNOWN: 3}[report.verdict])
 
 
 @app.command()
