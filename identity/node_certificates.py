@@ -137,7 +137,9 @@ def judge_node(
     try:
         entry = trust_list.entry_for_issuer(cert)
         if entry is None:
-            return NodeJudgement(False, "the node certificate's issuer is not a root on the trust list")
+            return NodeJudgement(
+                False, "the node certificate's issuer is not a root on the trust list"
+            )
         fault = _profile_fault(cert, entry)
     except MALFORMED as exc:
         return NodeJudgement(False, f"the node certificate is malformed ({exc})")
@@ -150,7 +152,10 @@ def judge_node(
     if not revoked.ok:
         return NodeJudgement(False, revoked.reason)
     return NodeJudgement(
-        True, f"the {entry.country} node, certified by the {entry.country} root", entry.country, entry
+        True,
+        f"the {entry.country} node, certified by the {entry.country} root",
+        entry.country,
+        entry,
     )
 
 

@@ -323,9 +323,7 @@ def init_country(
 
     def populate(staging: Path) -> None:
         root_cert, root_key, entry = _make_root(staging, spec, passphrase, now)
-        _make_organisations(
-            staging, {country: (root_cert, root_key)}, passphrase, now, country
-        )
+        _make_organisations(staging, {country: (root_cert, root_key)}, passphrase, now, country)
         node_key = ed25519.Ed25519PrivateKey.generate()
         keys.save(node_key, staging / "node.key", passphrase)
         node_cert = issue_node_certificate(root_cert, root_key, node_key.public_key(), now)

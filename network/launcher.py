@@ -11,6 +11,7 @@ sessions (they outlive the command) and are recorded, PID by PID, in ``run.json`
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -38,6 +39,10 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 POLL = 0.05
 
+# The Popen objects of the processes this process started: kept so that they are reaped by
+# ``poll`` (and not reported as still running when the object is collected).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
 
 class LauncherError(RuntimeError):
     """A network that cannot be started, stopped or read; the message says why."""
@@ -52,7 +57,13 @@ class Process:
     log: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "pid": self.pid, "url": self.url, "home": self.home, "log": self.log}
+        return {
+            "name": self.name,
+            "pid": self.pid,
+            "url": self.url,
+            "home": self.home,
+            "log": self.log,
+        }
 
 
 def default_dir() -> Path:
@@ -86,16 +97,20 @@ def _tdx() -> list[str]:
 
 
 def _alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
     try:
         with open(f"/proc/{pid}/stat") as fh:
             state = fh.read().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, IndexError):
         return False
     if state == "Z":  # a zombie child of ours: reap it
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         return False
     return True
 
@@ -129,7 +144,7 @@ def _processes(run: dict[str, Any]) -> list[Process]:
     return [Process(**p) for p in run["processes"]]
 
 
-def _wait_ready(url: str, path: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(url: str, path: str, proc: _Pid, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -157,6 +172,7 @@ def _start_anvil(network_dir: Path, port: int) -> Process:
         proc = subprocess.Popen(  # noqa: S603
             args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    _children[proc.pid] = proc
     url = f"http://127.0.0.1:{port}"
     try:
         from network.evm.anvil import chain_id
@@ -168,6 +184,7 @@ def _start_anvil(network_dir: Path, port: int) -> Process:
             time.sleep(POLL)
     except AnvilError as exc:
         proc.kill()
+        proc.wait(STOP_TIMEOUT)
         raise LauncherError(str(exc)) from None
     return Process("anvil", proc.pid, url, None, str(log))
 
@@ -191,7 +208,9 @@ def up(
     wanted = list(ports.values()) + ([anvil_port] if engine is LedgerEngine.EVM else [])
     busy = [p for p in wanted if not _port_free(p)]
     if busy:
-        raise LauncherError(f"port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use (--base-port)")
+        raise LauncherError(
+            f"port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use (--base-port)"
+        )
     folder = NetworkFolder(network_dir)
     now = datetime.datetime.now(datetime.UTC)
     for country, port in ports.items():
@@ -275,10 +294,13 @@ def _start_node(
         proc = subprocess.Popen(  # noqa: S603
             args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
+    _children[proc.pid] = proc
     return Process(country, proc.pid, f"http://127.0.0.1:{port}", str(home), str(log))
 
 
-def start_again(network_dir: Path, country: str, environment: dict[str, str] | None = None) -> Process:
+def start_again(
+    network_dir: Path, country: str, environment: dict[str, str] | None = None
+) -> Process:
     """Start one recorded node again (after it was stopped or died), on its port."""
     network_dir = network_dir.resolve()
     run = read_run(network_dir)

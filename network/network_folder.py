@@ -158,7 +158,11 @@ class NetworkFolder:
             pem = operator.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
-            config = {"format": FORMAT, "createdAt": now.isoformat(), "operatorPublicKey": pem.decode()}
+            config = {
+                "format": FORMAT,
+                "createdAt": now.isoformat(),
+                "operatorPublicKey": pem.decode(),
+            }
             _atomic_write(self.config_path, json.dumps(config, indent=2).encode() + b"\n")
 
     def operator_public_pem(self) -> str:
@@ -177,7 +181,7 @@ class NetworkFolder:
         the trust list with the next sequence number."""
         with self.locked():
             operator = keys.load(self.path / "operator.key", passphrase)
-            current = trust_list.load(self.trust_list_token(), operator.public_key())  # type: ignore[arg-type]
+            current = trust_list.load(self.trust_list_token(), operator.public_key())
             entries = {**current.entries, entry.country: entry}
             signed = trust_list.build(entries.values(), current.sequence + 1, now)
             _atomic_write(

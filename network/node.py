@@ -135,9 +135,7 @@ class Node:
         network = home.network()
         self.peers: Peers | None = None
         if network is not None and home.country is not None:
-            self.peers = Peers(
-                home, network, self.trust.trust_list, home.revocation_lists(), clock
-            )
+            self.peers = Peers(home, network, self.trust.trust_list, home.revocation_lists(), clock)
             self.peers.inbox.on("document", self._verify_arrival)
         self._sender: OutboxSender | None = None
 
@@ -429,9 +427,7 @@ class Node:
             provable.consistency_proof if provable is not None else None,
         )
 
-    def receive(
-        self, signed_by: SignedBy, kind: str, key: str, payload: bytes
-    ) -> dict[str, Any]:
+    def receive(self, signed_by: SignedBy, kind: str, key: str, payload: bytes) -> dict[str, Any]:
         """A peer's delivery: kept durably, then verified (a document asks its issuing
         node), then acknowledged. A second delivery of the same item is acknowledged with
         the copy already kept."""

@@ -14,7 +14,9 @@ from network.config import LedgerEngine
 from network.demo_network import DEFAULT_BASE_PORT
 from network.evm.besu import write_besu_network
 
-app = typer.Typer(no_args_is_help=True, help="Country nodes on this machine, and production network files.")
+app = typer.Typer(
+    no_args_is_help=True, help="Country nodes on this machine, and production network files."
+)
 
 
 @app.command("besu-config")
@@ -81,11 +83,15 @@ def network_up(
     for p in started:
         what = "anvil" if p.name == "anvil" else f"{p.name} node"
         out.print(f"{what:10} {p.url}  pid {p.pid}", markup=False)
-    out.print(f"PIDs recorded in {target.resolve() / launcher.RUN_FILE}; stop with tdx network down")
+    out.print(
+        f"PIDs recorded in {target.resolve() / launcher.RUN_FILE}; stop with tdx network down"
+    )
 
 
 @app.command("down")
-def network_down(directory: DirOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def network_down(
+    directory: DirOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Stop exactly the processes tdx network up started (by their recorded PIDs)."""
     from network import launcher
 

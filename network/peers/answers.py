@@ -177,7 +177,7 @@ class CheckedAnswer:
         return next((c for c in self.checks if not c.ok), None)
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(reason)
         self.name = name
@@ -186,7 +186,7 @@ class _Refused(Exception):
 
 def _require(condition: bool, name: str, reason: str) -> None:
     if not condition:
-        raise _Refused(name, reason)
+        raise _RefusedError(name, reason)
 
 
 def _mentions(tx: Any, digest: str) -> bool:
@@ -230,9 +230,9 @@ class _Checker:
             verified = jws.verify(self.token, ALGORITHMS, JWS_TYPE)
             payload = json.loads(verified.payload)
         except jws.JwsError as exc:
-            raise _Refused("signature", str(exc)) from None
+            raise _RefusedError("signature", str(exc)) from None
         except ValueError:
-            raise _Refused("signature", "the signed answer is not JSON") from None
+            raise _RefusedError("signature", "the signed answer is not JSON") from None
         _require(isinstance(payload, dict), "signature", "the signed answer is not an object")
         self.passed("signature", "EdDSA signature verifies with the x5c node certificate")
         leaf = verified.chain[0]
@@ -246,7 +246,7 @@ class _Checker:
         _require(country == self.node.country, "certificate", reason)
         self.passed("certificate", reason)
         self.payload = payload
-        return payload
+        return dict(payload)
 
     def _question(self, payload: dict[str, Any]) -> None:
         _require(payload.get("format") == FORMAT, "question", f"not a {FORMAT} answer")
@@ -256,7 +256,8 @@ class _Checker:
             "the answer is to another question (digest, issuer, known size or nonce differ)",
         )
         _require(
-            payload.get("country") == self.node.country and payload.get("origin") == self.node.origin,
+            payload.get("country") == self.node.country
+            and payload.get("origin") == self.node.origin,
             "question",
             f"the answer names {payload.get('country')}/{payload.get('origin')}, not the "
             f"{self.node.country} node's log {self.node.origin}",
@@ -272,14 +273,16 @@ class _Checker:
         try:
             cp = checkpoint.open_note(str(note), self.node.checkpoint_key)
         except checkpoint.CheckpointError as exc:
-            raise _Refused("checkpoint", str(exc)) from None
+            raise _RefusedError("checkpoint", str(exc)) from None
         _require(
             cp.origin == self.node.origin,
             "checkpoint",
             f"a checkpoint of log {cp.origin}, not {self.node.origin}",
         )
         self.cp = cp
-        self.passed("checkpoint", f"signed by the {self.node.country} node's checkpoint key, size {cp.size}")
+        self.passed(
+            "checkpoint", f"signed by the {self.node.country} node's checkpoint key, size {cp.size}"
+        )
 
     def _record(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         record = payload.get("record")
@@ -300,7 +303,7 @@ class _Checker:
             issuer = str(record["issuer"])
             at = datetime.datetime.fromisoformat(str(record["ledgerTime"]))
         except (KeyError, ValueError) as exc:
-            raise _Refused("question", f"the record is malformed: {exc}") from None
+            raise _RefusedError("question", f"the record is malformed: {exc}") from None
         _require(
             self.question.issuer is None or issuer == self.question.issuer,
             "question",
@@ -327,9 +330,11 @@ class _Checker:
             tx = entry["signed"]["tx"]
             tx_time = datetime.datetime.fromisoformat(str(tx["time"]))
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-            raise _Refused("inclusion", f"the inclusion proof is malformed: {exc!r}") from None
+            raise _RefusedError("inclusion", f"the inclusion proof is malformed: {exc!r}") from None
         _require(
-            merkle.verify_inclusion(merkle.leaf_hash(leaf), index, self.cp.size, path, self.cp.root),
+            merkle.verify_inclusion(
+                merkle.leaf_hash(leaf), index, self.cp.size, path, self.cp.root
+            ),
             "inclusion",
             f"entry {index} is not proven in the checkpoint of size {self.cp.size}",
         )
@@ -378,9 +383,7 @@ class _Checker:
             return
         held, cp = self.held, self.cp
         if held is None:
-            self.passed(
-                "consistency", f"the first checkpoint held from this node (size {cp.size})"
-            )
+            self.passed("consistency", f"the first checkpoint held from this node (size {cp.size})")
             return
         _require(
             cp.size >= held.size,
@@ -400,7 +403,7 @@ class _Checker:
             try:
                 proof = [bytes.fromhex(str(h)) for h in given["proof"]]
             except (KeyError, TypeError, ValueError):
-                raise _Refused("consistency", "the consistency proof is malformed") from None
+                raise _RefusedError("consistency", "the consistency proof is malformed") from None
         _require(
             merkle.verify_consistency(held.size, cp.size, held.root, cp.root, proof),
             "consistency",
@@ -422,7 +425,7 @@ def check_answer(
     checker = _Checker(token, question, node, judge, held)
     try:
         checker.run()
-    except _Refused as refused:
+    except _RefusedError as refused:
         checker.checks.append(AnswerCheck(refused.name, False, refused.reason))
         return CheckedAnswer(tuple(checker.checks), None, None, None, checker.payload)
     assert checker.payload is not None

@@ -76,12 +76,12 @@ def complete(
     if not ask_issuer or ask is None:
         how = "(ask it: --ask-issuer)" if ask is not None else "(this node has no peers)"
         skipped = Check.not_checked(CheckName.ANCHORED, f"{not_held} {how}")
-        extra = (
+        missing: Check[CheckName] | None = (
             Check.not_checked(CheckName.ISSUER_NODE, "this node has no peers to ask")
             if ask_issuer
             else None
         )
-        return _replace(report, CheckName.ANCHORED, skipped, extra)
+        return _replace(report, CheckName.ANCHORED, skipped, missing)
     answer = ask(country, digest, issuer)
     if answer.evidence is not None:
         rerun_report = rerun(data, AnsweredEvidence(answer.evidence))
@@ -95,7 +95,6 @@ def complete(
         return _replace(report, CheckName.ANCHORED, failed, answer.check)
     skipped = Check.not_checked(CheckName.ANCHORED, f"{not_held}, whose answer is not usable")
     return _replace(report, CheckName.ANCHORED, skipped, answer.check)
-
 
 
 __all__ = ["AnsweredEvidence", "complete"]

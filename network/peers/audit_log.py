@@ -96,11 +96,15 @@ class QueryLog:
         if not self._path.is_file():
             return []
         with self._lock:
-            rows = self._open().execute(
-                "SELECT at, direction, peer, peer_node, digest, issuer, status, outcome, detail"
-                " FROM queries ORDER BY id DESC LIMIT ?",
-                (-1 if limit is None else limit,),
-            ).fetchall()
+            rows = (
+                self._open()
+                .execute(
+                    "SELECT at, direction, peer, peer_node, digest, issuer, status, outcome, detail"
+                    " FROM queries ORDER BY id DESC LIMIT ?",
+                    (-1 if limit is None else limit,),
+                )
+                .fetchall()
+            )
         return [
             QueryEntry(datetime.datetime.fromisoformat(r[0]), r[1], *r[2:]) for r in reversed(rows)
         ]

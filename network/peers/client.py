@@ -29,7 +29,9 @@ class PeerClient:
         self._key = key
         self._certificate = certificate
         self._clock = clock
-        self._http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=32))
+        self._http = httpx.Client(
+            timeout=timeout, limits=httpx.Limits(max_keepalive_connections=32)
+        )
 
     def post(
         self, base_url: str, path: str, body: Any, nonce: str | None = None
@@ -39,7 +41,9 @@ class PeerClient:
         nonce = nonce or secrets.token_urlsafe(18)
         data = json.dumps(body, separators=(",", ":")).encode()
         url = base_url.rstrip("/") + path
-        headers = sign_request("POST", url, data, self._key, self._certificate, self._clock(), nonce)
+        headers = sign_request(
+            "POST", url, data, self._key, self._certificate, self._clock(), nonce
+        )
         return nonce, self._http.post(url, content=data, headers=headers)
 
     def close(self) -> None:

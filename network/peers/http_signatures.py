@@ -150,7 +150,9 @@ def _certificate(headers: Mapping[str, str], key_id: str) -> x509.Certificate:
             raise TypeError("not a byte sequence")
         cert = x509.load_der_x509_certificate(der)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise PeerAuthError("certificate", f"{CERTIFICATE_HEADER} is not a certificate: {exc}") from None
+        raise PeerAuthError(
+            "certificate", f"{CERTIFICATE_HEADER} is not a certificate: {exc}"
+        ) from None
     if fingerprint(cert) != key_id:
         raise PeerAuthError(
             "certificate", f"keyid {key_id} is not the fingerprint of the certificate sent"
@@ -198,14 +200,13 @@ class RequestVerifier:
         verifier = _Verifier(
             signature_algorithm=algorithms.ED25519,
             key_resolver=MappingKeyResolver(
-                public_keys={signed.key_id: cert.public_key()}, private_keys={}  # type: ignore[dict-item]
+                public_keys={signed.key_id: cert.public_key()},  # type: ignore[dict-item]
+                private_keys={},
             ),
         )
         message = _Message(method.upper(), url, dict(headers))
         try:
-            verifier.verify(
-                message, max_age=None, expect_tag=TAG, require_components=COVERED
-            )
+            verifier.verify(message, max_age=None, expect_tag=TAG, require_components=COVERED)
         except (InvalidSignature, HTTPMessageSignaturesException) as exc:
             raise PeerAuthError("signature", f"the signature does not verify: {exc}") from None
         try:

@@ -113,7 +113,9 @@ class Inbox:
         """Verify (or take in) arrivals of ``kind`` with ``handler``."""
         self.handlers[kind] = handler
 
-    def store(self, source: str, node: str, kind: str, key: str, payload: bytes) -> tuple[Arrival, bool]:
+    def store(
+        self, source: str, node: str, kind: str, key: str, payload: bytes
+    ) -> tuple[Arrival, bool]:
         """Keep an arrival durably; (it, True) the first time, (the copy kept, False) after."""
         with self._lock:
             db = self._open()
@@ -153,10 +155,14 @@ class Inbox:
 
     def get(self, arrival_id: int) -> Arrival | None:
         with self._lock:
-            row = self._open().execute(
-                f"SELECT {_COLUMNS} FROM inbox WHERE id = ?",  # noqa: S608
-                (arrival_id,),
-            ).fetchone()
+            row = (
+                self._open()
+                .execute(
+                    f"SELECT {_COLUMNS} FROM inbox WHERE id = ?",  # noqa: S608
+                    (arrival_id,),
+                )
+                .fetchone()
+            )
         return None if row is None else _arrival(row)
 
     def arrivals(self) -> list[Arrival]:

@@ -95,8 +95,8 @@ class OutboxItem:
 
 def backoff(attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failed ones (jittered by +-20%)."""
-    delay = min(MAX_RETRY, FIRST_RETRY * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311 (spreading retries, not secrecy)
+    delay: float = min(MAX_RETRY, FIRST_RETRY * 2.0 ** max(0, attempts - 1))
+    return delay * float(random.uniform(0.8, 1.2))  # noqa: S311 (spreading retries, not secrecy)
 
 
 _COLUMNS = "id, destination, kind, key, payload, created_at, attempts, delivered_at, last_error"
@@ -155,9 +155,11 @@ class Outbox:
         if self._db is None and not self._path.is_file():
             return 0
         with self._lock:
-            row = self._open().execute(
-                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"
-            ).fetchone()
+            row = (
+                self._open()
+                .execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL")
+                .fetchone()
+            )
         return int(row[0])
 
     def items(self) -> list[OutboxItem]:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 from cryptography import x509
@@ -124,7 +125,7 @@ class Peers:
 
     def _log(
         self,
-        direction: str,
+        direction: Literal["asked", "answered"],
         peer: str,
         node: str,
         digest: str,
@@ -135,7 +136,15 @@ class Peers:
     ) -> None:
         self.audit.record(
             QueryEntry(
-                self.clock(), direction, peer, node, digest, issuer, status, outcome, detail  # type: ignore[arg-type]
+                self.clock(),
+                direction,
+                peer,
+                node,
+                digest,
+                issuer,
+                status,
+                outcome,
+                detail,
             )
         )
 
@@ -151,8 +160,12 @@ class Peers:
         try:
             nonce, response = self.client.post(node.base_url, QUERY_PATH, body)
         except httpx.HTTPError as exc:
-            reason = f"the {country} node at {node.base_url} did not answer: {type(exc).__name__}: {exc}"
-            self._log("asked", country, node.fingerprint, digest, issuer, None, "unreachable", reason)
+            reason = (
+                f"the {country} node at {node.base_url} did not answer: {type(exc).__name__}: {exc}"
+            )
+            self._log(
+                "asked", country, node.fingerprint, digest, issuer, None, "unreachable", reason
+            )
             return IssuerAnswer(Check.not_checked(CheckName.ISSUER_NODE, reason))
         if response.status_code != 200:
             try:
@@ -172,19 +185,21 @@ class Peers:
         )
         failure = checked.failure
         if failure is not None:
-            reason = (
-                f"the {country} node's answer fails its {failure.name} check: {failure.reason}"
-            )
+            reason = f"the {country} node's answer fails its {failure.name} check: {failure.reason}"
             self._log("asked", country, node.fingerprint, digest, issuer, None, "rejected", reason)
             return IssuerAnswer(Check.failed(CheckName.ISSUER_NODE, reason))
         assert checked.status is not None
         size = None
         if checked.checkpoint is not None:
-            self.held.advance(country, checked.checkpoint, str(checked.payload and checked.payload["checkpoint"]))
+            self.held.advance(
+                country, checked.checkpoint, str(checked.payload and checked.payload["checkpoint"])
+            )
             size = checked.checkpoint.size
         parts = "; ".join(f"{c.name}: {c.reason}" for c in checked.checks)
         reason = f"the {country} node answers {checked.status} ({parts})"
-        self._log("asked", country, node.fingerprint, digest, issuer, checked.status, "believed", reason)
+        self._log(
+            "asked", country, node.fingerprint, digest, issuer, checked.status, "believed", reason
+        )
         return IssuerAnswer(
             Check.passed(CheckName.ISSUER_NODE, reason), checked.status, checked.evidence, size
         )

@@ -28,7 +28,9 @@ class InclusionCheck:
             # Another country's node answered: its proof, checked against its checkpoint
             # with the key this node holds for it.
             checked = self._merkle(proof.inclusion, proof.verifier_key)
-            return Check(checked.name, checked.status, f"{checked.reason} of the {proof.country} node")
+            return Check(
+                checked.name, checked.status, f"{checked.reason} of the {proof.country} node"
+            )
         if isinstance(proof, BlockRead):
             return Check.passed(
                 CheckName.INCLUSION,
