@@ -390,8 +390,13 @@ def test_replayed_skewed_unknown_or_altered_peer_requests_get_401_naming_the_che
         body.replace(b"ab", b"cd"),
         sign_request("POST", target, body, key, cert, _now()),
     )
+    # Signed for another path (a delivery), presented as a query: the signature fails.
+    elsewhere = _signed_post(
+        url, body, sign_request("POST", url + "/v1/peer/deliveries", body, key, cert, _now())
+    )
     for response, name in (
         (replay, "nonce"),
+        (elsewhere, "signature"),
         (skewed, "clock-skew"),
         (unknown, "certificate"),
         (altered, "content-digest"),
