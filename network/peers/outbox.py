@@ -51,6 +51,11 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered_at, next_at);
 FIRST_RETRY = 0.2
 MAX_RETRY = 60.0
 LEASE = 30.0  # an item being delivered is another sender's only after this
+# A receiving node takes request bodies up to 5 MiB (api.http.app.MAX_BODY); a payload goes
+# in base64 (4/3) inside JSON, so anything larger than this could never be acknowledged and
+# would be retried for ever: it is refused when pushed instead.
+MAX_PAYLOAD = 3 * 1024 * 1024
+MAX_KEY = 200  # the receiver's limit on a delivery's key
 
 
 class OutboxError(ValueError):
@@ -95,7 +100,8 @@ class OutboxItem:
 
 def backoff(attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failed ones (jittered by +-20%)."""
-    delay: float = min(MAX_RETRY, FIRST_RETRY * 2.0 ** max(0, attempts - 1))
+    # The exponent is capped: 2.0 ** 1100 overflows, and 60 s is reached at the 10th try.
+    delay: float = min(MAX_RETRY, FIRST_RETRY * 2.0 ** min(max(0, attempts - 1), 32))
     return delay * float(random.uniform(0.8, 1.2))  # noqa: S311 (spreading retries, not secrecy)
 
 
@@ -137,7 +143,11 @@ class Outbox:
             raise OutboxError(f"kind {kind!r}: 1 to 64 letters, digits and '-'")
         if not isinstance(payload, bytes):
             raise OutboxError("payload: bytes")
+        if len(payload) > MAX_PAYLOAD:
+            raise OutboxError(f"payload: {len(payload)} bytes, at most {MAX_PAYLOAD}")
         key = key or "sha256:" + hashlib.sha256(payload).hexdigest()
+        if not 1 <= len(key) <= MAX_KEY:
+            raise OutboxError(f"key: 1 to {MAX_KEY} characters")
         if destination_country in self._local:
             return Pushed("local", destination_country, kind, key)
         with self._lock:
@@ -280,6 +290,7 @@ class OutboxSender:
 
 
 __all__ = [
+    "MAX_PAYLOAD",
     "DeliveryError",
     "Outbox",
     "OutboxError",
