@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -90,6 +91,16 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_base_port(count: int, low: int = 20000, high: int = 60000, tries: int = 200) -> int:
+    """A port P with P..P+count-1 all free on 127.0.0.1 now (for a throwaway network)."""
+    rng = random.Random()  # noqa: S311 (spreading port choices, not secrecy)
+    for _ in range(tries):
+        base = rng.randint(low, high - count)
+        if all(_port_free(p) for p in range(base, base + count)):
+            return base
+    raise LauncherError(f"no run of {count} free ports on 127.0.0.1 in {tries} tries")
 
 
 def _tdx() -> list[str]:
@@ -425,6 +436,7 @@ __all__ = [
     "Process",
     "default_dir",
     "down",
+    "free_base_port",
     "parse_countries",
     "read_run",
     "start_again",

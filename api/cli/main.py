@@ -347,8 +347,20 @@ def demo(
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
     ] = None,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network", help="The corridor on four country nodes (CN, SG, RU, KZ) on loopback."
+        ),
+    ] = False,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    if network:
+        from api.cli import corridor_demo
+
+        if home is not None or ledger is not LedgerEngine.EMBEDDED or rpc is not None:
+            fail("--network: runs its own four nodes (no --home, --ledger or --rpc)", 2)
+        raise typer.Exit(0 if guard(lambda: corridor_demo.run(out, as_json)) else 1)
     ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
     raise typer.Exit(0 if ok else 1)
 

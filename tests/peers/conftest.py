@@ -3,9 +3,7 @@ launcher, each a real ``tdx serve`` process with its own home; stopped by their 
 
 import datetime
 import json
-import random
 import secrets
-import socket
 import time
 
 import httpx
@@ -17,22 +15,6 @@ from tests.conftest import EXAMPLES
 
 COUNTRIES = ["CN", "SG", "RU", "KZ"]
 DEADLINE = 60.0  # every wait below ends by then
-
-
-def _free_base(count: int) -> int:
-    for _ in range(200):
-        base = random.randint(20000, 60000)
-        ok = True
-        for port in range(base, base + count):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free run of ports")
 
 
 class Network:
@@ -99,7 +81,7 @@ class Network:
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
     path = tmp_path_factory.mktemp("network")
-    processes = launcher.up(COUNTRIES, path, _free_base(len(COUNTRIES)))
+    processes = launcher.up(COUNTRIES, path, launcher.free_base_port(len(COUNTRIES)))
     try:
         yield Network(path, processes)
     finally:
