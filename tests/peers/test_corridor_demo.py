@@ -6,8 +6,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 
 def test_tdx_demo_network_runs_the_corridor_and_brings_the_nodes_down():
     done = subprocess.run(
@@ -28,9 +26,9 @@ def test_tdx_demo_network_runs_the_corridor_and_brings_the_nodes_down():
     # Every node it started is gone: none of their ports answers.
     for url in body["nodes"].values():
         port = int(url.rsplit(":", 1)[1])
-        with socket.socket() as s, pytest.raises(OSError):
+        with socket.socket() as s:
             s.settimeout(1)
-            s.connect(("127.0.0.1", port))
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"{url} still answers"
 
 
 def test_tdx_demo_network_refuses_the_single_home_options():
