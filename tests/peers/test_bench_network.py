@@ -8,7 +8,7 @@ import sys
 
 
 def test_bench_network_measures_queries_pushes_and_signatures():
-    done = subprocess.run(  # noqa: S603 (our own CLI)
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
