@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
 
 from identity.national.bench import signature_rates
 from identity.node_certificates import judge_node
@@ -125,9 +126,16 @@ def _queries(
     descriptor = kz.network().descriptor("CN")  # type: ignore[union-attr]
     trust, crls = kz.trust_list(), kz.revocation_lists()
 
+    judged: dict[bytes, tuple[str | None, str]] = {}
+
     def judge(cert: Any) -> tuple[str | None, str]:
-        j = judge_node(cert, trust, crls, _now())
-        return (j.country if j.ok else None, j.reason)
+        # Remembered per certificate for the run, as a node does for a minute
+        # (network.peers.service.Peers.judge): the chain and CRL checks are not per query.
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if der not in judged:
+            j = judge_node(cert, trust, crls, _now())
+            judged[der] = (j.country if j.ok else None, j.reason)
+        return judged[der]
 
     key, cert = kz.node_key(), kz.node_certificate()
 
