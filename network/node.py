@@ -48,6 +48,7 @@ from network.identities import HomeIdentities
 from network.peers import asking, failpoints
 from network.peers.destination import destination_country
 from network.peers.http_signatures import SignedBy
+from network.peers.inbox import Handler
 from network.peers.outbox import Outbox, OutboxSender, Pushed
 from network.peers.service import Peers
 from network.replay import ReplayCache
@@ -406,6 +407,13 @@ class Node:
         if envelope is None:  # pragma: no cover (just stored by _anchor_new)
             return None
         return self.outbox.push(destination, "document", envelope, key=doc.digest)
+
+    def on_arrival(self, kind: str, handler: Handler) -> None:
+        """Take in another node's deliveries of ``kind`` with ``handler(payload)``, which
+        returns (verdict, report) kept in the inbox with the item (e.g. rail advance
+        information). A node that is no country's node has no inbox: a no-op."""
+        if self.peers is not None:
+            self.peers.inbox.on(kind, handler)
 
     def _verify_arrival(self, payload: bytes) -> tuple[str, dict[str, Any]]:
         report = self.verify(payload, ask_issuer=True)

@@ -46,8 +46,9 @@ class Delivery(BaseModel):
     payload: Annotated[str, Field(description="base64 of the item's bytes")]
 
 
-async def _signed(request: Request, node: Node) -> tuple[SignedBy, Any]:
-    """The signing peer and the strictly parsed body, or a 401 naming the failed check."""
+async def signed_peer_request(request: Request, node: Node) -> tuple[SignedBy, bytes]:
+    """The signing peer node and the raw body of an RFC 9421 signed peer request, or a 401
+    problem+json naming the failed check (for any peer resource, JSON or not)."""
     if node.peers is None:
         raise Problem(404, "this node has no peers (it is not a country's node)", "no-peers")
     body = await request.body()
@@ -58,6 +59,12 @@ async def _signed(request: Request, node: Node) -> tuple[SignedBy, Any]:
         )
     except PeerAuthError as exc:
         raise Problem(401, str(exc), "peer-signature", check=exc.check) from None
+    return signed_by, body
+
+
+async def _signed(request: Request, node: Node) -> tuple[SignedBy, Any]:
+    """The signing peer and the strictly parsed JSON body, or a 401 naming the check."""
+    signed_by, body = await signed_peer_request(request, node)
     try:
         return signed_by, parse_json(body)
     except CanonicalizationError as exc:

@@ -1,5 +1,6 @@
 """The signing HTTP client one node uses to call another: each request signed with the
-node's key (``network.peers.http_signatures``), over pooled keep-alive connections."""
+node's key (``network.peers.http_signatures``), over pooled keep-alive connections.
+``post`` sends JSON, ``post_bytes`` any body; a node's own client is ``node.peers.client``."""
 
 from __future__ import annotations
 
@@ -38,12 +39,25 @@ class PeerClient:
     ) -> tuple[str, httpx.Response]:
         """POST ``body`` (as JSON) signed; the nonce the signature carries, and the response.
         Transport failures raise ``httpx.HTTPError``."""
-        nonce = nonce or secrets.token_urlsafe(18)
         data = json.dumps(body, separators=(",", ":")).encode()
+        return self.post_bytes(base_url, path, data, "application/json", nonce)
+
+    def post_bytes(
+        self,
+        base_url: str,
+        path: str,
+        data: bytes,
+        content_type: str,
+        nonce: str | None = None,
+    ) -> tuple[str, httpx.Response]:
+        """POST ``data`` as it is (e.g. a C2SP tlog-witness ``text/plain`` body), signed the
+        same way (its Content-Digest covers the bytes)."""
+        nonce = nonce or secrets.token_urlsafe(18)
         url = base_url.rstrip("/") + path
         headers = sign_request(
             "POST", url, data, self._key, self._certificate, self._clock(), nonce
         )
+        headers["Content-Type"] = content_type
         return nonce, self._http.post(url, content=data, headers=headers)
 
     def close(self) -> None:
