@@ -74,6 +74,7 @@ class Peers:
         self.clock = clock
         self._trust_list = trust_list
         self._crls = dict(revocation_lists)
+        self.origin = home.setting("origin")  # read once: each read parses tdx.json
         self.certificate = home.node_certificate()
         self._key = home.node_key()
         self._chain = [self.certificate, home.root(country)]
@@ -223,7 +224,7 @@ class Peers:
         payload = answers.write_answer(
             question,
             self.country,
-            self.home.setting("origin"),
+            self.origin,
             found,
             latest_checkpoint() if consistency is not None else "",
             consistency,
