@@ -418,7 +418,7 @@ def test_replayed_skewed_unknown_or_altered_peer_requests_get_401_naming_the_che
 # --- the network's own commands -------------------------------------------------------------
 
 
-def test_status_shows_each_node_and_witnesses_none_yet(network):
+def test_status_shows_each_node_its_checkpoint_outbox_and_witnesses(network):
     rows = launcher.status(network.path)
     assert [r["country"] for r in rows] == ["CN", "SG", "RU", "KZ"]
     for r in rows:
@@ -426,7 +426,8 @@ def test_status_shows_each_node_and_witnesses_none_yet(network):
         assert r["health"] == "ok"
         assert isinstance(r["checkpointSize"], int)
         assert isinstance(r["outboxDepth"], int)
-        assert r["witnesses"] == "none yet"
+        # "none yet" until the witness feature offers network.witness.witnesses(node).
+        assert r["witnesses"] == "none yet" or isinstance(r["witnesses"], list)
 
 
 def _tdx(*args, check=True):
