@@ -35,7 +35,7 @@ from chaincode.records import DocState
 from identity import jws
 from identity.certificates import fingerprint
 from identity.keys import PrivateKey
-from ledger.evidence import Evidence, MerkleInclusion, PeerInclusion
+from ledger.evidence import BlockRead, ChannelRead, Evidence, MerkleInclusion, PeerInclusion
 from ledger.tlog import checkpoint, merkle
 from network.network_folder import NodeDescriptor
 
@@ -196,6 +196,23 @@ def _mentions(tx: Any, digest: str) -> bool:
     )
 
 
+def _state_read(block: Any) -> BlockRead | ChannelRead:
+    """What a chain-engine node says it read its record from (no checkpoint to prove it
+    against: the answer's signature is what stands behind it), or a refused answer."""
+    _require(isinstance(block, dict), "inclusion", "no checkpoint and no block")
+    try:
+        if "chain_id" in block:
+            return BlockRead(
+                int(block["chain_id"]),
+                str(block["contract"]),
+                int(block["block"]),
+                str(block["block_hash"]),
+            )
+        return ChannelRead(str(block["channel"]), str(block["chaincode"]), int(block["height"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _RefusedError("inclusion", f"the block read is malformed: {exc!r}") from None
+
+
 class _Checker:
     def __init__(
         self,
@@ -310,14 +327,17 @@ class _Checker:
             f"the record is {issuer}'s, not {self.question.issuer}'s",
         )
         if self.cp is None:
-            _require(payload.get("block") is not None, "inclusion", "no checkpoint and no block")
-            self.evidence = None
+            read = _state_read(payload.get("block"))
+            where = (
+                f"its contract at block {read.block}"
+                if isinstance(read, BlockRead)
+                else f"its chaincode on channel {read.channel} at height {read.height}"
+            )
             self.passed(
                 "inclusion",
-                f"no checkpoint on the {self.node.country} node's chain engine: it read its "
-                f"contract at block {payload['block'].get('block')}",
+                f"no checkpoint on the {self.node.country} node's chain engine: it read {where}",
             )
-            self._evidence(record, kind, state, issuer, at, None)
+            self._evidence(record, kind, state, issuer, at, read)
             return
         inclusion = payload.get("inclusion")
         _require(isinstance(inclusion, dict), "inclusion", "a record without an inclusion proof")
@@ -364,7 +384,7 @@ class _Checker:
         state: DocState,
         issuer: str,
         at: datetime.datetime,
-        proof: PeerInclusion | None,
+        proof: PeerInclusion | BlockRead | ChannelRead,
     ) -> None:
         holder, successor = record.get("holder"), record.get("supersededBy")
         self.evidence = Evidence(
