@@ -60,6 +60,18 @@ class PeerInclusion:
 
 
 @dataclass(frozen=True)
+class IssueValidation:
+    """What the node that keeps a signed document recorded when it validated the document
+    at issue, before signing it: the kind, the fingerprint of the rules it validated with,
+    and the issuing country the document names. It is the node's own note, kept beside the
+    log (never in it): it speaks for the document's canonical bytes, whoever presents them."""
+
+    kind: DocumentKind
+    rules: str
+    issuing_country: str | None
+
+
+@dataclass(frozen=True)
 class Evidence:
     digest: str
     issuer: str
@@ -69,12 +81,15 @@ class Evidence:
     holder: str | None = None
     superseded_by: str | None = None
     proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None = None
+    # Set when this node issued the digest's document itself and validated it then.
+    validated: IssueValidation | None = None
 
     @classmethod
     def of(
         cls,
         record: DocumentRecord,
         proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None,
+        validated: IssueValidation | None = None,
     ) -> Evidence:
         return cls(
             record.id,
@@ -85,7 +100,15 @@ class Evidence:
             record.holder,
             record.superseded_by,
             proof,
+            validated,
         )
 
 
-__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion", "PeerInclusion"]
+__all__ = [
+    "BlockRead",
+    "ChannelRead",
+    "Evidence",
+    "IssueValidation",
+    "MerkleInclusion",
+    "PeerInclusion",
+]
