@@ -107,10 +107,13 @@ class Home:
         every command reads, whatever the engine; what only one engine needs, such as the
         embedded log's checkpoint key, is named when that engine opens)."""
         self.config()
+        # A country's home reads the trust list its demo network folder publishes.
+        network = self.network()
+        trust = (network.path if network is not None else self.path) / "trust-list.jws"
         missing = [
             name
             for name, present in (
-                ("trust-list.jws", (self.path / "trust-list.jws").is_file()),
+                (str(trust) if network is not None else trust.name, trust.is_file()),
                 ("crl/", any((self.path / "crl").glob("*.crl"))),
                 ("orgs/", bool(self.org_ids())),
             )

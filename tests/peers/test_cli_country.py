@@ -2,10 +2,16 @@
 network folder, and the clear refusals (no folder, an unknown country, a country the
 folder already has) that change nothing."""
 
+import datetime
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC
+
+import pytest
+
+from network.home import HomeError, init_country
 
 
 def _tdx(*args):
@@ -47,3 +53,13 @@ def test_a_country_home_joins_the_network_folder_once(tmp_path):
     alone = _tdx("init", "--country", "RU", "--home", str(tmp_path / "d"))
     assert alone.returncode == 2
     assert "--country needs --demo-network DIR" in alone.stderr
+
+
+def test_a_country_home_is_whole_with_its_network_folder_s_trust_list(tmp_path):
+    home = init_country(
+        tmp_path / "cn", "CN", tmp_path / "net", "http://127.0.0.1:9", datetime.datetime.now(UTC)
+    )
+    home.check()  # the trust list is the network folder's, not the home's
+    (tmp_path / "net" / "trust-list.jws").unlink()
+    with pytest.raises(HomeError, match=r"missing: .*net/trust-list\.jws"):
+        home.check()
