@@ -264,6 +264,11 @@ class ProvableLedger(Ledger, Protocol):
         """The latest signed checkpoint (a C2SP signed note)."""
         ...
 
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 consistency proof between two sizes of the log (for the checkpoints
+        it hands to peers)."""
+        ...
+
     def prove(self, doc_id: str) -> dict[str, Any]:
         """An offline proof bundle of the document's history against the latest checkpoint."""
         ...

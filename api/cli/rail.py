@@ -56,9 +56,9 @@ def show_pushed(pushed: Push | None, desk: RailDesk) -> None:
     if pushed is None:
         return
     what = f"advance information ({pushed.payload['reason']} at {pushed.payload['station']})"
-    if desk.delivers:
+    if pushed.status in ("queued", "duplicate"):
         out.print(f"{what} queued in the outbox for {pushed.destination_country}'s node")
-    else:  # a single home is every country's node: nothing needs to leave it
+    else:  # this home is that country's node too: nothing needs to leave it
         out.print(f"{what} for {pushed.destination_country}'s node: this home's own ledger")
 
 

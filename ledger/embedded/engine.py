@@ -471,6 +471,14 @@ class EmbeddedLedger:
         with self._reading(snapshot=False) as db:
             return self._checkpoint(db)
 
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 proof that the log's first ``old_size`` entries are a prefix of its
+        first ``new_size`` (both at most the log's size; its nodes never change)."""
+        with self._reading(snapshot=False) as db:
+            if new_size > self._tip(db)[0]:
+                raise ValueError(f"the log has fewer than {new_size} entries")
+            return merkle.consistency_proof(NodeTable(db), old_size, new_size)
+
     def queue_depth(self) -> int:
         """Transactions waiting for the writer (approximate, for metrics)."""
         return self._queue.qsize()

@@ -55,6 +55,9 @@ class Push:
     kind: str
     payload: Mapping[str, Any]
     key: str
+    # What the outbox did: "queued" (or "duplicate") for another node, "local" when this
+    # home is the destination country's node too.
+    status: str = "local"
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
@@ -138,6 +141,19 @@ def receive_advance_information(
     return check_advance_information(payload, verify)
 
 
+def arrival_handler(
+    verify: Callable[[bytes], Report[Any]],
+) -> Callable[[bytes], tuple[str, dict[str, Any]]]:
+    """The receiving node's inbox handler for ``ADVANCE_INFORMATION`` (``Node.on_arrival``):
+    the verdict (VALID or INVALID) and the checks, kept with the arrival."""
+
+    def handle(payload: bytes) -> tuple[str, dict[str, Any]]:
+        check = receive_advance_information(payload, verify)
+        return ("VALID" if check.valid else "INVALID"), check.to_json()
+
+    return handle
+
+
 def check_advance_information(
     payload: Mapping[str, Any], verify: Callable[[bytes], Report[Any]]
 ) -> AdvanceCheck:
@@ -204,6 +220,7 @@ __all__ = [
     "Outbox",
     "Push",
     "advance_information",
+    "arrival_handler",
     "check_advance_information",
     "encode",
     "receive_advance_information",

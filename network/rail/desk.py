@@ -39,6 +39,7 @@ from network.rail.advance import (
     Push,
     Reason,
     advance_information,
+    arrival_handler,
     encode,
 )
 
@@ -123,6 +124,10 @@ class RailDesk:
         if outbox is None:
             outbox = getattr(node, "outbox", None) or LocalOutbox()
         self.outbox: Outbox = outbox
+        # This node verifies the advance information other countries' nodes push to it.
+        on_arrival = getattr(node, "on_arrival", None)
+        if on_arrival is not None:
+            on_arrival(ADVANCE_INFORMATION, arrival_handler(node.verify))
 
     @property
     def delivers(self) -> bool:
@@ -286,8 +291,9 @@ class RailDesk:
         payload = advance_information(route, records.rail_events(doc_id), document, reason, station)
         # Once per consignment, reason and station: a retried command pushes nothing twice.
         key = f"{doc_id}:{reason}:{station}"
-        self.outbox.push(country, ADVANCE_INFORMATION, encode(payload), key)
-        return Push(country, ADVANCE_INFORMATION, payload, key)
+        done = self.outbox.push(country, ADVANCE_INFORMATION, encode(payload), key)
+        status = str(getattr(done, "status", "local"))
+        return Push(country, ADVANCE_INFORMATION, payload, key, status)
 
     # --- reads ----------------------------------------------------------------------------
 

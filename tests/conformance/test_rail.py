@@ -30,6 +30,7 @@ from network.rail import (
     RailDesk,
     RailNotKept,
     SealReport,
+    arrival_handler,
     check_advance_information,
     encode,
     receive_advance_information,
@@ -345,12 +346,23 @@ class _Durable:
         return None
 
 
-def test_the_desk_pushes_through_the_nodes_own_outbox_when_it_has_one(node):
+def test_the_desk_pushes_through_the_nodes_own_outbox(node, monkeypatch):
     durable = _Durable()
-    node.outbox = durable  # type: ignore[attr-defined]  (the nodes branch gives Node one)
+    monkeypatch.setattr(node, "outbox", durable)
     desk = RailDesk(node)
     assert desk.delivers
     doc = desk.register(NOTE, "cn-railway").doc_id
     [(country, kind, payload, key)] = durable.items
     assert (country, kind, key) == ("KZ", "rail-advance-information", f"{doc}:registered:841209")
     assert receive_advance_information(payload, node.verify).valid
+
+
+def test_the_inbox_handler_gives_the_verdict_and_the_checks(node):
+    run = Journey(node)
+    (pushed,) = run.outbox.pushed
+    handle = arrival_handler(node.verify)
+    verdict, report = handle(encode(pushed.payload))
+    assert (verdict, report["valid"]) == ("VALID", True)
+    assert handle(b"{}")[0] == "INVALID"
+    # On a home that is every country's node, the node's own outbox keeps it local.
+    assert RailDesk(node).register(json.loads(NOTE) | {"noteNumber": "X1"}, "cn-railway").pushed
