@@ -200,6 +200,11 @@ class ProvableLedger(Ledger, Protocol):
         """The latest signed checkpoint (a C2SP signed note)."""
         ...
 
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 proof that the tree of ``old_size`` entries is a prefix of the tree of
+        ``new_size`` (for witnesses and auditors holding an older checkpoint)."""
+        ...
+
     def prove(self, doc_id: str) -> dict[str, Any]:
         """An offline proof bundle of the document's history against the latest checkpoint."""
         ...

@@ -26,6 +26,7 @@ from api.cli import network as cli_network
 from api.cli import oa as cli_oa
 from api.cli import pint as cli_pint
 from api.cli import reads
+from api.cli import witness as cli_witness
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -91,6 +92,7 @@ cli_ledger.register(app)
 app.add_typer(cli_ebl.app, name="ebl")
 app.add_typer(cli_bench.app, name="bench")
 app.add_typer(cli_network.app, name="network")
+cli_witness.register(cli_network.app, cli_ledger.proof_app)
 app.add_typer(cli_evm.app, name="evm")
 app.add_typer(cli_oa.app, name="oa")
 app.add_typer(cli_dcsa.app, name="dcsa")

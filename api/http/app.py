@@ -31,7 +31,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import routes, verify_endpoint
+from api.http import routes, verify_endpoint, witness
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
 from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
@@ -156,6 +156,7 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.state.node = node
     app.state.metrics = metrics
     app.include_router(routes.router)
+    app.include_router(witness.router)
     _add_operations(app, node, metrics)
     _add_problem_handlers(app)
     documented = next(
@@ -284,7 +285,11 @@ class Observe:
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         try:
-            if method in {"POST", "PUT", "PATCH"} and ctype != b"application/json":
+            if (
+                method in {"POST", "PUT", "PATCH"}
+                and ctype != b"application/json"
+                and path not in witness.TEXT_BODY_PATHS  # tlog-witness: a text body
+            ):
                 problem = Problem(
                     415, "send the body as application/json", "unsupported-media-type"
                 )

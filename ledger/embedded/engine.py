@@ -468,6 +468,18 @@ class EmbeddedLedger:
         with self._reading(snapshot=False) as db:
             return self._checkpoint(db)
 
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 consistency proof from the tree of ``old_size`` entries to the tree of
+        ``new_size`` (what a witness checks before it cosigns). Nodes are immutable once
+        written, so no snapshot is needed; a size beyond the log is a ``ValueError``."""
+        if not 0 <= old_size <= new_size:
+            raise ValueError(f"sizes must satisfy 0 <= old ({old_size}) <= new ({new_size})")
+        with self._reading(snapshot=False) as db:
+            size = self._tip(db)[0]
+            if new_size > size:
+                raise ValueError(f"size {new_size} is beyond the log's {size} entries")
+            return merkle.consistency_proof(NodeTable(db), old_size, new_size)
+
     def queue_depth(self) -> int:
         """Transactions waiting for the writer (approximate, for metrics)."""
         return self._queue.qsize()
