@@ -24,7 +24,8 @@ def statuses(report):
 
 def test_same_size_two_roots_holds():
     doc = evidence(LOG.note(0, 20), LOG.note(1, 20))
-    assert doc["kind"] == "same-size" and doc["consistencyProof"] == []
+    assert doc["kind"] == "same-size"
+    assert doc["consistencyProof"] == []
     report = recheck(doc, LOG.vkey)
     assert report.valid, report.to_json()
     assert report.kind is Kind.SAME_SIZE
@@ -86,7 +87,8 @@ def test_a_doctored_document_fails():
     doc = evidence(LOG.note(0, 20), LOG.note(1, 20))
     doc["second"] = LOG.note(1, 21)
     report = recheck(doc, LOG.vkey)
-    assert not report.valid and "differ" in report.checks[-1].reason
+    assert not report.valid
+    assert "differ" in report.checks[-1].reason
     doc = evidence(LOG.note(0, 20), LOG.note(1, 20))
     doc["first"] = doc["first"].replace("\n20\n", "\n21\n")  # the signature no longer fits
     assert statuses(recheck(doc, LOG.vkey))[EvidenceCheck.FIRST] is Status.FAIL
@@ -107,7 +109,8 @@ def test_malformed_documents_name_the_field(change, field):
     doc = {**evidence(LOG.note(0, 20), LOG.note(1, 20)), **change}
     report = recheck(doc, LOG.vkey)
     assert not report.valid
-    assert report.checks[0].name is EvidenceCheck.FORMAT and field in report.checks[0].reason
+    assert report.checks[0].name is EvidenceCheck.FORMAT
+    assert field in report.checks[0].reason
 
 
 def test_no_evidence_from_one_tree_or_two_logs():

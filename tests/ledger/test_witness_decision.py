@@ -58,9 +58,11 @@ def test_size_bodies():
 
 def test_200_first_checkpoint_from_old_size_0():
     decision = run(LOG.request(0, 0, 9))
-    assert decision.answer is Answer.COSIGNED and decision.cosign
+    assert decision.answer is Answer.COSIGNED
+    assert decision.cosign
     assert decision.checkpoint == LOG.checkpoint(0, 9)
-    assert [c.name for c in decision.checks] == list(WitnessCheck)[:3] + [
+    assert [c.name for c in decision.checks] == [
+        *list(WitnessCheck)[:3],
         WitnessCheck.OLD_SIZE,
         WitnessCheck.CONSISTENCY,
     ]
@@ -161,7 +163,8 @@ def test_422_old_size_0_with_a_proof():
 def test_422_same_size_another_root_is_a_conflict_of_one_size():
     decision = run(LOG.request(1, 12, 12), held(0, 12))
     assert decision.answer is Answer.INCONSISTENT
-    assert decision.conflict is not None and decision.conflict.same_size
+    assert decision.conflict is not None
+    assert decision.conflict.same_size
     assert decision.conflict.held.note == LOG.note(0, 12)
     assert decision.conflict.note == LOG.note(1, 12)
 
@@ -169,7 +172,8 @@ def test_422_same_size_another_root_is_a_conflict_of_one_size():
 def test_422_a_failing_proof_is_a_conflict_to_settle():
     decision = run(LOG.request(1, 12, 20), held(0, 12))
     assert decision.answer is Answer.INCONSISTENT
-    assert decision.conflict is not None and not decision.conflict.same_size
+    assert decision.conflict is not None
+    assert not decision.conflict.same_size
     assert "does not hold" in decision.reason
 
 

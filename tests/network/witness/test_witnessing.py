@@ -58,7 +58,8 @@ def test_a_nodes_checkpoint_is_cosigned_by_its_peers_and_served_with_their_cosig
         # Each witness holds what it cosigned, for CN's origin.
         for name in ("RU", "KZ"):
             (log,) = [w for w in witnessed_logs(homes[name]) if w.name == "CN"]
-            assert log.cosigned_size == 3 and log.evidence == 0
+            assert log.cosigned_size == 3
+            assert log.evidence == 0
         assert {w.name: w.cosigned_size for w in witnesses_of(cn.home)} == {"KZ": 3, "RU": 3}
 
 
@@ -78,7 +79,8 @@ def test_later_checkpoints_go_with_consistency_proofs_from_the_real_ledger(homes
             store.close()
         # Nothing new: no request at all.
         (sub,) = publish(cn).submissions
-        assert sub.outcome == "up-to-date" and sub.attempts == 0
+        assert sub.outcome == "up-to-date"
+        assert sub.attempts == 0
 
 
 def test_a_log_that_lost_track_follows_the_409_to_the_witnesses_size(homes):
@@ -120,7 +122,8 @@ def test_an_unreachable_witness_is_retried_a_bounded_number_of_times(homes):
         (sub,) = publish(cn, attempts=3, backoff=0.01).submissions
         assert (sub.outcome, sub.attempts) == ("unreachable", 3)
         (state,) = witnesses_of(cn.home)
-        assert state.cosigned_size is None and "ConnectError" in (state.error or "")
+        assert state.cosigned_size is None
+        assert "ConnectError" in (state.error or "")
 
 
 def test_the_background_submitter_cosigns_after_a_commit(homes):
