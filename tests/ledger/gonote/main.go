@@ -1,0 +1,212 @@
+// Command gonote checks tdx's signed notes and cosignatures with the Go reference code:
+// golang.org/x/mod/sumdb/note (C2SP signed-note, Ed25519 0x01) and
+// github.com/transparency-dev/formats/note (C2SP tlog-cosignature, cosignature/v1 0x04).
+//
+// It reads one JSON request on stdin and writes one JSON answer on stdout; tdx's tests
+// (tests/ledger/go_note.py) build it into a git-ignored folder and drive it.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	fnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+)
+
+type request struct {
+	Op            string   `json:"op"`
+	Note          string   `json:"note"`
+	Text          string   `json:"text"`
+	LogKeys       []string `json:"logKeys"`
+	CosignerKeys  []string `json:"cosignerKeys"`
+	LogSkeys      []string `json:"logSkeys"`
+	CosignerSkeys []string `json:"cosignerSkeys"`
+	Skey          string   `json:"skey"`
+	Vkey          string   `json:"vkey"`
+}
+
+type signature struct {
+	Name      string `json:"name"`
+	KeyHash   string `json:"keyHash"`
+	Timestamp *int64 `json:"timestamp"`
+}
+
+type answer struct {
+	OK         bool        `json:"ok"`
+	Error      string      `json:"error,omitempty"`
+	Text       string      `json:"text,omitempty"`
+	Note       string      `json:"note,omitempty"`
+	Signatures []signature `json:"signatures"`
+	Unverified []signature `json:"unverified"`
+	KeyHash    string      `json:"keyHash,omitempty"`
+	CosigHash  string      `json:"cosignatureKeyHash,omitempty"`
+	CosigVkey  string      `json:"cosignatureVkey,omitempty"`
+}
+
+func main() {
+	var req request
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		fail(fmt.Errorf("request: %w", err))
+	}
+	var out answer
+	var err error
+	switch req.Op {
+	case "open":
+		out, err = open(req)
+	case "sign":
+		out, err = sign(req)
+	case "cosign":
+		out, err = cosign(req)
+	case "keys":
+		out, err = keys(req)
+	default:
+		err = fmt.Errorf("unknown op %q", req.Op)
+	}
+	if err != nil {
+		// A refusal is an answer, not a crash: the tests assert on it.
+		out = answer{OK: false, Error: err.Error()}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(2)
+}
+
+// verifiers: log keys as signed-note Ed25519 (0x01), cosigner keys as cosignature/v1.
+func verifiers(req request) (note.Verifiers, map[uint32]bool, error) {
+	var list []note.Verifier
+	cosigners := map[uint32]bool{}
+	for _, k := range req.LogKeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log key %q: %w", k, err)
+		}
+		list = append(list, v)
+	}
+	for _, k := range req.CosignerKeys {
+		v, err := fnote.NewVerifierForCosignatureV1(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cosigner key %q: %w", k, err)
+		}
+		cosigners[v.KeyHash()] = true
+		list = append(list, v)
+	}
+	return note.VerifierList(list...), cosigners, nil
+}
+
+func describe(sigs []note.Signature, cosigners map[uint32]bool) ([]signature, error) {
+	out := []signature{}
+	for _, s := range sigs {
+		d := signature{Name: s.Name, KeyHash: fmt.Sprintf("%08x", s.Hash)}
+		if cosigners[s.Hash] {
+			t, err := fnote.CoSigV1Timestamp(s)
+			if err != nil {
+				return nil, err
+			}
+			unix := t.Unix()
+			d.Timestamp = &unix
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func open(req request) (answer, error) {
+	vs, cosigners, err := verifiers(req)
+	if err != nil {
+		return answer{}, err
+	}
+	n, err := note.Open([]byte(req.Note), vs)
+	if err != nil {
+		return answer{}, err
+	}
+	verified, err := describe(n.Sigs, cosigners)
+	if err != nil {
+		return answer{}, err
+	}
+	unverified, err := describe(n.UnverifiedSigs, nil)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{OK: true, Text: n.Text, Signatures: verified, Unverified: unverified}, nil
+}
+
+func signers(req request) ([]note.Signer, error) {
+	var list []note.Signer
+	for _, k := range req.LogSkeys {
+		s, err := note.NewSigner(k)
+		if err != nil {
+			return nil, fmt.Errorf("log signer key: %w", err)
+		}
+		list = append(list, s)
+	}
+	for _, k := range req.CosignerSkeys {
+		s, err := fnote.NewSignerForCosignatureV1(k)
+		if err != nil {
+			return nil, fmt.Errorf("cosigner signer key: %w", err)
+		}
+		list = append(list, s)
+	}
+	return list, nil
+}
+
+func sign(req request) (answer, error) {
+	ss, err := signers(req)
+	if err != nil {
+		return answer{}, err
+	}
+	msg, err := note.Sign(&note.Note{Text: req.Text}, ss...)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{OK: true, Note: string(msg)}, nil
+}
+
+// cosign opens a note with the log keys (as a witness must) and appends cosignatures, after
+// the signatures already there.
+func cosign(req request) (answer, error) {
+	vs, _, err := verifiers(request{LogKeys: req.LogKeys})
+	if err != nil {
+		return answer{}, err
+	}
+	n, err := note.Open([]byte(req.Note), vs)
+	if err != nil {
+		return answer{}, err
+	}
+	ss, err := signers(request{CosignerSkeys: req.CosignerSkeys})
+	if err != nil {
+		return answer{}, err
+	}
+	msg, err := note.Sign(n, ss...)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{OK: true, Note: string(msg)}, nil
+}
+
+func keys(req request) (answer, error) {
+	s, err := note.NewSigner(req.Skey)
+	if err != nil {
+		return answer{}, err
+	}
+	c, err := fnote.NewSignerForCosignatureV1(req.Skey)
+	if err != nil {
+		return answer{}, err
+	}
+	vkey, err := fnote.VKeyToCosignatureV1(req.Vkey)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{
+		OK:        true,
+		KeyHash:   fmt.Sprintf("%08x", s.KeyHash()),
+		CosigHash: fmt.Sprintf("%08x", c.KeyHash()),
+		CosigVkey: vkey,
+	}, nil
+}
