@@ -117,16 +117,14 @@ def _render(report: EvidenceReport) -> None:
 
 def witnesses(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Who witnesses this node's log, and which peer logs this node witnesses."""
-    from network.witness import witnessed_logs, witnesses_of
+    from network.witness import witnessing_status
 
     target = home_of(home)
-    mine = guard(lambda: witnesses_of(target))
-    theirs = guard(lambda: witnessed_logs(target))
+    found = guard(lambda: witnessing_status(target))
     if as_json:
-        emit_json(
-            {"witnesses": [w.to_json() for w in mine], "witnessed": [w.to_json() for w in theirs]}
-        )
+        emit_json(found.to_json())
         return
+    mine, theirs = found.witnesses, found.witnessed
     table = Table("witness", "cosigned size", "at", "last error", title="Witnesses of this log")
     for w in mine:
         at = w.cosigned_at.isoformat() if w.cosigned_at else "-"

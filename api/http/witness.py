@@ -6,6 +6,9 @@
   400, 403, 404 and 422 are problem+json naming the check that failed.
 - ``GET /witness/<sha256 of origin>/checkpoint``: the latest checkpoint cosigned for a log.
 - ``GET /v1/checkpoints/consistency?old=M&new=N``: this log's RFC 9162 consistency proof.
+- ``GET /v1/witness/status``: who witnesses this log and how far, which logs it witnesses.
+- ``GET /v1/witness/evidence``: the equivocation evidence it holds, each piece re-checked
+  (what ``tdx network evidence --json`` prints; anyone can re-check a piece offline).
 
 Like tlog-witness, none of them authenticates the caller: the log's signature on the
 checkpoint is what the witness checks. The background submitter (``Witnessing``) runs
@@ -29,7 +32,14 @@ from ledger.tlog.add_checkpoint import PATH as ADD_CHECKPOINT
 from ledger.tlog.add_checkpoint import SIZE_CONTENT_TYPE, size_body
 from ledger.tlog.witness import Answer
 from network.node import Node, NotOffered
-from network.witness import Witness, Witnessing, cosigned, latest_witnessed
+from network.witness import (
+    Witness,
+    Witnessing,
+    cosigned,
+    evidence_of,
+    latest_witnessed,
+    witnessing_status,
+)
 from network.witness.client import CONSISTENCY_PATH, WITNESS_PREFIX
 from network.witness.store import WitnessStore
 
@@ -155,6 +165,24 @@ def consistency(
     except ValueError as exc:
         raise Problem(422, str(exc), "consistency-range") from None
     return {"old": old, "new": new, "proof": [base64.b64encode(h).decode() for h in proof]}
+
+
+@router.get(
+    "/v1/witness/status",
+    summary="Who witnesses this node's log and how far, and which peer logs it witnesses",
+)
+def status(request: Request) -> dict[str, Any]:
+    node: Node = request.app.state.node
+    return witnessing_status(node.home).to_json()
+
+
+@router.get(
+    "/v1/witness/evidence",
+    summary="Equivocation evidence this node holds against peer logs, each piece re-checked",
+)
+def evidence(request: Request) -> dict[str, Any]:
+    node: Node = request.app.state.node
+    return evidence_of(node.home).to_json()
 
 
 def served_checkpoint(app: FastAPI, note: str) -> dict[str, Any]:

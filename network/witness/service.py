@@ -198,6 +198,8 @@ class Witness:
             )
         except (EvidenceError, CheckpointError):
             return None
+        if _already_held(db, evidence):
+            return evidence
         db.execute(
             "INSERT OR IGNORE INTO evidence (origin, kind, first_note, second_note, document, "
             "detected_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -264,6 +266,18 @@ class Witness:
             if hashlib.sha256(origin.encode()).hexdigest() == origin_hash:
                 return held.note
         return None
+
+
+def _already_held(db: sqlite3.Connection, evidence: Equivocation) -> bool:
+    """Whether evidence about the same two trees is held, whatever signatures their notes
+    carry: a log resubmitting its other tree, or a witness's view of it, adds nothing."""
+    pair = frozenset((parse_note(evidence.first).text, parse_note(evidence.second).text))
+    return any(
+        frozenset((parse_note(str(first)).text, parse_note(str(second)).text)) == pair
+        for first, second in db.execute(
+            "SELECT first_note, second_note FROM evidence WHERE origin = ?", (evidence.origin,)
+        )
+    )
 
 
 def _refused(decision: Decision, reason: str) -> Decision:
