@@ -5,11 +5,17 @@ import time
 
 import httpx
 
+from api.http.app import create_app
+from api.http.serving import serving
 from chaincode.documents.registry import DocumentKind
 from chaincode.transactions import Op
 from ledger.tlog import checkpoint, cosignature
+from network.node import Node
 from network.witness import (
     Witnessing,
+    WitnessPeer,
+    descriptor_fields,
+    register_peers,
     witness_key_of,
     witnessed_logs,
     witnesses_of,
@@ -106,8 +112,6 @@ def test_an_unreachable_witness_is_retried_a_bounded_number_of_times(homes):
     # RU is down now; CN's own ledger still commits without waiting for anyone.
     with running(homes, ("CN",)) as nodes:
         cn = nodes["CN"]
-        from network.witness import WitnessPeer, descriptor_fields, register_peers
-
         register_peers(
             cn.home,
             [
@@ -141,3 +145,24 @@ def test_the_background_submitter_cosigns_after_a_commit(homes):
         finally:
             runner.stop()
         assert latest(cn)["witnesses"][0]["name"] == "RU"
+
+
+def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes, monkeypatch):
+    """The app's lifespan starts the submitter for a home that has peers: nobody calls it."""
+    cn = homes["CN"]
+    with running(homes, ("RU",)) as nodes:
+        ru = nodes["RU"]
+        # RU only needs CN's origin and key to cosign it; CN needs RU's URL and witness key.
+        cn_peer = {"name": "CN", "baseUrl": "http://127.0.0.1:9", **descriptor_fields(cn)}
+        register_peers(ru.home, [WitnessPeer.from_descriptor(cn_peer)])
+        register_peers(cn, [ru.peer()])
+        monkeypatch.setenv("TDX_WITNESSING", "1")
+        with Node(cn) as node, serving(create_app(node, log_level="WARNING")) as url:
+            commit(node, 0)
+            deadline = time.monotonic() + 20
+            while not httpx.get(url + "/v1/checkpoints/latest").json()["witnesses"]:
+                assert time.monotonic() < deadline, "no cosignature within 20 s"
+                time.sleep(0.05)
+            served = httpx.get(url + "/v1/checkpoints/latest").json()
+    assert [w["name"] for w in served["witnesses"]] == ["RU"]
+    assert cosignature.verify(served["checkpoint"], witness_key_of(ru.home)).checkpoint.size == 1
