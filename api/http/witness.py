@@ -58,6 +58,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if running is not None:
             await run_in_threadpool(running.stop)
+        with _lock:
+            witness: Witness | None = getattr(app.state, "witness", None)
+            app.state.witness = None  # a later lifespan of the same app opens a new one
+        if witness is not None:
+            witness.store.close()
 
 
 router = APIRouter(tags=["witness"], lifespan=_lifespan)

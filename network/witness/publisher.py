@@ -43,7 +43,7 @@ class Submission:
     witness: str
     key: str
     size: int
-    outcome: str  # cosigned | up-to-date | refused | unreachable
+    outcome: str  # cosigned | up-to-date | refused | unreachable | waiting
     detail: str
     attempts: int
 
@@ -60,10 +60,12 @@ def submit_checkpoint(
     attempts: int = 3,
     backoff: float = 0.2,
     wait: Callable[[float], object] = _PAUSE.wait,
+    waiting: Callable[[PeerRow, int], bool] = lambda peer, size: False,
 ) -> list[Submission]:
     """Submit the log's latest checkpoint to every witness recorded in ``store`` (in
     parallel) and record what each answered. ``wait`` is how a retry pauses (a stop event's
-    ``wait`` ends it early)."""
+    ``wait`` ends it early); a witness for which ``waiting(peer, size)`` is true is left
+    for a later round (the caller's backoff after a failure)."""
     peers = store.peers()
     if not peers:
         return []
@@ -77,6 +79,8 @@ def submit_checkpoint(
     def one(peer: PeerRow) -> Submission:
         if peer.witness_key in done:
             return Submission(peer.name, peer.witness_key, cp.size, "up-to-date", "", 0)
+        if waiting(peer, cp.size):
+            return Submission(peer.name, peer.witness_key, cp.size, "waiting", "backoff", 0)
         sub = known.get(peer.witness_key)
         return _submit(
             store,

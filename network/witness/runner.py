@@ -4,6 +4,9 @@
 commit never waits. A thread then submits the latest checkpoint to the witnesses (bounded
 retries), and every ``gossip_interval`` reads the other views of its peers' logs and settles
 disputes. One process per home does it (a file lock), however many workers serve the node.
+A witness that failed is left alone for a while, doubling up to ``MAX_BACKOFF`` seconds
+while it keeps failing (whatever the size: the log grows meanwhile), so a node that is down
+is not asked every second.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from network.witness.client import WitnessClient
 from network.witness.gossip import Settled, gossip, settle_disputes
 from network.witness.publisher import ProvingLog, Submission, submit_checkpoint
 from network.witness.service import Observation, Witness
-from network.witness.store import WitnessStore
+from network.witness.store import PeerRow, WitnessStore
 
 log = logging.getLogger("tdx.witness")
 LOCK_FILE = "witness.run.lock"
+MAX_BACKOFF = 30.0
 
 
 def _utcnow() -> datetime.datetime:
@@ -50,6 +54,7 @@ class Witnessing:
         attempts: int = 3,
         backoff: float = 0.2,
         client: WitnessClient | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``log`` is the node's provable ledger (None on an engine without checkpoints:
         then it only witnesses others)."""
@@ -68,13 +73,19 @@ class Witnessing:
         self._thread: threading.Thread | None = None
         self._lock_file: IO[bytes] | None = None
         self._last_gossip = 0.0
+        self._monotonic = monotonic
+        # witness key -> (consecutive failures, no retry before)
+        self._failed: dict[str, tuple[int, float]] = {}
 
     def notify(self) -> None:
         """A new commit: submit soon. Never blocks."""
         self._wake.set()
 
-    def run_once(self, gossiping: bool = True) -> Round:
-        """One round, in the caller's thread: submit, then (if asked) gossip and settle."""
+    def run_once(self, gossiping: bool = True, backing_off: bool = False) -> Round:
+        """One round, in the caller's thread: submit, then (if asked) gossip and settle.
+        With ``backing_off`` (the background loop), witnesses that failed recently are
+        skipped; a caller asking for a round now (``tdx network witness-sync``) is
+        not made to wait."""
         submissions: list[Submission] = []
         if self.log is not None:
             submissions = submit_checkpoint(
@@ -85,13 +96,28 @@ class Witnessing:
                 self.attempts,
                 self.backoff,
                 self._stop.wait,
+                self._waiting if backing_off else lambda peer, size: False,
             )
+            self._note(submissions)
         observations: list[Observation] = []
         settled: list[Settled] = []
         if gossiping:
             observations = gossip(self.witness, self.client)
             settled = settle_disputes(self.witness, self.client)
         return Round(tuple(submissions), tuple(observations), tuple(settled))
+
+    def _waiting(self, peer: PeerRow, size: int) -> bool:
+        failed = self._failed.get(peer.witness_key)
+        return failed is not None and self._monotonic() < failed[1]
+
+    def _note(self, submissions: list[Submission]) -> None:
+        for sub in submissions:
+            if sub.cosigned:
+                self._failed.pop(sub.key, None)
+            elif sub.outcome in {"refused", "unreachable"}:
+                count = self._failed.get(sub.key, (0, 0.0))[0] + 1
+                pause = min(MAX_BACKOFF, self.interval * 2**count)
+                self._failed[sub.key] = (count, self._monotonic() + pause)
 
     def start(self) -> None:
         if self._thread is None:
@@ -130,7 +156,7 @@ class Witnessing:
                 continue
             due = time.monotonic() - self._last_gossip >= self.gossip_interval
             try:
-                self.run_once(gossiping=due)
+                self.run_once(gossiping=due, backing_off=True)
             except Exception:  # a bad round must not end witnessing
                 log.exception("witnessing round failed")
             if due:

@@ -166,3 +166,39 @@ def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes, monke
             served = httpx.get(url + "/v1/checkpoints/latest").json()
     assert [w["name"] for w in served["witnesses"]] == ["RU"]
     assert cosignature.verify(served["checkpoint"], witness_key_of(ru.home)).checkpoint.size == 1
+
+
+def test_the_background_rounds_back_off_from_a_failing_witness(homes):
+    from network.witness.runner import MAX_BACKOFF
+
+    with running(homes, ("CN", "RU")) as nodes:
+        ru_peer = nodes["RU"].peer()
+    # RU is down: a background round tries it (3 attempts), the next ones leave it alone.
+    now = [0.0]
+    with running(homes, ("CN",)) as nodes:
+        cn = nodes["CN"]
+        register_peers(cn.home, [ru_peer])
+        commit(cn.node, 0)
+        runner = Witnessing(
+            cn.home, cn.node.provable, cn.node.clock, backoff=0.01, monotonic=lambda: now[0]
+        )
+        try:
+            (sub,) = runner.run_once(gossiping=False, backing_off=True).submissions
+            assert (sub.outcome, sub.attempts) == ("unreachable", 3)
+            pauses = []
+            for _ in range(7):
+                started = now[0]
+                while (sub := runner.run_once(False, True).submissions[0]).outcome == "waiting":
+                    assert sub.attempts == 0
+                    now[0] += 0.5
+                    assert now[0] - started <= MAX_BACKOFF + 1, "never retried"
+                assert (sub.outcome, sub.attempts) == ("unreachable", 3)
+                pauses.append(now[0] - started)
+            # Doubling from the 1 s interval, capped.
+            assert pauses[:4] == [2.0, 4.0, 8.0, 16.0]
+            assert pauses[-1] == MAX_BACKOFF
+            # Asked for a round now (witness-sync), it is tried at once.
+            (sub,) = runner.run_once(gossiping=False).submissions
+            assert sub.attempts == 3
+        finally:
+            runner.stop()
