@@ -6,8 +6,8 @@ showed two histories.
 Offers ``Witness`` (the add-checkpoint service), ``Witnessing`` (the background submitter,
 ``notify()`` after a commit), ``WitnessPeer``/``register_peers``/``descriptor_fields`` (who
 witnesses whom), ``witnesses_of``/``witnessed_logs`` (status), ``evidence_of`` and
-``cosigned``/``latest_witnessed`` (the served checkpoint), ``witnessing_status`` (what
-``tdx network status`` shows).
+``cosigned``/``latest_witnessed`` (the served checkpoint), ``witnesses(node)`` and
+``witnessing_status`` (what ``tdx network status`` shows).
 """
 
 from network.witness.cosigner import Cosigner, cosigner_of, witness_key_of
@@ -24,7 +24,7 @@ from network.witness.peers import (
 )
 from network.witness.runner import Round, Witnessing
 from network.witness.service import Observation, Witness, WitnessAnswer
-from network.witness.status import WitnessingStatus, witnessing_status
+from network.witness.status import WitnessingStatus, witnesses, witnessing_status
 from network.witness.view import CosignedCheckpoint, cosigned, latest_witnessed
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "register_peers",
     "witness_key_of",
     "witnessed_logs",
+    "witnesses",
     "witnesses_of",
     "witnessing_status",
 ]

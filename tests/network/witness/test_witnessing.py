@@ -18,6 +18,7 @@ from network.witness import (
     register_peers,
     witness_key_of,
     witnessed_logs,
+    witnesses,
     witnesses_of,
 )
 from network.witness.store import WitnessStore
@@ -47,6 +48,7 @@ def test_a_nodes_checkpoint_is_cosigned_by_its_peers_and_served_with_their_cosig
         cn = nodes["CN"]
         for n in range(3):
             commit(cn.node, n)
+        assert witnesses(cn.node) == []  # what tdx network status shows: none yet
         result = publish(cn)
         assert sorted((s.witness, s.outcome, s.size) for s in result.submissions) == [
             ("KZ", "cosigned", 3),
@@ -67,6 +69,7 @@ def test_a_nodes_checkpoint_is_cosigned_by_its_peers_and_served_with_their_cosig
             assert log.cosigned_size == 3
             assert log.evidence == 0
         assert {w.name: w.cosigned_size for w in witnesses_of(cn.home)} == {"KZ": 3, "RU": 3}
+        assert witnesses(cn.node) == ["KZ", "RU"]
 
 
 def test_later_checkpoints_go_with_consistency_proofs_from_the_real_ledger(homes):
