@@ -194,6 +194,15 @@ def decide(body: bytes, trusted: Mapping[str, Sequence[str]], held_for: HeldLook
             )
         consistent = f"the empty tree is a prefix of every tree (size {cp.size})"
     elif held_size == cp.size:
+        if request.proof:
+            # RFC 9162: the proof from a tree to itself is empty; anything else is not one.
+            return refuse(
+                Answer.INCONSISTENT,
+                WitnessCheck.CONSISTENCY,
+                f"from size {cp.size} to itself the consistency proof must be empty",
+                checkpoint=cp,
+                held_size=held_size,
+            )
         if cp.root != held_root:
             return refuse(
                 Answer.INCONSISTENT,

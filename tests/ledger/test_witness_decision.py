@@ -160,6 +160,14 @@ def test_422_old_size_0_with_a_proof():
     assert decision.conflict is None
 
 
+def test_422_the_same_size_with_a_proof():
+    body = AddCheckpoint(9, (b"\x00" * 32,), LOG.note(0, 9)).encode()
+    decision = run(body, held(0, 9))
+    assert decision.answer is Answer.INCONSISTENT
+    assert "must be empty" in decision.reason
+    assert decision.conflict is None
+
+
 def test_422_same_size_another_root_is_a_conflict_of_one_size():
     decision = run(LOG.request(1, 12, 12), held(0, 12))
     assert decision.answer is Answer.INCONSISTENT
