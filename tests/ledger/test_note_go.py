@@ -9,6 +9,8 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.tlog import checkpoint, cosignature
 from ledger.tlog.checkpoint import Checkpoint, CheckpointError
@@ -145,3 +147,32 @@ def test_go_cosigns_our_note_and_we_merge_its_lines(go):
     merged = cosignature.add(ours, go_line)
     assert merged == got["note"]
     assert cosignature.verify(merged, cosigner_vkeys()[0]).checkpoint == CP
+
+
+NAME_CHARS = st.sampled_from("abcxyz019./-_:例えкзΩ")
+LINE_CHARS = st.sampled_from("abc XYZ 019./-_:=+例えкзΩ")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    origin=st.text(NAME_CHARS, min_size=1, max_size=30),
+    size=st.integers(0, 2**64 - 1),
+    root=st.binary(min_size=32, max_size=32),
+    extensions=st.lists(st.text(LINE_CHARS, min_size=1, max_size=40), max_size=3),
+    timestamp=st.integers(1, 2**63 - 1),
+)
+def test_go_verifies_any_checkpoint_we_sign_and_cosign(
+    go, origin, size, root, extensions, timestamp
+):
+    cp = Checkpoint(origin, size, root, tuple(extensions))
+    note = checkpoint.sign(cp, origin, LOG_KEY)
+    name, private = next(iter(WITNESS_KEYS.items()))
+    note = cosignature.add(note, cosignature.sign(cp, name, private, timestamp))
+    got = go.open(
+        note,
+        [checkpoint.verifier_key(origin, LOG_KEY.public_key())],
+        [cosignature.verifier_key(name, private.public_key())],
+    )
+    assert got["ok"], got
+    assert got["text"] == cp.body().decode()
+    assert [s["timestamp"] for s in got["signatures"]] == [None, timestamp]
