@@ -1,8 +1,9 @@
 """The Go reference implementations of C2SP signed notes and cosignatures, for interop tests.
 
 ``tests/ledger/gonote`` is a small Go program over golang.org/x/mod/sumdb/note (signed-note,
-Ed25519 0x01) and github.com/transparency-dev/formats/note (tlog-cosignature, cosignature/v1
-0x04), pinned in its go.mod and go.sum. It is built through the Go module proxy into the
+Ed25519 0x01), github.com/transparency-dev/formats/note (tlog-cosignature, cosignature/v1
+0x04) and github.com/transparency-dev/witness/client/http (a tlog-witness client), pinned in
+its go.mod and go.sum. It is built through the Go module proxy into the
 git-ignored ``.tdx-tools/gonote/`` once per source change. Without Go, or without the proxy,
 the tests that need it are skipped with a loud reason; a program that does not compile fails.
 """

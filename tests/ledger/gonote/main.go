@@ -1,17 +1,26 @@
 // Command gonote checks tdx's signed notes and cosignatures with the Go reference code:
-// golang.org/x/mod/sumdb/note (C2SP signed-note, Ed25519 0x01) and
-// github.com/transparency-dev/formats/note (C2SP tlog-cosignature, cosignature/v1 0x04).
+// golang.org/x/mod/sumdb/note (C2SP signed-note, Ed25519 0x01),
+// github.com/transparency-dev/formats/note (C2SP tlog-cosignature, cosignature/v1 0x04), and
+// github.com/transparency-dev/witness/client/http (a C2SP tlog-witness client).
 //
 // It reads one JSON request on stdin and writes one JSON answer on stdout; tdx's tests
 // (tests/ledger/go_note.py) build it into a git-ignored folder and drive it.
 package main
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
+	wclient "github.com/transparency-dev/witness/client/http"
+	"github.com/transparency-dev/witness/witness"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -25,6 +34,9 @@ type request struct {
 	CosignerSkeys []string `json:"cosignerSkeys"`
 	Skey          string   `json:"skey"`
 	Vkey          string   `json:"vkey"`
+	URL           string   `json:"url"`
+	OldSize       uint64   `json:"oldSize"`
+	Proof         []string `json:"proof"`
 }
 
 type signature struct {
@@ -43,6 +55,9 @@ type answer struct {
 	KeyHash    string      `json:"keyHash,omitempty"`
 	CosigHash  string      `json:"cosignatureKeyHash,omitempty"`
 	CosigVkey  string      `json:"cosignatureVkey,omitempty"`
+	Body       string      `json:"body,omitempty"`
+	Refusal    string      `json:"refusal,omitempty"`
+	Size       uint64      `json:"size,omitempty"`
 }
 
 func main() {
@@ -61,6 +76,8 @@ func main() {
 		out, err = cosign(req)
 	case "keys":
 		out, err = keys(req)
+	case "submit":
+		out, err = submit(req)
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}
@@ -209,4 +226,45 @@ func keys(req request) (answer, error) {
 		CosigHash: fmt.Sprintf("%08x", c.KeyHash()),
 		CosigVkey: vkey,
 	}, nil
+}
+
+// The reference client's errors, by the name the tests use.
+var refusals = map[string]error{
+	"stale":            witness.ErrCheckpointStale,
+	"rootMismatch":     witness.ErrRootMismatch,
+	"unknownLog":       witness.ErrUnknownLog,
+	"noValidSignature": witness.ErrNoValidSignature,
+	"oldSizeInvalid":   witness.ErrOldSizeInvalid,
+	"invalidProof":     witness.ErrInvalidProof,
+}
+
+// submit sends one add-checkpoint request with the reference tlog-witness client, to the
+// submission prefix in req.URL, and reports the cosignature lines or the client's reading
+// of the refusal (for a 409, the size the witness holds).
+func submit(req request) (answer, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return answer{}, err
+	}
+	var proof [][]byte
+	for _, p := range req.Proof {
+		h, err := base64.StdEncoding.DecodeString(p)
+		if err != nil {
+			return answer{}, err
+		}
+		proof = append(proof, h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := wclient.NewWitness(u, &http.Client{})
+	body, size, err := w.Update(ctx, req.OldSize, []byte(req.Note), proof)
+	if err != nil {
+		for name, known := range refusals {
+			if errors.Is(err, known) {
+				return answer{OK: false, Refusal: name, Size: size, Error: err.Error()}, nil
+			}
+		}
+		return answer{}, err
+	}
+	return answer{OK: true, Body: string(body)}, nil
 }
