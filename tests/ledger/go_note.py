@@ -16,7 +16,8 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,36 @@ class GoNote:
         self, note: str, log_keys: Sequence[str], cosigner_keys: Sequence[str] = ()
     ) -> dict[str, Any]:
         return self.call("open", note=note, logKeys=[*log_keys], cosignerKeys=[*cosigner_keys])
+
+    @contextmanager
+    def witness(self, log_keys: Sequence[str], cosigner_skey: str) -> Iterator[str]:
+        """The reference witness (transparency-dev/witness) serving on loopback for these
+        logs; yields its base URL. Stopped by closing its stdin, else killed by its PID."""
+        process = subprocess.Popen(
+            [str(self.program)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            request = {"op": "serve", "logKeys": [*log_keys], "cosignerSkeys": [cosigner_skey]}
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())  # it answers once it listens
+            assert answer["ok"], answer
+            yield str(answer["url"])
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def skey(name: str, key: Ed25519PrivateKey) -> str:

@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +22,7 @@ import (
 
 	fnote "github.com/transparency-dev/formats/note"
 	wclient "github.com/transparency-dev/witness/client/http"
+	"github.com/transparency-dev/witness/persistence/inmemory"
 	"github.com/transparency-dev/witness/witness"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -56,6 +59,7 @@ type answer struct {
 	CosigHash  string      `json:"cosignatureKeyHash,omitempty"`
 	CosigVkey  string      `json:"cosignatureVkey,omitempty"`
 	Body       string      `json:"body,omitempty"`
+	URL        string      `json:"url,omitempty"`
 	Refusal    string      `json:"refusal,omitempty"`
 	Size       uint64      `json:"size,omitempty"`
 }
@@ -78,6 +82,9 @@ func main() {
 		out, err = keys(req)
 	case "submit":
 		out, err = submit(req)
+	case "serve":
+		serve(req) // answers, then serves until stdin closes
+		return
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}
@@ -267,4 +274,47 @@ func submit(req request) (answer, error) {
 		return answer{}, err
 	}
 	return answer{OK: true, Body: string(body)}, nil
+}
+
+// serve runs the reference witness (transparency-dev/witness, in-memory state) for the logs
+// whose vkeys are req.LogKeys, cosigning with req.CosignerSkeys[0], on a loopback port. It
+// answers {"ok": true, "url": base} (add-checkpoint is at base + "/witness/add-checkpoint",
+// where a tdx node serves its own), then serves until its stdin is closed.
+func serve(req request) {
+	ctx := context.Background()
+	logs := map[string]note.Verifier{}
+	for _, k := range req.LogKeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			fail(err)
+		}
+		logs[v.Name()] = v
+	}
+	signer, err := fnote.NewSignerForCosignatureV1(req.CosignerSkeys[0])
+	if err != nil {
+		fail(err)
+	}
+	w, err := witness.New(ctx, witness.Opts{
+		Persistence: inmemory.New(),
+		Signers:     []note.Signer{signer},
+		VerifierForLog: func(_ context.Context, origin string) (note.Verifier, bool, error) {
+			v, ok := logs[origin]
+			return v, ok, nil
+		},
+	})
+	if err != nil {
+		fail(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /witness/add-checkpoint", witness.NewHTTPHandler(w).AddCheckpoint)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	go func() { _ = http.Serve(listener, mux) }()
+	out := answer{OK: true, URL: "http://" + listener.Addr().String()}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fail(err)
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }

@@ -4,9 +4,12 @@ latest checkpoint with the cosignatures its peers returned over C2SP tlog-witnes
 import base64
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from network.witness import witness_key_of
-from tests.ledger.go_note import GoNote, build
+from ledger.tlog import checkpoint, cosignature
+from network.witness import WitnessPeer, descriptor_fields, register_peers, witness_key_of
+from network.witness.store import WitnessStore
+from tests.ledger.go_note import GoNote, build, skey
 from tests.network.witness.conftest import running
 from tests.network.witness.test_witnessing import commit, publish
 
@@ -72,3 +75,53 @@ def test_the_reference_tlog_witness_client_reads_every_answer_of_our_witness(hom
 
 def cn_key(cn) -> str:
     return httpx.get(cn.url + "/v1/checkpoints/latest").json()["key"]
+
+
+def test_our_log_is_cosigned_by_the_reference_witness(homes):
+    """The other direction: a node submits its checkpoints, with its RFC 9162 consistency
+    proofs, to transparency-dev/witness's own witness, and keeps the cosignatures it returns
+    (following its 409 as well)."""
+    go = GoNote(build())
+    key = Ed25519PrivateKey.from_private_bytes(b"\x42" * 32)
+    name = "go.example/witness"
+    with running(homes, ("CN",)) as nodes:
+        cn = nodes["CN"]
+        log_key = descriptor_fields(cn.home)["checkpointKey"]
+        with go.witness([log_key], skey(name, key)) as url:
+            # The reference witness has no log of its own: a placeholder one for the descriptor.
+            placeholder = Ed25519PrivateKey.from_private_bytes(b"\x43" * 32)
+            peer = WitnessPeer.from_descriptor(
+                {
+                    "name": "GO",
+                    "baseUrl": url,
+                    "origin": "go.example/no-log",
+                    "checkpointKey": checkpoint.verifier_key(
+                        "go.example/no-log", placeholder.public_key()
+                    ),
+                    "witnessKey": cosignature.verifier_key(name, key.public_key()),
+                }
+            )
+            register_peers(cn.home, [peer])
+            for n in range(3):
+                commit(cn.node, n)
+            (sub,) = publish(cn).submissions
+            assert (sub.outcome, sub.size) == ("cosigned", 3)
+            for n in range(3, 11):
+                commit(cn.node, n)
+                (sub,) = publish(cn).submissions
+                assert (sub.outcome, sub.size, sub.attempts) == ("cosigned", n + 1, 1)
+            # The log forgets what the witness holds: the reference 409 puts it right.
+            store = WitnessStore.of_home(cn.home.path)
+            try:
+                store._db.execute("DELETE FROM submissions")
+            finally:
+                store.close()
+            commit(cn.node, 11)
+            (sub,) = publish(cn).submissions
+            assert (sub.outcome, sub.size, sub.attempts) == ("cosigned", 12, 2)
+            served = httpx.get(cn.url + "/v1/checkpoints/latest").json()
+    assert [w["name"] for w in served["witnesses"]] == ["GO"]
+    found = cosignature.verify(
+        served["checkpoint"], cosignature.verifier_key(name, key.public_key())
+    )
+    assert found.checkpoint.size == 12
