@@ -42,6 +42,12 @@ def build() -> Path:
     if go is None:
         _skip("no `go` on PATH; install Go >= 1.25 to check notes against the Go reference")
     assert go is not None
+    version = subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, timeout=60, check=False
+    ).stdout.strip()
+    if _too_old(version):
+        # Before 1.21 Go cannot fetch the newer toolchain that the go.mod asks for.
+        _skip(f"{version or 'an unknown Go'} is older than 1.21; install Go >= 1.25")
     digest = hashlib.sha256(b"".join((SOURCE / f).read_bytes() for f in _FILES)).hexdigest()
     program = BUILD_DIR / f"gonote-{digest[:16]}"
     if program.is_file():
@@ -65,6 +71,14 @@ def build() -> Path:
     assert built.returncode == 0, f"go build of {SOURCE} failed:\n{built.stderr}"
     partial.replace(program)  # atomic: parallel workers never run a half-written file
     return program
+
+
+def _too_old(version: str) -> bool:
+    parts = version.removeprefix("go").split(".")
+    try:
+        return (int(parts[0]), int(parts[1])) < (1, 21)
+    except (ValueError, IndexError):
+        return True
 
 
 class GoNote:
