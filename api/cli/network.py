@@ -31,3 +31,14 @@ def besu_config(
         emit_json(summary)
     else:
         out.print(f"Wrote a {len(summary['validators'])}-validator Besu QBFT network to {output}")
+
+
+# Witnessed checkpoints (api/cli/witness.py): evidence, witnesses, witness-descriptor,
+# witness-peers, witness-sync.
+def _register_witnessing() -> None:
+    from api.cli import witness
+
+    witness.register_network(app)
+
+
+_register_witnessing()

@@ -12,23 +12,26 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.common import HomeOpt, JsonOpt, emit_json, fail, guard, home_of, node_of, out
-from identity.checks import Status
-from network.home import HomeError
 
 if TYPE_CHECKING:
     from ledger.tlog.equivocation import EvidenceReport
 
 # network.witness (httpx, SQLite) is imported by the commands that use it, not at start-up.
 
-_MARKS = {Status.PASS: "[green]pass[/]", Status.FAIL: "[red]FAIL[/]"}
+_MARKS = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]"}
 
 
-def register(network_app: typer.Typer, proof_app: typer.Typer) -> None:
+def register_network(network_app: typer.Typer) -> None:
+    """The witnessing commands of ``tdx network`` (a group imported when it runs)."""
     network_app.command("evidence")(evidence)
     network_app.command("witnesses")(witnesses)
     network_app.command("witness-descriptor")(witness_descriptor)
     network_app.command("witness-peers")(witness_peers)
     network_app.command("witness-sync")(witness_sync)
+
+
+def register_proof(proof_app: typer.Typer) -> None:
+    """``tdx proof check-evidence`` (this module is light: its commands import the rest)."""
     proof_app.command("check-evidence")(check_evidence)
 
 
@@ -111,7 +114,7 @@ def _known_key(home: Path | None, data: Any) -> str | None:
 
 def _render(report: EvidenceReport) -> None:
     for check in report.checks:
-        mark = _MARKS.get(check.status, "[yellow]skip[/]")
+        mark = _MARKS.get(str(check.status.value), "[yellow]skip[/]")
         out.print(f"  {mark}  [bold]{check.name.value}[/]: {escape(check.reason)}")
 
 
@@ -159,6 +162,7 @@ def witness_peers(
     home: HomeOpt = None,
 ) -> None:
     """Record the peers whose logs this node witnesses and who witness its log."""
+    from network.home import HomeError
     from network.witness import PeerError, WitnessPeer, register_peers
 
     peers = []
@@ -216,4 +220,4 @@ def witness_sync(
     )
 
 
-__all__ = ["register"]
+__all__ = ["register_network", "register_proof"]
