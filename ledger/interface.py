@@ -265,8 +265,8 @@ class ProvableLedger(Ledger, Protocol):
         ...
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
-        """The RFC 9162 consistency proof between two sizes of the log (for the checkpoints
-        it hands to peers)."""
+        """The RFC 9162 proof that the tree of ``old_size`` entries is a prefix of the tree of
+        ``new_size`` (for witnesses, auditors and peers holding an older checkpoint)."""
         ...
 
     def prove(self, doc_id: str) -> dict[str, Any]:

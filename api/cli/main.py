@@ -23,6 +23,7 @@ from rich.table import Table
 from api.cli import ledger as cli_ledger
 from api.cli import reads
 from api.cli import rekey as cli_rekey
+from api.cli import witness as cli_witness
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -114,6 +115,7 @@ app.add_typer(doc_app, name="doc")
 doc_app.command("get")(reads.get)
 identity_app.command("rekey")(cli_rekey.rekey)
 cli_ledger.register(app)
+cli_witness.register_proof(cli_ledger.proof_app)  # tdx proof check-evidence
 
 
 @app.command()

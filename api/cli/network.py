@@ -137,3 +137,14 @@ def network_status(
             str(r.get("outboxDepth", "-")),
         )
     out.print(table)
+
+
+# Witnessed checkpoints (api/cli/witness.py): evidence, witnesses, witness-descriptor,
+# witness-peers, witness-sync.
+def _register_witnessing() -> None:
+    from api.cli import witness
+
+    witness.register_network(app)
+
+
+_register_witnessing()

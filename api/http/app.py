@@ -33,7 +33,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import pages, peers, routes, verify_endpoint
+from api.http import pages, peers, routes, verify_endpoint, witness
 from api.http import rail as rail_routes
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
 from api.http.strict import NotStrictJsonError
@@ -174,6 +174,7 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.include_router(routes.router)
     app.include_router(peers.router)
     app.include_router(rail_routes.router)
+    app.include_router(witness.router)
     pages.mount(app, node)
     _add_operations(app, node, metrics)
     _add_problem_handlers(app)
@@ -307,6 +308,7 @@ class Observe:
                 method in {"POST", "PUT", "PATCH"}
                 and path.startswith(_JSON_ONLY)
                 and ctype != b"application/json"
+                and path not in witness.TEXT_BODY_PATHS  # tlog-witness: a text body
             ):
                 problem = Problem(
                     415, "send the body as application/json", "unsupported-media-type"

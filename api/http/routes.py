@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.http import schemas, verify_endpoint
+from api.http import schemas, verify_endpoint, witness
 from api.http.problems import PROBLEM_JSON, Problem
 from api.http.strict import StrictJsonRoute
 from api.views import log_check_json, status_json
@@ -294,9 +294,11 @@ async def verify(request: Request, node: NodeDep) -> Response:
     responses=_ERRORS,
     tags=["ledger"],
 )
-def checkpoint(node: NodeDep) -> dict[str, str]:
+def checkpoint(request: Request, node: NodeDep) -> dict[str, Any]:
+    """The latest signed checkpoint, with the cosignatures its witnesses returned for it."""
     info = node.checkpoint()
-    return {"checkpoint": info.checkpoint, "key": info.key, "origin": info.origin}
+    served = witness.served_checkpoint(request.app, info.checkpoint)
+    return {"key": info.key, "origin": info.origin, **served}
 
 
 @router.post("/ledger/verification", tags=["ledger"], responses=_ERRORS)

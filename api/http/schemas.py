@@ -87,7 +87,23 @@ class Receipt(BaseModel):
     duplicate: bool = False
 
 
+class WitnessSignature(BaseModel):
+    name: str
+    key: str
+    time: str
+
+
+class WitnessedCheckpoint(BaseModel):
+    checkpoint: str
+    size: int
+    witnesses: list[WitnessSignature]
+
+
 class CheckpointResponse(BaseModel):
+    # The C2SP note: the log's signature, then its witnesses' cosignatures of this checkpoint.
     checkpoint: str
     key: str
     origin: str
+    witnesses: list[WitnessSignature] = Field(default_factory=list)
+    # The latest checkpoint any witness cosigned (witnesses cosign after the commit).
+    witnessed: WitnessedCheckpoint | None = None

@@ -472,11 +472,15 @@ class EmbeddedLedger:
             return self._checkpoint(db)
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
-        """The RFC 9162 proof that the log's first ``old_size`` entries are a prefix of its
-        first ``new_size`` (both at most the log's size; its nodes never change)."""
+        """The RFC 9162 consistency proof from the tree of ``old_size`` entries to the tree of
+        ``new_size`` (what a witness checks before it cosigns). Nodes are immutable once
+        written, so no snapshot is needed; a size beyond the log is a ``ValueError``."""
+        if not 0 <= old_size <= new_size:
+            raise ValueError(f"sizes must satisfy 0 <= old ({old_size}) <= new ({new_size})")
         with self._reading(snapshot=False) as db:
-            if new_size > self._tip(db)[0]:
-                raise ValueError(f"the log has fewer than {new_size} entries")
+            size = self._tip(db)[0]
+            if new_size > size:
+                raise ValueError(f"size {new_size} is beyond the log's {size} entries")
             return merkle.consistency_proof(NodeTable(db), old_size, new_size)
 
     def queue_depth(self) -> int:

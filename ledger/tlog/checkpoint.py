@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -91,31 +92,42 @@ def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
 
 def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
     """The verifier key string ``name+hex(key ID)+base64(0x01 || public key)``."""
-    _check_key_name(name)
+    check_key_name(name)
     encoded = base64.b64encode(ED25519_TYPE + _raw(public_key)).decode()
     return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
 
 
 def parse_verifier_key(text: str) -> tuple[str, bytes, Ed25519PublicKey]:
     """Parse a verifier key into (name, key ID, public key), checking the ID matches the key."""
+    return parse_typed_verifier_key(text, ED25519_TYPE, key_id)
+
+
+def parse_typed_verifier_key(
+    text: str, signature_type: bytes, key_id_of: Callable[[str, Ed25519PublicKey], bytes]
+) -> tuple[str, bytes, Ed25519PublicKey]:
+    """Parse an Ed25519 verifier key of one signature type (0x01 for note signatures, 0x04
+    for cosignatures) into (name, key ID, public key), checking the ID matches the key."""
     # The base64 key may itself contain '+', so only the first two separate fields.
     parts = text.split("+", 2)
     if len(parts) != 3:
         raise CheckpointError("verifier key must be name+keyid+key")
     name, id_hex, key_b64 = parts
-    _check_key_name(name)
+    check_key_name(name)
     if not _KEY_ID_HEX.fullmatch(id_hex):
         raise CheckpointError(f"verifier key ID {id_hex!r} is not 8 hex digits")
     encoded = _b64decode(key_b64, "verifier key")
-    if encoded[:1] != ED25519_TYPE:
-        raise CheckpointError("verifier key is not an Ed25519 (type 0x01) key")
+    if encoded[:1] != signature_type:
+        raise CheckpointError(
+            f"verifier key is not of signature type 0x{signature_type.hex()} "
+            f"(it is 0x{encoded[:1].hex() or 'empty'})"
+        )
     if len(encoded) != 1 + 32:
         raise CheckpointError("Ed25519 verifier key must be 32 bytes")
     try:
         public_key = Ed25519PublicKey.from_public_bytes(encoded[1:])
     except ValueError:
         raise CheckpointError("verifier key is not a valid Ed25519 public key") from None
-    expected = key_id(name, public_key)
+    expected = key_id_of(name, public_key)
     if bytes.fromhex(id_hex) != expected:
         raise CheckpointError(f"verifier key ID {id_hex} does not match its key ({expected.hex()})")
     return name, expected, public_key
@@ -133,20 +145,17 @@ def sign(checkpoint: Checkpoint, name: str, private_key: Ed25519PrivateKey) -> s
 
 
 def cosign(note: str, name: str, private_key: Ed25519PrivateKey) -> str:
-    """Add a signature by ``name`` to a signed checkpoint note, replacing any earlier one by
-    the same key.
+    """Add a plain Ed25519 note signature by ``name`` to a signed checkpoint note, replacing
+    any earlier one by the same key.
 
-    It checks only that the body is a checkpoint, so a witness key never signs anything else:
-    the witness must first verify the log's signature (``open_note``) and consistency with
-    what it saw before.
+    It checks only that the body is a checkpoint. Witnesses do not use it: their statement is
+    a timestamped C2SP cosignature (``ledger.tlog.cosignature``), whose key ID and signed
+    message differ, so that it cannot be mistaken for the log's own signature.
     """
-    text, signatures = _split_note(note)
-    Checkpoint.parse(text)
-    own_id = key_id(name, private_key.public_key())
-    kept = "".join(
-        line + "\n" for signer, sig_id, _, line in signatures if (signer, sig_id) != (name, own_id)
-    )
-    return text.decode() + "\n" + kept + _signature_line(text, name, private_key)
+    parsed = parse_note(note)
+    Checkpoint.parse(parsed.text)
+    line = _signature_line(parsed.text, name, private_key)
+    return parsed.with_signatures(parse_signature_lines(line)).render()
 
 
 def verify_note_signature(note_text: str, verifier_key_text: str) -> bytes:
@@ -156,19 +165,17 @@ def verify_note_signature(note_text: str, verifier_key_text: str) -> bytes:
     every signature line must be well formed, and any signature by this key must verify.
     """
     name, expected_id, public_key = parse_verifier_key(verifier_key_text)
-    text, signatures = _split_note(note_text)
+    parsed = parse_note(note_text)
     verified = False
-    for signer, sig_id, signature, _ in signatures:
-        if (signer, sig_id) != (name, expected_id):
-            continue
+    for sig in parsed.signatures_by(name, expected_id):
         try:
-            public_key.verify(signature, text)
+            public_key.verify(sig.signature, parsed.text)
         except InvalidSignature:
-            raise CheckpointError(f"invalid signature by key {name}+{sig_id.hex()}") from None
+            raise CheckpointError(f"invalid signature by key {name}+{sig.key_id.hex()}") from None
         verified = True
     if not verified:
         raise CheckpointError(f"note has no signature by key {name}+{expected_id.hex()}")
-    return text
+    return parsed.text
 
 
 def open_note(note_text: str, verifier_key_text: str) -> Checkpoint:
@@ -179,8 +186,47 @@ def open_note(note_text: str, verifier_key_text: str) -> Checkpoint:
     return Checkpoint.parse(verify_note_signature(note_text, verifier_key_text))
 
 
-def _split_note(note: str) -> tuple[bytes, list[tuple[str, bytes, bytes, str]]]:
-    """Split a signed note into its text and (name, key ID, signature, line) per signature."""
+@dataclass(frozen=True)
+class NoteSignature:
+    """One signature line of a signed note: the key name, the 4-byte key ID, the bytes after
+    the key ID, and the line as written (without its newline)."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+    line: str
+
+
+@dataclass(frozen=True)
+class SignedNote:
+    """A signed note taken apart, nothing verified: its text (with the final newline) and its
+    signature lines in order. A note may carry many: the log's, then its witnesses'."""
+
+    text: bytes
+    signatures: tuple[NoteSignature, ...]
+
+    def signatures_by(self, name: str, key_id: bytes) -> tuple[NoteSignature, ...]:
+        """The signatures by one key: a name and key ID must both match (signed-note)."""
+        return tuple(s for s in self.signatures if (s.name, s.key_id) == (name, key_id))
+
+    def with_signatures(self, added: Iterable[NoteSignature]) -> SignedNote:
+        """The note with these signatures too; one that a key already made is replaced by the
+        new one, so a note holds at most one signature per key."""
+        kept = list(self.signatures)
+        for sig in added:
+            kept = [s for s in kept if (s.name, s.key_id) != (sig.name, sig.key_id)]
+            kept.append(sig)
+        if len(kept) > MAX_SIGNATURES:
+            raise CheckpointError(f"a note may carry at most {MAX_SIGNATURES} signatures")
+        return SignedNote(self.text, tuple(kept))
+
+    def render(self) -> str:
+        return self.text.decode() + "\n" + "".join(s.line + "\n" for s in self.signatures)
+
+
+def parse_note(note: str) -> SignedNote:
+    """Split a signed note into its text and signature lines, checking the format strictly
+    (signed-note) but no signature: a caller verifies the ones by keys it knows."""
     if _CONTROL.search(note):
         raise CheckpointError("malformed note: control characters")
     try:
@@ -191,14 +237,20 @@ def _split_note(note: str) -> tuple[bytes, list[tuple[str, bytes, bytes, str]]]:
     split = note.rfind("\n\n")
     if split < 0:
         raise CheckpointError("malformed note: no blank line before the signatures")
-    block = note[split + 2 :]
+    return SignedNote(note[: split + 1].encode(), parse_signature_lines(note[split + 2 :]))
+
+
+def parse_signature_lines(block: str) -> tuple[NoteSignature, ...]:
+    """Signature lines, each ending in a newline: a note's signature block, or the body of a
+    witness's answer (C2SP tlog-witness)."""
+    if _CONTROL.search(block):
+        raise CheckpointError("malformed note: control characters")
     if not block.endswith("\n"):
         raise CheckpointError("malformed note: no signature lines, or no final newline")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise CheckpointError(f"malformed note: more than {MAX_SIGNATURES} signatures")
-    signatures = [_parse_signature_line(line) for line in lines]
-    return note[: split + 1].encode(), signatures
+    return tuple(NoteSignature(*_parse_signature_line(line)) for line in lines)
 
 
 def _parse_signature_line(line: str) -> tuple[str, bytes, bytes, str]:
@@ -214,7 +266,7 @@ def _parse_signature_line(line: str) -> tuple[str, bytes, bytes, str]:
 
 
 def _signature_line(text: bytes, name: str, private_key: Ed25519PrivateKey) -> str:
-    _check_key_name(name)
+    check_key_name(name)
     blob = key_id(name, private_key.public_key()) + private_key.sign(text)
     return f"{_SIGNATURE_PREFIX}{name} {base64.b64encode(blob).decode()}\n"
 
@@ -233,7 +285,7 @@ def _is_key_name(name: str) -> bool:
     return bool(name) and "+" not in name and not any(c.isspace() for c in name)
 
 
-def _check_key_name(name: str) -> None:
+def check_key_name(name: str) -> None:
     if not _is_key_name(name) or _CONTROL.search(name):
         raise CheckpointError(f"key name {name!r} must be non-empty, without spaces or '+'")
 
