@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli import fabric as cli_fabric
 from api.cli.common import emit_json, err
 from network.bench import http as bench_http
 from network.bench import ledger as bench
@@ -88,3 +89,6 @@ def evm(
     if submits:
         result["engine"] = submit_report(rpc, say, single=submits, pipelined=pipelined)
     emit_json(result)
+
+
+app.command("fabric")(cli_fabric.bench)

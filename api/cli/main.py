@@ -238,7 +238,11 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
     ledger: Annotated[
-        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (after tdx evm deploy).")
+        LedgerEngine,
+        typer.Option(
+            "--ledger",
+            help="embedded, evm (after tdx evm deploy) or fabric (after tdx network fabric up).",
+        ),
     ] = LedgerEngine.EMBEDDED,
     rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
     log_level: Annotated[
@@ -252,6 +256,10 @@ def serve(
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
     if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
         fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
+    if ledger is LedgerEngine.FABRIC:
+        from network.fabric.settings import fabric_ready
+
+        guard(lambda: fabric_ready(target))
     config = NodeConfig(target.path.resolve(), LedgerConfig(ledger, rpc))
     try:
         workers_module.serve(config, host, port, workers, log_level.value)
@@ -277,7 +285,12 @@ def demo(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
     ledger: Annotated[
-        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (starts its own anvil).")
+        LedgerEngine,
+        typer.Option(
+            "--ledger",
+            help="embedded, evm (starts its own anvil) or fabric (starts its own network "
+            "unless the home's is up).",
+        ),
     ] = LedgerEngine.EMBEDDED,
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from api.cli import fabric as cli_fabric
 from api.cli.common import emit_json, fail, out
 from network.evm.besu import write_besu_network
 
 app = typer.Typer(no_args_is_help=True, help="Production network configuration.")
+app.add_typer(cli_fabric.app, name="fabric")
 
 
 @app.command("besu-config")
