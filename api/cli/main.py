@@ -256,6 +256,8 @@ def serve(
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
     if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
         fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
+    if rpc is not None and ledger is not LedgerEngine.EVM:
+        fail(f"--rpc is the evm engine's option, not the {ledger.value} engine's", 2)
     if ledger is LedgerEngine.FABRIC:
         from network.fabric.settings import fabric_ready
 
@@ -297,6 +299,8 @@ def demo(
     ] = None,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    if rpc is not None and ledger is not LedgerEngine.EVM:
+        fail(f"--rpc is the evm engine's option, not the {ledger.value} engine's", 2)
     ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
     raise typer.Exit(0 if ok else 1)
 

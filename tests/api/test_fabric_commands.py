@@ -70,3 +70,21 @@ def test_a_network_with_a_process_down_is_not_ready(demo_home, tmp_path):
         finally:
             live.kill()
     assert os.path.exists(folder / processes.PIDS_FILE)
+
+
+def test_rpc_belongs_to_the_evm_engine(demo_home):
+    for command in ("serve", "demo"):
+        result = runner.invoke(
+            app,
+            [
+                command,
+                "--ledger",
+                "fabric",
+                "--rpc",
+                "http://127.0.0.1:1",
+                "--home",
+                str(demo_home.path),
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        assert "--rpc is the evm engine's option, not the fabric engine's" in result.stderr
