@@ -49,6 +49,18 @@ class ChannelRead:
 
 
 @dataclass(frozen=True)
+class IssueValidation:
+    """What the node that keeps a signed document recorded when it validated the document
+    at issue, before signing it: the kind, the fingerprint of the rules it validated with,
+    and the issuing country the document names. It is the node's own note, kept beside the
+    log (never in it): it speaks for the document's canonical bytes, whoever presents them."""
+
+    kind: DocumentKind
+    rules: str
+    issuing_country: str | None
+
+
+@dataclass(frozen=True)
 class Evidence:
     digest: str
     issuer: str
@@ -58,10 +70,15 @@ class Evidence:
     holder: str | None = None
     superseded_by: str | None = None
     proof: MerkleInclusion | BlockRead | ChannelRead | None = None
+    # Set when this node issued the digest's document itself and validated it then.
+    validated: IssueValidation | None = None
 
     @classmethod
     def of(
-        cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | ChannelRead | None
+        cls,
+        record: DocumentRecord,
+        proof: MerkleInclusion | BlockRead | ChannelRead | None,
+        validated: IssueValidation | None = None,
     ) -> Evidence:
         return cls(
             record.id,
@@ -72,7 +89,8 @@ class Evidence:
             record.holder,
             record.superseded_by,
             proof,
+            validated,
         )
 
 
-__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion"]
+__all__ = ["BlockRead", "ChannelRead", "Evidence", "IssueValidation", "MerkleInclusion"]
