@@ -35,7 +35,7 @@ from network import examples, signing
 from network.config import LedgerConfig, LedgerEngine
 from network.evm import home as evm_home
 from network.evm.anvil import run_anvil
-from network.home import Home, init_demo
+from network.home import Home, HomeError, init_demo
 from network.node import Node
 
 # (kind, example file, issuing organisation)
@@ -315,11 +315,16 @@ def _node(
         return stack.enter_context(Node(home, engine=ledger.engine, rpc=url))
     if ledger.engine is LedgerEngine.FABRIC:
         # Imported only on that engine: grpc and the Fabric stubs are heavy.
+        from network.fabric.commands import NetworkError
+        from network.fabric.processes import ProcessError
         from network.fabric.session import run_network
 
-        stack.enter_context(
-            run_network(home, lambda text: console.print(f"fabric: {text}", markup=False))
-        )
+        try:
+            stack.enter_context(
+                run_network(home, lambda text: console.print(f"fabric: {text}", markup=False))
+            )
+        except (NetworkError, ProcessError) as exc:  # one line, as a home's problems are
+            raise HomeError(f"the Fabric network did not start: {exc}") from exc
         return stack.enter_context(Node(home, engine=ledger.engine))
     return stack.enter_context(Node(home))
 

@@ -88,3 +88,18 @@ def test_rpc_belongs_to_the_evm_engine(demo_home):
         )
         assert result.exit_code == 2, result.output
         assert "--rpc is the evm engine's option, not the fabric engine's" in result.stderr
+
+
+def test_the_fabric_demo_where_fabric_is_not_built_is_one_line(demo_home, monkeypatch):
+    from network.fabric import binaries
+
+    monkeypatch.setattr(binaries, "present", lambda *_: False)
+    result = runner.invoke(
+        app, ["demo", "--ledger", "fabric", "--home", str(demo_home.path), "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the Fabric network did not start: Fabric is not built: run `make fabric`" in (
+        result.stderr
+    )
+    assert result.stdout == ""
+    assert not (demo_home.path / "fabric" / processes.PIDS_FILE).exists()
