@@ -53,6 +53,7 @@ from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.engines import open_engine
 from network.home import Home
 from network.identities import HomeIdentities
+from network.proof_bundle import standalone
 from network.replay import ReplayCache
 from network.store import DocumentStore, encode
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification, rules
@@ -352,10 +353,10 @@ class Node:
         return self.provable
 
     def proof(self, doc_id: str, reader: Reader) -> dict[str, Any]:
-        """An offline proof bundle of the document's history."""
+        """A standalone proof bundle of the document's history (``network.proof_bundle``)."""
         provable = self._provable("an offline proof bundle")
         self._may_read(doc_id, reader, ReadScope.STATUS)
-        return provable.prove(doc_id)
+        return standalone(provable.prove(doc_id), self.home)
 
     def audit_log(
         self, reader: Reader, progress: Callable[[int, int], None] | None = None
