@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
 from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
+from chaincode.rail.consignment import RailRoute
+from chaincode.rail.events import BorderEvent
 
 # ISO 6346, check digit included: a container the document rules would refuse is refused
 # on the ledger too.
@@ -39,6 +41,9 @@ class Op(enum.StrEnum):
     RELEASE = "RELEASE"
     DELEGATE = "DELEGATE"
     PICKUP = "PICKUP"
+    # The rail corridor (chaincode.rail.operations).
+    RAIL_REGISTER = "RAIL_REGISTER"
+    RAIL_EVENT = "RAIL_EVENT"
 
 
 class Transaction(BaseModel):
@@ -72,6 +77,10 @@ class Transaction(BaseModel):
     expires: IsoDateTime | None = None
     container: Container | None = None
     terminal: OrgId | None = None  # RELEASE: the one terminal that may hand the containers out
+    # The rail corridor (chaincode.rail.operations): a consignment's route, wagons and seals
+    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT).
+    route: RailRoute | None = None
+    event: BorderEvent | None = None
 
     def wire(self) -> dict[str, Any]:
         """The JSON form that is signed: defaults and empty values left out."""
