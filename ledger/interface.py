@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from chaincode.lifecycle import Refusal
 from chaincode.rail.consignment import RouteRecord
@@ -45,6 +45,10 @@ class Identities(Protocol):
         ...
 
 
+# The engines a receipt can name (the values of ``network.config.LedgerEngine``).
+EngineName = Literal["embedded", "evm", "fabric"]
+
+
 @dataclass(frozen=True)
 class Receipt:
     tx_id: str
@@ -54,13 +58,23 @@ class Receipt:
     inclusion: list[str]
     documents: list[dict[str, Any]]
     duplicate: bool = False
-    # The EVM engine's coordinates of the transaction (None on the embedded engine).
+    # Which engine committed it, and where its blocks hold it: the block, the engine's own
+    # transaction id (an EVM transaction hash, a Fabric txid), and the EVM event's log
+    # index or the Fabric channel. None on the embedded engine, whose proof is the
+    # checkpoint and inclusion path above.
+    engine: EngineName = "embedded"
     block: int | None = None
     tx_hash: str | None = None
     log_index: int | None = None
+    channel: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        evm = {"block": self.block, "txHash": self.tx_hash, "logIndex": self.log_index}
+        placed = (
+            ("block", self.block),
+            ("transaction", self.tx_hash),
+            ("logIndex", self.log_index),
+            ("channel", self.channel),
+        )
         return {
             "txId": self.tx_id,
             "index": self.index,
@@ -69,7 +83,7 @@ class Receipt:
             "inclusionProof": self.inclusion,
             "documents": self.documents,
             **({"duplicate": True} if self.duplicate else {}),
-            **({"evm": evm} if self.tx_hash is not None else {}),
+            "ledger": {"engine": self.engine} | {k: v for k, v in placed if v is not None},
         }
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli import fabric as cli_fabric
 from api.cli.common import emit_json, err
 from network.bench import http as bench_http
 from network.bench import ledger as bench
@@ -150,3 +151,6 @@ def pages(
             documents, n, workers, concurrency, lambda t: err.print(f"bench: {t}", markup=False)
         )
     )
+
+
+app.command("fabric")(cli_fabric.bench)

@@ -51,6 +51,10 @@ def show_receipt(receipt: Receipt, as_json: bool, doc_id: str | None = None) -> 
     for d in receipt.documents:
         holder = f", holder {d['holder']}" if "holder" in d else ""
         out.print(f"  {d['id']}: {d.get('kind', '?')} {d.get('state', '?')}{holder}")
+    if not receipt.checkpoint:  # a chain or a channel: its blocks, not a Merkle checkpoint
+        where = f" on channel {receipt.channel}" if receipt.channel else ""
+        out.print(f"in block {receipt.block} of the {receipt.engine} ledger{where}")
+        return
     size = receipt.checkpoint.split("\n")[1]
     out.print(
         f"included in the signed checkpoint of size {size} ({len(receipt.inclusion)}-step proof)"

@@ -366,7 +366,11 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
     ledger: Annotated[
-        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (after tdx evm deploy).")
+        LedgerEngine,
+        typer.Option(
+            "--ledger",
+            help="embedded, evm (after tdx evm deploy) or fabric (after tdx network fabric up).",
+        ),
     ] = LedgerEngine.EMBEDDED,
     rpc: Annotated[str | None, typer.Option("--rpc", help="EVM JSON-RPC URL.")] = None,
     log_level: Annotated[
@@ -380,6 +384,12 @@ def serve(
     guard(target.config)  # a missing home is one clear line, before uvicorn starts
     if ledger is LedgerEngine.EVM and not (target.path / "evm.json").is_file():
         fail(f"no EVM deployment in {target.path}: run tdx evm deploy --rpc URL first")
+    if rpc is not None and ledger is not LedgerEngine.EVM:
+        fail(f"--rpc is the evm engine's option, not the {ledger.value} engine's", 2)
+    if ledger is LedgerEngine.FABRIC:
+        from network.fabric.settings import fabric_ready
+
+        guard(lambda: fabric_ready(target))
     config = NodeConfig(target.path.resolve(), LedgerConfig(ledger, rpc))
     try:
         workers_module.serve(config, host, port, workers, log_level.value)
@@ -405,7 +415,12 @@ def demo(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
     ledger: Annotated[
-        LedgerEngine, typer.Option("--ledger", help="embedded, or evm (starts its own anvil).")
+        LedgerEngine,
+        typer.Option(
+            "--ledger",
+            help="embedded, evm (starts its own anvil) or fabric (starts its own network "
+            "unless the home's is up).",
+        ),
     ] = LedgerEngine.EMBEDDED,
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
@@ -434,6 +449,8 @@ def demo(
         if home is not None or ledger is not LedgerEngine.EMBEDDED or rpc is not None or serve:
             fail("--network: runs its own four nodes (no --home, --ledger, --rpc or --serve)", 2)
         raise typer.Exit(0 if guard(lambda: corridor_demo.run(out, as_json)) else 1)
+    if rpc is not None and ledger is not LedgerEngine.EVM:
+        fail(f"--rpc is the evm engine's option, not the {ledger.value} engine's", 2)
 
     from api.cli import demo as demo_story
 

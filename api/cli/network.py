@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.cli import fabric as cli_fabric
 from api.cli.common import emit_json, err, fail, out
 from network.config import LedgerEngine
 from network.demo_network import DEFAULT_BASE_PORT
@@ -17,6 +18,7 @@ from network.evm.besu import write_besu_network
 app = typer.Typer(
     no_args_is_help=True, help="Country nodes on this machine, and production network files."
 )
+app.add_typer(cli_fabric.app, name="fabric")
 
 
 @app.command("besu-config")

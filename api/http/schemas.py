@@ -76,6 +76,18 @@ class VerifyReport(BaseModel):
     facts: dict[str, str] = Field(default_factory=dict)
 
 
+class LedgerPlacement(BaseModel):
+    """Which engine committed the transaction and, on a chain or a channel, where."""
+
+    engine: Literal["embedded", "evm", "fabric"]
+    block: int | None = None
+    transaction: str | None = Field(
+        None, description="The engine's own id: an EVM transaction hash, a Fabric txid."
+    )
+    logIndex: int | None = None  # noqa: N815
+    channel: str | None = Field(None, description="Fabric: the corridor's channel.")
+
+
 class Receipt(BaseModel):
     txId: str  # noqa: N815 (JSON names)
     index: int
@@ -85,6 +97,7 @@ class Receipt(BaseModel):
     documents: list[dict[str, Any]]
     documentId: str | None = None  # noqa: N815
     duplicate: bool = False
+    ledger: LedgerPlacement
 
 
 class WitnessSignature(BaseModel):

@@ -335,6 +335,7 @@ class Submitter:
             [],
             [document_summary(d, self._index.record(d, issuer)) for d, issuer in records],
             flight.duplicate,
+            engine="evm",
             block=self._index.block_of(flight.tx_hash),
             tx_hash=flight.tx_hash,
             log_index=log_index,

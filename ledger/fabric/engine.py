@@ -508,7 +508,7 @@ class FabricLedger:
         entry = self._index.wait_for(tx_id, INDEX_WAIT)
         if entry is None:
             raise FabricError(f"{tx_id} committed but was not indexed within {INDEX_WAIT} s")
-        seq, fabric_tx, block = entry
+        seq, fabric_tx, block, channel = entry
         return Receipt(
             tx_id,
             seq,
@@ -520,8 +520,10 @@ class FabricLedger:
                 for d, issuer in self._index.touched(seq)
             ],
             duplicate,
+            engine="fabric",
             block=block,
             tx_hash=fabric_tx,
+            channel=channel,
         )
 
     # --- private data -------------------------------------------------------------------

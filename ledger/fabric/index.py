@@ -392,13 +392,13 @@ class FabricIndex:
         rows = self._column("SELECT org FROM signers WHERE key = ?", key_id)
         return rows[0] if rows else None
 
-    def entry_of(self, tx_id: str) -> tuple[int, str, int] | None:
-        """seq, Fabric tx id and block of the entry a tdx transaction made."""
+    def entry_of(self, tx_id: str) -> tuple[int, str, int, str] | None:
+        """seq, Fabric tx id, block and channel of the entry a tdx transaction made."""
         with self._reading() as db:
             row = db.execute(
-                "SELECT seq, fabric_tx, block FROM entries WHERE tx_id = ?", (tx_id,)
+                "SELECT seq, fabric_tx, block, channel FROM entries WHERE tx_id = ?", (tx_id,)
             ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]), int(row[2]))
+        return None if row is None else (int(row[0]), str(row[1]), int(row[2]), str(row[3]))
 
     def touched(self, seq: int) -> list[Key]:
         """The records an entry touched (the first five), as the receipt names them."""
@@ -481,7 +481,7 @@ class FabricIndex:
         with self._reading() as db:
             return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def wait_for(self, tx_id: str, timeout: float) -> tuple[int, str, int] | None:
+    def wait_for(self, tx_id: str, timeout: float) -> tuple[int, str, int, str] | None:
         """The entry of ``tx_id`` once the follower has indexed it (None after ``timeout``)."""
         with self.changed:
             self.changed.wait_for(lambda: self.entry_of(tx_id) is not None, timeout=timeout)

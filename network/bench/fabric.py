@@ -23,9 +23,9 @@ from typing import Any
 from chaincode.documents.registry import DocumentKind
 from chaincode.transactions import Op
 from network.bench.ledger import latency_ms
-from network.fabric.engine import record
 from network.fabric.layout import Batching
 from network.fabric.network import create, down, up
+from network.fabric.settings import record
 from network.home import Home, init_demo
 from network.node import Node
 

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from fabric_protos.common import common_pb2, configtx_pb2
 from fabric_protos.msp import msp_config_pb2
 
+from network.fabric.commands import peer_cli
 from network.fabric.layout import Spec
 from network.fabric.msp import msp_id
-from network.fabric.network import peer_cli
 
 
 def fetch_config(spec: Spec, country: str, channel: str) -> tuple[object, int]:

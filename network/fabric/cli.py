@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from network.fabric import binaries
-from network.fabric.engine import record
 from network.fabric.network import NetworkError, down, network_folder, status, up
 from network.fabric.processes import ProcessError
+from network.fabric.settings import record
 from network.home import Home, HomeError, default_home
 
 

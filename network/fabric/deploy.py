@@ -20,6 +20,7 @@ when a node puts it on the ledger; only its hash reaches the blocks and other ch
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import hashlib
 import io
@@ -37,9 +38,9 @@ from cryptography.hazmat.primitives import serialization
 from identity.certificates import fingerprint
 from ledger.fabric.gateway import Gateway, Signer, transact
 from network.fabric import config, processes
+from network.fabric.commands import NetworkError, peer_cli
 from network.fabric.layout import CHAINCODE_LABEL, CHAINCODE_NAME, Spec
-from network.fabric.msp import msp_id
-from network.fabric.network import NetworkError, peer_cli
+from network.fabric.msp import issue_client, msp_id
 from network.home import Home
 
 Progress = Callable[[str], None]
@@ -353,11 +354,33 @@ def deploy(home: Home, spec: Spec, progress: Progress = _quiet, name: str = CHAI
     progress(f"chaincode {name} ready in {time.monotonic() - started:.1f} s")
 
 
+def enrol(home: Home, spec: Spec, now: datetime.datetime) -> None:
+    """A Fabric client identity, issued by its country root, for each organisation of the
+    home the network's crypto does not know yet (a home newer than the network)."""
+    for org in home.organisations():
+        client = spec.crypto(org.country).client(org.id)
+        if not client.cert.is_file():
+            issue_client(home, org, client.folder, now)
+
+
+def fresh_chaincode(
+    home: Home, spec: Spec, name: str, now: datetime.datetime, progress: Progress = _quiet
+) -> None:
+    """A new chaincode ``name`` on every channel, served by the running chaincode servers:
+    a new namespace of the world state, as a fresh contract is on a chain, with the home's
+    organisations registered on it."""
+    enrol(home, spec, now)
+    define(spec, name, progress)
+    register(home, spec, name, progress)
+
+
 __all__ = [
     "admin_signer",
     "define",
     "deploy",
     "endorsement_policy",
+    "enrol",
+    "fresh_chaincode",
     "gateway",
     "install",
     "package",

@@ -1,46 +1,24 @@
 """A node home on the Fabric engine: opening its ``FabricLedger``.
 
-``<home>/fabric.json`` names the network folder and the chaincode (written by ``up``; by
-default the network is ``<home>/fabric`` and the chaincode ``tdx``). The node's
-organisations sign Fabric proposals with their client identities from the network's
-crypto folder (issued by their country roots, keys encrypted with the home's passphrase).
+The home's ``fabric.json`` (``network.fabric.settings``) names the network folder and the
+chaincode. The node's organisations sign Fabric proposals with their client identities
+from the network's crypto folder (issued by their country roots, keys encrypted with the
+home's passphrase).
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from ledger.fabric.engine import COMMIT_TIMEOUT, FabricLedger, config_from
 from ledger.fabric.gateway import Signer
 from ledger.interface import Identities
-from network.fabric.layout import CHAINCODE_NAME, SPEC_FILE, Spec
+from network.fabric.layout import SPEC_FILE, Spec
 from network.fabric.msp import msp_id
+from network.fabric.settings import INDEX_FILE, fabric_settings
 from network.home import Home, HomeError
-
-FABRIC_FILE = "fabric.json"
-INDEX_FILE = "fabric-index.db"
-
-
-def record(home: Home, network: Path, chaincode: str = CHAINCODE_NAME) -> None:
-    """Point the home at a network and chaincode; a new chaincode starts a new index."""
-    previous = fabric_settings(home)
-    (home.path / FABRIC_FILE).write_text(
-        json.dumps({"network": str(network), "chaincode": chaincode}, indent=2) + "\n"
-    )
-    if previous != (network, chaincode):
-        for suffix in ("", "-wal", "-shm"):
-            (home.path / (INDEX_FILE + suffix)).unlink(missing_ok=True)
-
-
-def fabric_settings(home: Home) -> tuple[Path, str]:
-    try:
-        data = json.loads((home.path / FABRIC_FILE).read_text())
-    except FileNotFoundError:
-        return home.path / "fabric", CHAINCODE_NAME
-    return Path(data["network"]), str(data["chaincode"])
 
 
 def open_ledger(
@@ -56,7 +34,7 @@ def open_ledger(
     folder = network or folder
     if not (folder / SPEC_FILE).is_file():
         raise HomeError(
-            f"no Fabric network at {folder}: run `python -m network.fabric up --home {home.path}`"
+            f"no Fabric network at {folder}: run tdx network fabric up --home {home.path} first"
         )
     spec = Spec.load(folder)
     roots = b"".join(spec.crypto(c).ca.read_bytes() for c in spec.countries)
@@ -85,4 +63,4 @@ def open_ledger(
     )
 
 
-__all__ = ["FABRIC_FILE", "INDEX_FILE", "fabric_settings", "open_ledger", "record"]
+__all__ = ["open_ledger"]

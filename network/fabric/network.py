@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from typing import Any
 import httpx
 
 from identity.checks import Status
-from network.fabric import binaries, cert_lint, config, msp, processes
+from network.fabric import binaries, cert_lint, config, deploy, msp, processes
+from network.fabric.commands import NetworkError, peer_cli, run
 from network.fabric.layout import Batching, Spec
 from network.home import Home
 
@@ -33,26 +33,8 @@ Progress = Callable[[str], None]
 READY_TIMEOUT = 90.0
 
 
-class NetworkError(RuntimeError):
-    """The network could not be created, started or asked."""
-
-
 def _quiet(_: str) -> None:
     return None
-
-
-def run(args: list[str], env: dict[str, str], what: str, timeout: float = 120.0) -> str:
-    """Run a Fabric CLI; its standard output, or a ``NetworkError`` with its message."""
-    try:
-        result = subprocess.run(  # noqa: S603 (our binaries, no shell)
-            args, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise NetworkError(f"{what}: no answer within {timeout:.0f} s") from exc
-    if result.returncode != 0:
-        message = (result.stderr or result.stdout).strip()
-        raise NetworkError(f"{what} failed: {message}")
-    return result.stdout + result.stderr
 
 
 def network_folder(home: Home) -> Path:
@@ -143,15 +125,6 @@ def _orderer_channels(spec: Spec, country: str) -> list[str]:
     out = osnadmin(spec, country, "channel", "list")
     body = json.loads(out[out.index("{") :])
     return [c["name"] for c in body.get("channels") or []]
-
-
-def peer_cli(spec: Spec, country: str, *args: str, timeout: float = 120.0) -> str:
-    return run(
-        [str(binaries.binary("peer")), *args],
-        config.admin_env(spec, country),
-        f"peer {' '.join(args[:3])} ({country})",
-        timeout=timeout,
-    )
 
 
 def peer_channels(spec: Spec, country: str) -> list[str]:
@@ -284,8 +257,6 @@ class UpReport:
 def up(home: Home, folder: Path | None = None, progress: Progress = _quiet) -> UpReport:
     """Create the network if it is new, start every process, join channels, deploy the
     chaincode; idempotent (processes already running are kept)."""
-    from network.fabric import deploy  # the chaincode needs the network first
-
     started = time.monotonic()
     report = UpReport(0.0)
 

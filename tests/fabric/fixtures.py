@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from network.fabric import binaries, deploy, msp
-from network.fabric.engine import record
+from network.fabric import binaries, deploy
 from network.fabric.layout import Spec
 from network.fabric.network import down, up
+from network.fabric.settings import record
 from network.home import Home
 
 _names = itertools.count(1)
@@ -101,14 +101,9 @@ def fabric_network(
 def fabric_chaincode(fabric_network: FabricNet, demo_home: Home) -> str:
     """A fresh chaincode name for this test, recorded in the test's home."""
     name = f"tdx-t{next(_names)}"
-    spec = fabric_network.spec
-    now = datetime.datetime.now(datetime.UTC)
-    for org in demo_home.organisations():
-        client = spec.crypto(org.country).client(org.id)
-        if not client.cert.is_file():
-            msp.issue_client(demo_home, org, client.folder, now)
-    deploy.define(spec, name)
-    deploy.register(demo_home, spec, name)
+    deploy.fresh_chaincode(
+        demo_home, fabric_network.spec, name, datetime.datetime.now(datetime.UTC)
+    )
     record(demo_home, fabric_network.folder, name)
     return name
 

@@ -12,8 +12,8 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op, Transaction
 from network.fabric import deploy, processes
-from network.fabric.engine import INDEX_FILE
 from network.fabric.network import peer_cli, status, up
+from network.fabric.settings import INDEX_FILE
 from network.home import Home
 from network.node import Node
 from tests.conftest import EXAMPLES
