@@ -4,6 +4,7 @@ its pages that signs in as the demo chooser does."""
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import logging
 import re
@@ -17,10 +18,12 @@ from api.http.app import create_app
 from api.http.pages import Site
 from api.http.serving import serving
 from chaincode.documents.registry import DocumentKind
+from chaincode.rail.events import EventType
 from chaincode.transactions import Op
 from network import examples
 from network.home import Home
 from network.node import Node
+from network.rail import LocalOutbox, RailDesk, SealReport
 
 XSS = "<script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -36,6 +39,8 @@ class World:
     ebl: str
     xss: str
     site: Site
+    rail_released: str  # every seal intact at Dostyk: DIRECT_RELEASE
+    rail_inspected: str  # a seal broken at Dostyk: INSPECTION_REQUIRED
 
     def signed(self, doc_id: str) -> bytes:
         data = self.node.store.get(doc_id)
@@ -52,6 +57,35 @@ def xss_co() -> dict:
     return document
 
 
+TUANJIECUN, ALASHANKOU, DOSTYK = "841209", "892305", "708507"
+BROKEN_SEAL, INTACT_SEAL = "CQ0418823", "SL2600046213"
+
+
+def rail_journey(node: Node, note_number: str, broken: bool) -> str:
+    """The Chongqing - Almaty consignment to Dostyk, its seals checked there (one broken if
+    ``broken``) and customs' release decision taken."""
+    note = json.loads(examples.read(examples.RAIL))
+    note["noteNumber"] = note_number
+    desk = RailDesk(node, LocalOutbox())
+    doc = desk.register(note, "cn-railway").doc_id
+    start = node.clock() - datetime.timedelta(days=3)
+
+    def at(minute: int) -> datetime.datetime:
+        return start + datetime.timedelta(minutes=minute)
+
+    desk.record(doc, "cn-railway", EventType.DEPARTURE, TUANJIECUN, at=at(0))
+    desk.record(doc, "cn-railway", EventType.ARRIVAL, ALASHANKOU, at=at(2000))
+    desk.record(doc, "cn-gacc", EventType.DEPARTURE, ALASHANKOU, at=at(2300))
+    desk.record(doc, "kz-ktz", EventType.ARRIVAL, DOSTYK, at=at(2400))
+    seals = [
+        SealReport(BROKEN_SEAL, "broken" if broken else "intact"),
+        SealReport(INTACT_SEAL, "intact"),
+    ]
+    desk.record(doc, "kz-customs", EventType.SEAL_CHECK, DOSTYK, seals=seals, at=at(2410))
+    desk.release(doc, DOSTYK, "kz-customs", at(2500))
+    return doc
+
+
 def build_world(home: Home, node: Node, base: str, site: Site) -> World:
     co = node.issue(DocumentKind.CO, examples.read(examples.CO), "cn-gacc").document.digest
     phyto = node.issue(DocumentKind.PHYTO, examples.read(examples.PHYTO), "cn-gacc")
@@ -59,7 +93,9 @@ def build_world(home: Home, node: Node, base: str, site: Site) -> World:
     node.submit("cn-exporter", Op.ENDORSE, doc=ebl, to="cn-boc")
     node.submit("cn-boc", Op.ENDORSE, doc=ebl, to="sg-importer")
     xss = node.issue(DocumentKind.CO, xss_co(), "cn-gacc").document.digest
-    return World(base, home, node, co, phyto.document.digest, ebl, xss, site)
+    released = rail_journey(node, "CQ2604080017", broken=False)
+    inspected = rail_journey(node, "CQ2604080018", broken=True)
+    return World(base, home, node, co, phyto.document.digest, ebl, xss, site, released, inspected)
 
 
 @pytest.fixture(scope="module")

@@ -357,3 +357,35 @@ def test_every_page_at_360_px_is_accessible_and_fits(world, browser, axe):
         assert [v["id"] for v in found] == ["label"]
     finally:
         phone.close()
+
+
+# --- the rail corridor ----------------------------------------------------------------
+
+
+def test_rail_board_and_journey_for_a_customs_officer(world, desk, browser, axe):
+    desk.sign_in("kz-customs")
+    page = desk.open("/rail")
+    desk.check("rail-board")
+    row = page.locator(f'tr[data-consignment="{world.rail_inspected}"]')
+    row.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(f"/rail/{re.escape(world.rail_inspected)}$"))
+    decision = page.locator("[data-decision]")
+    expect(decision).to_have_attribute("data-decision", "INSPECTION_REQUIRED")
+    expect(decision).to_contain_text("Inspection required")
+    # The decision's colour is the invalid red, and the finding names the broken seal.
+    colour = decision.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(153, 27, 27)"
+    expect(page.locator("[data-subject]")).to_have_text(re.compile(r"^CQ0418823: seal broken"))
+    desk.check("rail-journey")
+    # At 360 px the journey fits, its tables scrolling inside their own region.
+    phone = Desk(browser, world.base, axe, width=360)
+    try:
+        phone.sign_in("kz-customs")
+        phone.open(f"/rail/{world.rail_released}")
+        expect(phone.page.locator("[data-decision]")).to_have_attribute(
+            "data-decision", "DIRECT_RELEASE"
+        )
+        phone.check("360-rail-journey")
+        assert phone.page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        phone.close()

@@ -1,5 +1,6 @@
 """The node's web pages, for people who do not open a terminal: Verify (public), the
-Document page, the eBL desk, the Ledger page and signing in, server-rendered with Jinja2 in
+Document page, the eBL desk, the rail corridor board and a consignment's journey, the
+Ledger page and signing in, server-rendered with Jinja2 in
 English, 中文 and Русский, plus the printable certificate with its QR code
 (``GET /v1/documents/{id}/print``).
 
@@ -20,6 +21,7 @@ from api.http.pages import (
     language,
     ledger_page,
     print_api,
+    rail_page,
     sign_in,
     verify_page,
 )
@@ -34,7 +36,15 @@ def mount(app: FastAPI, node: Node) -> Site:
     """Add the pages (and the print endpoint of the API) to ``app``, which serves ``node``."""
     site = Site(node)
     app.state.pages = site
-    for module in (verify_page, sign_in, document_page, desk_page, ledger_page, language):
+    for module in (
+        verify_page,
+        sign_in,
+        document_page,
+        desk_page,
+        ledger_page,
+        rail_page,
+        language,
+    ):
         app.include_router(module.router)
     app.include_router(print_api.router)
     app.mount("/static", StaticFiles(packages=[("api.http.pages", "static")]), name="pages-static")
