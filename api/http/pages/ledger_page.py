@@ -1,6 +1,8 @@
 """The Ledger page (public): the latest signed checkpoint with every signature it carries
-(the log's own, and witnesses' cosignatures once nodes witness each other's), and, for an
-auditor, "verify the whole log" running in the background with a progress bar."""
+(the log's own, and its witnesses' cosignatures: the note as ``GET /v1/checkpoints/latest``
+serves it, each registered witness's cosignature verified with its key), the latest
+checkpoint the witnesses cosigned when the newest still waits for them, and, for an auditor,
+"verify the whole log" running in the background with a progress bar."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.http.pages.checkpoints import checkpoint_view
+from api.http.pages.checkpoints import WitnessedView, checkpoint_view, witness_cosignatures
 from api.http.pages.site import (
     PageContext,
     PageError,
@@ -19,8 +21,10 @@ from api.http.pages.site import (
     signed_in,
     site_of,
 )
+from api.http.witness import served_checkpoint
 from chaincode.read_policy import ReadScope, may_audit_log, require
 from network.node import NotOffered
+from network.witness import witnesses_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -29,8 +33,22 @@ SiteDep = Annotated[Site, Depends(site_of)]
 JobPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{10,40}$")]
 
 
+def _witnessed(request: Request, site: Site, note: str, key: str) -> tuple[str, WitnessedView]:
+    """The note with its witnesses' cosignature lines, and the witnesses' cosignatures,
+    verified: on this checkpoint, or, while it waits for them, on the latest they cosigned."""
+    served = served_checkpoint(request.app, note)
+    registered = [(w.name, w.key) for w in witnesses_of(site.node.home)]
+    current = witness_cosignatures(served["checkpoint"], registered)
+    older = served["witnessed"]
+    if older is None or any(c.verified for c in current):
+        return served["checkpoint"], WitnessedView(current, None, None)
+    witnessed = checkpoint_view(older["checkpoint"], key)
+    earlier = witness_cosignatures(older["checkpoint"], registered)
+    return served["checkpoint"], WitnessedView(earlier, witnessed.size, witnessed.root)
+
+
 @router.get("/ledger")
-def ledger_page(ctx: Ctx, site: SiteDep) -> Response:
+def ledger_page(request: Request, ctx: Ctx, site: SiteDep) -> Response:
     node = site.node
     try:
         info = node.checkpoint()
@@ -42,8 +60,10 @@ def ledger_page(ctx: Ctx, site: SiteDep) -> Response:
             not_offered=str(exc),
             size=node.ledger.size(),
             may_audit=False,
+            witnessed=None,
         )
-    view = checkpoint_view(info.checkpoint, info.key)
+    note, witnessed = _witnessed(request, site, info.checkpoint, info.key)
+    view = checkpoint_view(note, info.key)
     may_audit = ctx.session is not None and may_audit_log(ctx.session.actor).allowed
     return site.render(
         ctx,
@@ -52,6 +72,7 @@ def ledger_page(ctx: Ctx, site: SiteDep) -> Response:
         not_offered=None,
         size=node.ledger.size(),
         may_audit=may_audit,
+        witnessed=witnessed,
     )
 
 

@@ -1,0 +1,65 @@
+"""The Ledger page shows its witnesses' cosignatures on the checkpoint: two real nodes on
+loopback, CN's checkpoint cosigned by RU (C2SP tlog-witness), each cosignature verified with
+the witness's key; before any round none is shown as cosigned, and while a newer checkpoint
+waits for its witnesses the page shows the latest one they cosigned."""
+
+import re
+
+import httpx
+
+from chaincode.documents.registry import DocumentKind
+from chaincode.transactions import Op
+from network.witness import Witnessing, witness_key_of
+from tests.network.witness.conftest import _home_templates, homes, running  # noqa: F401
+
+CO = {"kind": DocumentKind.CO, "country": "CN"}
+
+
+def commit(node, n: int) -> None:
+    node.submit("cn-gacc", Op.ISSUE, doc=f"sha256:{n:064x}", **CO)
+
+
+def publish(me) -> None:
+    runner = Witnessing(me.home, me.node.provable, me.node.clock)
+    try:
+        outcomes = [s.outcome for s in runner.run_once(gossiping=False).submissions]
+    finally:
+        runner.stop()
+    assert outcomes == ["cosigned"]
+
+
+def witnesses(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-witness="([^"]+)" data-cosigned="(yes|no)"', page))
+
+
+def test_the_ledger_page_shows_the_witness_cosignatures_verified(homes):  # noqa: F811
+    with running(homes, ("CN", "RU")) as nodes:
+        cn = nodes["CN"]
+        commit(cn.node, 0)
+        commit(cn.node, 1)
+        before = httpx.get(cn.url + "/ledger").text
+        assert witnesses(before) == {"RU": "no"}
+        assert "Not cosigned" in before
+
+        publish(cn)
+        page = httpx.get(cn.url + "/ledger")
+        assert page.status_code == 200
+        assert witnesses(page.text) == {"RU": "yes"}
+        assert witness_key_of(homes["RU"]) in page.text
+        name = witness_key_of(homes["RU"]).split("+", 1)[0]
+        assert f"Ed25519 cosignature by {name}+" in page.text
+        assert "data-earlier-size" not in page.text
+        # The note shown carries the log's signature and the witness's: two lines.
+        assert "Signatures (2)" in page.text
+
+        # A newer checkpoint waits for its witness: the page says which one RU cosigned.
+        commit(cn.node, 2)
+        later = httpx.get(cn.url + "/ledger").text
+        assert 'data-earlier-size="2"' in later
+        assert witnesses(later) == {"RU": "yes"}
+        assert "Signatures (1)" in later
+
+        # In Chinese and Russian as well.
+        for lang, word in (("zh", "已共同签署"), ("ru", "Подписано")):
+            text = httpx.get(cn.url + "/ledger", cookies={"tdx_lang": lang}).text
+            assert word in text, lang
