@@ -635,6 +635,11 @@ class EmbeddedLedger:
                     "containers",
                     "container",
                     "expires",
+                    "where",
+                    "ref",
+                    "action",
+                    "proof",
+                    "carrierPlatform",
                 )
                 if k in tx
             }

@@ -69,9 +69,9 @@ from ledger.admission import admit
 from ledger.evidence import BlockRead, Evidence
 from ledger.evm.calls import ZERO32, contract_call, gas_limit
 from ledger.evm.chain import Chain, CountingProvider, container_bytes, doc_id_bytes
-from ledger.evm.codes import STATE
+from ledger.evm.codes import AWAY_OF, STATE
 from ledger.evm.events import Event, Events, as_int, derive
-from ledger.evm.index import EvmIndex
+from ledger.evm.index import EvmIndex, with_control
 from ledger.evm.refusals import refusal
 from ledger.evm.text import KIND_OF, country_text, doc_text, org_name, when
 from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single
@@ -606,8 +606,13 @@ class EvmLedger:
             lambda: self._contract.functions.document(raw, number).call(block_identifier=block)
         )
         state, kind, issuer_at, country, stamp, controller, surrendered_by, endorsee, to_order = (
-            values
+            values[:9]
         )
+        # Whether control is elsewhere, as the contract says; where, as its events said.
+        control = {k: v for k, v in self._index.control_of(doc_id, owner).items() if k != "away"}
+        away = AWAY_OF[int(values[9]) & 3]
+        if away is not None:
+            control["away"] = away.value
         root = None
         if int(state) == 0:
             root = self._index.batch_of(doc_id, owner)
@@ -648,6 +653,7 @@ class EvmLedger:
                 to_order=bool(to_order),
                 surrendered_by=self._org(surrendered_by),
             )
+            record = with_control(record, control)
         return record
 
     def issuers(self, doc_id: str) -> list[str]:
