@@ -15,7 +15,7 @@ import datetime
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -48,6 +48,9 @@ from network.identities import HomeIdentities
 from network.replay import ReplayCache
 from network.store import DocumentStore
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
+
+if TYPE_CHECKING:
+    from network.platforms.pint_platform import PintPlatform
 
 
 def _utcnow() -> datetime.datetime:
@@ -124,6 +127,9 @@ class Node:
         self._document_signers: dict[str, signing.DocumentSigner] = {}
         self._replay: ReplayCache | None = None
         self._replay_lock = threading.Lock()
+        self._pint: PintPlatform | None = None
+        self._pint_opened = False
+        self._pint_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
@@ -138,9 +144,25 @@ class Node:
         self.close()
 
     def close(self) -> None:
+        if self._pint is not None:
+            self._pint.close()
         self.ledger.close()
         if self._replay is not None:
             self._replay.close()
+
+    # --- other platforms ----------------------------------------------------------------
+
+    def pint(self) -> PintPlatform | None:
+        """This node as a DCSA PINT platform (``HOME/pint.json``), opened on first use; None
+        if it is not one. Its ledger port is this node's ledger (``NodePintLedger``)."""
+        with self._pint_lock:
+            if not self._pint_opened:
+                # Imported here: a node that is no PINT platform never loads PINT.
+                from network.platforms.pint_platform import PintPlatform
+
+                self._pint = PintPlatform.open(self)
+                self._pint_opened = True
+            return self._pint
 
     # --- authentication -----------------------------------------------------------------
 
