@@ -15,11 +15,11 @@ from api.http.protocol import CoalescingHttpToolsProtocol
 
 
 @contextmanager
-def serving(app: FastAPI, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 at a port the OS picks; yield its base URL."""
+def serving(app: FastAPI, startup_timeout: float = 10.0, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 at ``port`` (0: one the OS picks); yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", http=CoalescingHttpToolsProtocol

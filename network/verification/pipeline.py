@@ -312,7 +312,8 @@ class _Run:
 def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
-        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}")
+        away = f"; {evidence.elsewhere}" if evidence.elsewhere else ""
+        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}{away}")
     successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
     return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
 
