@@ -57,6 +57,10 @@ def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+# Operations after which a document is no longer in force.
+_ENDS_FORCE = frozenset({Op.REVOKE, Op.AMEND, Op.REPLACE})
+
+
 class NotOffered(Exception):  # noqa: N818 (an answer: this node's engine lacks it)
     """A capability this node's ledger engine does not have (its type says so)."""
 
@@ -205,7 +209,14 @@ class Node:
         return sign(tx, kid, signer)
 
     def submit(self, org_id: str, op: Op, **fields: Any) -> Receipt:
-        return self.ledger.submit(self.transaction(org_id, op, **fields))
+        receipt = self.ledger.submit(self.transaction(org_id, op, **fields))
+        if op in _ENDS_FORCE and (self.home.path / "oa.json").is_file():
+            # A document exported to TradeTrust is revoked there too (see
+            # network.platforms.oa_exports: the ledger is the outbox, nothing is lost).
+            from network.platforms.oa_exports import after_end_of_force
+
+            after_end_of_force(self, str(fields.get("doc")))
+        return receipt
 
     # --- documents ----------------------------------------------------------------------
 
