@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint clean tools fabric fabric-if-go
+.PHONY: demo test lint clean tools fabric fabric-if-go system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 tools: $(NODE_STAMP)
+
+# Debian packages that some tests drive as real programs: xmlsec1 (the reference checker of
+# our XML signatures), wrk (HTTP load), chromium (the pages' browser tests). Needs root;
+# as another user it says what to install and goes on (those tests then skip, saying why).
+SYSTEM_PACKAGES := xmlsec1 wrk chromium chromium-driver
+system-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; fi; \
+	else echo "not root: install $(SYSTEM_PACKAGES) with apt-get for the tests that use them"; fi
 
 # Hyperledger Fabric's peer, orderer, configtxgen and osnadmin at the pinned v3.1.x commit,
 # into the git-ignored .fabric/bin; a no-op when they are there. `go install` by commit

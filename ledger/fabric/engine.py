@@ -1,24 +1,31 @@
 """The Fabric ledger engine: ``ledger.interface.Ledger`` over a Fabric network's Gateway.
 
 Submitting: the node's own admission first (``ledger.admission.admit``: clock skew, a
-trusted unrevoked ledger certificate, its signature), so a refusal reads as the embedded
-engine's; then a proposal ``submit <signed transaction>`` signed with the acting
-organisation's Fabric key, endorsed by the peer of the document's issuing country (the
-chaincode's key-level policies require it), submitted to the BFT orderers, and waited for
-until committed. The chaincode runs ``chaincode.lifecycle.apply``; its refusal comes back
-with the embedded engine's kind and text. Fabric's MVCC check is the authority when two
+trusted unrevoked ledger certificate, its signature; then the ledger key's organisation),
+so a refusal reads as the embedded engine's. Then the rules, against the index's mirror of
+every channel this node reads (``ledger.fabric.mirror``): Fabric commits nothing across
+channels, so what only another channel's state refuses (the same digest anchored there,
+a live right on the same container there) is refused here, with the rules' text. Then a
+proposal ``submit <signed transaction>`` signed with the acting organisation's Fabric key,
+endorsed by the peers of the countries whose records it creates or changes (the
+chaincode's key-level policies require them), submitted to the BFT orderers, and waited
+for until committed. The chaincode runs ``chaincode.lifecycle.apply`` on its channel's
+state, the authority there; its refusal comes back with the embedded engine's kind and
+text. Fabric's MVCC check is the authority when two
 transactions race: a transaction invalidated by MVCC_READ_CONFLICT is endorsed again
 against the new state, where the rules either refuse it (``conflict``, with the winner
 named) or accept it. The same signed transaction submitted twice is recognised by the
 chaincode (``tx/<id>``) and answered with the first receipt.
 
-Channels: a document lives on the channel of its corridor (see ``channel_for``); later
-transactions go where the document is.
+Channels: a record lives on the channel of its corridor (see ``channel_for``); later
+transactions go where the record they act on is.
 
-Reading: a document's record and a pickup right come from the chaincode (Evaluate, the
-peers' world state); history, trace, links, containers and holders from the index, which
-a follower per channel fills from the Gateway's ChaincodeEvents stream, resuming from the
-stored block number. After a commit, the engine waits until the follower has indexed it.
+Reading: a record and a pickup right come from the chaincode (Evaluate, the peers' world
+state), on the channel the index found them on; a digest's issuers (first anchored first,
+as this node saw them), history, trace, links, containers and holders come from the index,
+which a follower per channel fills from the Gateway's ChaincodeEvents stream, resuming
+from the stored block number. After a commit, the engine waits until the follower has
+indexed it.
 
 What is embedded-only: signed checkpoints, inclusion proofs, offline proof bundles and
 ``verify_log`` (``ledger.interface.ProvableLedger``): on Fabric the blocks (hash-chained,
@@ -39,10 +46,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from cryptography import x509
 
+from chaincode.documents.registry import DocumentKind
 from chaincode.identifiers import is_doc_id
-from chaincode.lifecycle import Refusal, RefusalKind
-from chaincode.records import DocumentRecord, PickupRight
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
+from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from ledger.admission import admit
 from ledger.evidence import ChannelRead, Evidence
@@ -59,12 +68,14 @@ from ledger.fabric.gateway import (
     proposal,
 )
 from ledger.fabric.index import FabricIndex
+from ledger.fabric.mirror import MirrorView
 from ledger.fabric.refusals import (
     FabricError,
     diagnose,
     fabric_refusal,
     refusal_of,
 )
+from ledger.fabric.world_state import ledger_key_id
 from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single
 from ledger.records_codec import document_from_row, right_from_json
 from ledger.signed_tx import SignedTx
@@ -109,12 +120,17 @@ class FabricLedger:
         self._signers = signers
         self._signer_cache: dict[str, Signer | None] = {}
         self._clock = clock
-        self._index = FabricIndex(index_path)
+        self._key_ids: dict[str, str | None] = {}
+        self._index = FabricIndex(index_path, self._key_id)
         self._gateways: dict[str, Gateway] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._pending = 0
         self.mvcc_conflicts = 0  # transactions invalidated by MVCC and endorsed again
+        # Transactions invalidated by ENDORSEMENT_POLICY_FAILURE and endorsed again, as the
+        # gateway plans it: the endorsers were not those a key's policy needs, or a key's
+        # policy was set by a transaction earlier in the same block (a race, as MVCC).
+        self.policy_failures = 0
         self._streams: dict[str, EventStream] = {}
         self._followers: list[threading.Thread] = []
         if self._index.meta("chaincode") not in (None, config.chaincode):
@@ -171,28 +187,31 @@ class FabricLedger:
 
     # --- channels -----------------------------------------------------------------------
 
+    def _view(self, channel: str | None = None) -> MirrorView:
+        return MirrorView(self._index, self._identities.party, channel)
+
     def channel_for(self, tx: Transaction, actor_country: str) -> str:
-        """Where a transaction goes: an existing document's channel; for a new document,
-        the channel of its corridor, the smallest whose members include its issuing
-        country, the countries of the parties it names, and that holds its linked
-        documents. A document of no corridor is refused, naming the channels."""
+        """Where a transaction goes: the channel of the record it acts on (a right's, for a
+        delegation or a pickup); for a new record, the channel of its corridor, the smallest
+        whose members include its issuing country and the countries of the parties it
+        names, preferring one that holds the documents it links to. A record of no corridor
+        is refused, naming the channels."""
         existing = self._existing_channel(tx)
         if existing is not None:
             return existing
-        # A new document's corridor; for a reference to nothing known, the actor's own
+        # A new record's corridor; for a reference to nothing known, the actor's own
         # corridor, where the rules give their refusal (not found, with their text).
         countries = {tx.country or actor_country, actor_country}
         for org in (tx.to, tx.carrier):
             country = self._country(org) if org else None
             if country:
                 countries.add(country)
-        linked = {c for link in tx.links if (c := self._channel_of(link)) is not None}
         candidates = [
             name
             for name, members in sorted(
                 self._config.channels.items(), key=lambda item: (len(item[1]), item[0])
             )
-            if countries <= set(members) and linked <= {name}
+            if countries <= set(members)
         ]
         if not candidates:
             channels = "; ".join(
@@ -200,52 +219,118 @@ class FabricLedger:
             )
             raise Refusal(
                 RefusalKind.INVALID,
-                f"no corridor channel has all of {', '.join(sorted(countries))}"
-                + (
-                    f" and the linked documents' channel {', '.join(sorted(linked))}"
-                    if linked
-                    else ""
-                )
-                + f" (channels: {channels})",
+                f"no corridor channel has all of {', '.join(sorted(countries))} "
+                f"(channels: {channels})",
             )
-        return candidates[0]
+        linked = {c for link in tx.links if (c := self._channel_of(link)) is not None}
+        return next((c for c in candidates if c in linked), candidates[0])
 
     def _existing_channel(self, tx: Transaction) -> str | None:
         if tx.op in (Op.DELEGATE, Op.PICKUP) and tx.container:
-            channel = self._index.channel_of_right(tx.container)
-            if channel is not None:
-                return channel
+            found = self._index.right(tx.container)
+            if found is not None:
+                return found[1]
         if tx.op in (Op.ISSUE, Op.ANCHOR_BATCH) or tx.doc is None:
             return None
-        return self._channel_of(tx.doc)
+        record = self._addressed(tx, self._view())
+        if record is None:
+            return None
+        return self._index.channel_of_record(record.id, record.issuer)
+
+    @staticmethod
+    def _addressed(tx: Transaction, view: MirrorView) -> DocumentRecord | None:
+        """The record a transaction on an existing document acts on, found as the rules
+        find it: for an amendment, replacement or revocation the actor's own record of the
+        digest, else its first; for an eBL, its carrier's record, else the digest's only
+        eBL, else its first record."""
+        doc = tx.doc
+        if doc is None:
+            return None
+        if tx.op in (Op.AMEND, Op.REPLACE, Op.REVOKE):
+            return view.document(doc, tx.actor) or view.document(doc)
+        if tx.carrier is not None:
+            return view.document(doc, tx.carrier)
+        records = [r for i in view.issuers(doc) if (r := view.document(doc, i)) is not None]
+        ebls = [r for r in records if r.kind is DocumentKind.EBL]
+        found = ebls or records
+        return found[0] if found else None
 
     def _channel_of(self, doc_id: str) -> str | None:
         channel = self._index.channel_of(doc_id)
         if channel is not None:
             return channel
         for name in self._config.channels:
-            if self._query(name, "document", doc_id) is not None:
+            if self._query(name, "issuers", doc_id):
                 return name
         return None
 
-    def _endorser(self, tx: Transaction, actor_country: str, channel: str) -> str | None:
-        """The country whose peer must endorse: the document's issuing country (which
-        never changes, so the index's copy of the record serves)."""
-        if tx.op in (Op.ISSUE, Op.ANCHOR_BATCH):
-            return tx.country or actor_country
-        doc_id = tx.doc
-        if tx.op in (Op.DELEGATE, Op.PICKUP) and tx.container:
-            ebl = self._index.ebl_of_right(tx.container)
-            if ebl is None:
-                right = self._pickup_right(channel, tx.container)
-                ebl = right.ebl if right else None
-            doc_id = ebl or doc_id
-        if doc_id is None:
-            return None
-        record = self._index.document(doc_id) or self._document(channel, doc_id)
-        if record is None:
-            return None
-        return record.country or self._country(record.issuer)
+    def _endorsers(
+        self, tx: Transaction, effects: Effects, channel: str, actor: Actor
+    ) -> list[str]:
+        """The countries whose peers must endorse: those whose records the transaction
+        creates or changes (a right: its eBL's), and for a release, the country whose
+        right on the container it replaces (the right key's policy until now)."""
+        view = self._view(channel)
+        countries = [view.home_country(d) or actor.country for d in effects.documents]
+        if effects.batch is not None:
+            countries.append(effects.batch.country or actor.country)
+        for right in effects.rights:
+            ebl = view.document(right.ebl, right.released_by)
+            countries.append((view.home_country(ebl) if ebl else None) or actor.country)
+            current = view.pickup_right(right.container) if tx.op is Op.RELEASE else None
+            if current is not None:
+                before = view.document(current.ebl, current.released_by)
+                countries.append((view.home_country(before) if before else None) or actor.country)
+        return list(dict.fromkeys(countries)) or [actor.country]
+
+    def _key_id(self, kid: str) -> str | None:
+        """The id of the ledger key a certificate carries (``world_state.ledger_key_id``)."""
+        if kid not in self._key_ids:
+            der = self._identities.certificate(kid)
+            self._key_ids[kid] = (
+                ledger_key_id(x509.load_der_x509_certificate(der)) if der is not None else None
+            )
+        return self._key_ids[kid]
+
+    def _check(self, signed: SignedTx) -> _InFlight | Receipt:
+        """Admission, the rules against every channel's mirror, and where the transaction
+        goes; raises the refusal. A transaction this node indexed already is answered
+        with its receipt."""
+        if self._index.entry_of(signed.id) is not None:
+            return self._receipt(signed.id, duplicate=True)
+        tx = signed.tx
+        actor = admit(signed, self._identities, self._clock())
+        key_id = self._key_id(signed.kid)
+        bound = self._index.signer(key_id) if key_id is not None else None
+        if bound is not None and bound != actor.id:
+            raise Refusal(
+                RefusalKind.FORBIDDEN,
+                f"this ledger key acts for {bound}; one key acts for one organisation",
+            )
+        refusal: Refusal | None = None
+        try:
+            effects = apply(tx, actor, self._view())
+        except Refusal as refused:
+            refusal = refused
+        try:
+            channel = self.channel_for(tx, actor.country)
+        except Refusal as no_corridor:
+            raise (refusal or no_corridor) from None
+        if refusal is None:
+            endorsers = self._endorsers(tx, effects, channel, actor)
+            return _InFlight(signed, channel, actor.country, endorsers)
+        if actor.country not in self._config.channels[channel]:
+            raise refusal
+        try:
+            apply(tx, actor, self._view(channel))
+        except Refusal as on_channel:
+            if (on_channel.kind, on_channel.rule) != (refusal.kind, refusal.rule):
+                raise refusal from None  # the other channels' state changes the answer
+        else:
+            raise refusal  # only another channel's state refuses it
+        # The channel's own state refuses it: the chaincode, the authority there, answers
+        # (with the same text, or with a receipt if this index was behind).
+        return _InFlight(signed, channel, actor.country, [actor.country])
 
     # --- writing ------------------------------------------------------------------------
 
@@ -276,11 +361,8 @@ class FabricLedger:
 
     def _start(self, signed: SignedTx) -> Receipt | Refusal | _InFlight:
         try:
-            actor = admit(signed, self._identities, self._clock())
-            channel = self.channel_for(signed.tx, actor.country)
-            endorser = self._endorser(signed.tx, actor.country, channel)
-            flight = _InFlight(signed, channel, actor.country, endorser)
-            return self._send(flight)
+            flight = self._check(signed)
+            return flight if isinstance(flight, Receipt) else self._send(flight)
         except Refusal as refusal:
             return refusal
 
@@ -289,12 +371,8 @@ class FabricLedger:
         ``hand_over`` it to the orderers and ``finish`` it). For tests of races, where every
         transaction must be endorsed against the same state."""
         try:
-            actor = admit(signed, self._identities, self._clock())
-            channel = self.channel_for(signed.tx, actor.country)
-            flight = _InFlight(
-                signed, channel, actor.country, self._endorser(signed.tx, actor.country, channel)
-            )
-            return self._send(flight, order=False)
+            flight = self._check(signed)
+            return flight if isinstance(flight, Receipt) else self._send(flight, order=False)
         except Refusal as refusal:
             return refusal
 
@@ -324,13 +402,15 @@ class FabricLedger:
         signed = flight.signed
         signer = self._signer_of(signed.tx.actor)
         args = [b"submit", signed.canonical]
-        organisations = [policy.msp_id(flight.endorser)] if flight.endorser else []
+        organisations = [policy.msp_id(c) for c in flight.endorsers]
         if flight.plan_by_gateway:
             organisations = []
         last: GatewayError | None = None
         for country in self._peer_order(flight.channel, flight.country):
             gateway = self._gateway(country)
-            prop = proposal(signer, flight.channel, self._config.chaincode, args)
+            # The proposal's time is the node's clock, as the transaction's: the chaincode
+            # holds one to the other.
+            prop = proposal(signer, flight.channel, self._config.chaincode, args, now=self._clock())
             try:
                 endorsed = gateway.endorse(prop, organisations)
             except GatewayError as error:
@@ -345,6 +425,7 @@ class FabricLedger:
                     self._config.tls_roots,
                     self._config.channels[flight.channel],
                     datetime.datetime.now(datetime.UTC),
+                    error,
                 )
                 raise fabric_refusal(error, flight.channel, signed.tx.actor, why) from None
             if json.loads(endorsed.result).get("duplicate"):
@@ -375,8 +456,10 @@ class FabricLedger:
             status = self._status(flight)
             if status.valid:
                 return self._receipt(flight.signed.id, duplicate=False)
-            if status.name == "ENDORSEMENT_POLICY_FAILURE" and not flight.plan_by_gateway:
-                flight.plan_by_gateway = True  # our choice of endorser was wrong: ask the plan
+            if status.name == "ENDORSEMENT_POLICY_FAILURE":
+                with self._lock:
+                    self.policy_failures += 1
+                flight.plan_by_gateway = True  # the gateway plans from the keys' policies
             elif status.name in CONFLICTS:
                 with self._lock:
                     self.mvcc_conflicts += 1
@@ -432,7 +515,10 @@ class FabricLedger:
             fabric_tx,
             "",
             [],
-            [document_summary(d, self._index.document(d)) for d in self._index.touched(seq)],
+            [
+                document_summary(d, self._index.record(d, issuer))
+                for d, issuer in self._index.touched(seq)
+            ],
             duplicate,
             block=block,
             tx_hash=fabric_tx,
@@ -508,69 +594,103 @@ class FabricLedger:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _query(self, channel: str, function: str, argument: str) -> Any:
+    def _query(self, channel: str, function: str, *arguments: str) -> Any:
         reader = self._reader(channel)
         if reader is None:
             return None
         last: GatewayError | None = None
+        args = [function.encode(), *(a.encode() for a in arguments)]
         for country in self._peer_order(channel, reader.msp_id[:2]):
-            prop = proposal(
-                reader, channel, self._config.chaincode, [function.encode(), argument.encode()]
-            )
+            prop = proposal(reader, channel, self._config.chaincode, args)
             try:
                 return json.loads(self._gateway(country).evaluate(prop))
             except GatewayError as error:
                 if error.code not in TRANSPORT:
-                    raise FabricError(f"{function} {argument} on {channel}: {error}") from None
+                    raise FabricError(f"{function} {arguments} on {channel}: {error}") from None
                 last = error
         raise FabricError(f"no peer of {channel} answered {function}: {last}")
 
-    def _document(self, channel: str, doc_id: str) -> DocumentRecord | None:
-        row = self._query(channel, "document", doc_id)
+    def _document(
+        self, channel: str, doc_id: str, issuer: str | None = None
+    ) -> DocumentRecord | None:
+        row = self._query(channel, "document", doc_id, *([issuer] if issuer else []))
         return None if row is None else document_from_row(tuple(row))
 
     def _pickup_right(self, channel: str, container: str) -> PickupRight | None:
         value = self._query(channel, "pickupRight", container)
         return None if value is None else right_from_json(json.dumps(value))
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
+    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
+        """``issuer``'s record of the digest; without ``issuer``, the digest's first record
+        (the one this node saw anchored first, on any of its channels). Read from the
+        chaincode on the record's channel."""
         if not is_doc_id(doc_id):
             return None
-        channel = self._channel_of(doc_id)
-        return None if channel is None else self._document(channel, doc_id)
+        owner = self._index.issuer_of(doc_id, issuer)
+        channel = self._index.channel_of_record(doc_id, owner) if owner else None
+        if channel is not None:
+            return self._document(channel, doc_id, owner)
+        for name in self._config.channels:  # not indexed (yet): ask every channel
+            found = self._document(name, doc_id, issuer)
+            if found is not None:
+                return found
+        return None
+
+    def issuers(self, doc_id: str) -> list[str]:
+        """Every organisation that anchored the digest, the first to anchor it first (as
+        this node's index saw them, on all its channels)."""
+        return self._index.issuers(doc_id)
 
     def evidence(self, digest: str, issuer: str) -> Evidence | None:
-        """The chaincode's record of ``digest`` on its channel, and that channel (see
-        ``Ledger.evidence``). Records are keyed by digest alone on the chaincode today, so
-        this is the record whatever its issuer."""
+        """``issuer``'s record of ``digest``, read from the chaincode on its channel, and
+        that channel (see ``Ledger.evidence``); None if ``issuer`` anchored no such
+        digest. Another organisation's record of the same digest is never the signer's."""
         if not is_doc_id(digest):
             return None
-        channel = self._channel_of(digest)
-        record = None if channel is None else self._document(channel, digest)
-        if channel is None or record is None:
-            return None
-        read = ChannelRead(channel, self._config.chaincode, self._index.cursor(channel))
-        return Evidence.of(record, read)
+        channel = self._index.channel_of_record(digest, issuer)
+        channels = [channel] if channel is not None else list(self._config.channels)
+        for name in channels:  # not indexed (yet): ask every channel
+            record = self._document(name, digest, issuer)
+            if record is not None:
+                read = ChannelRead(name, self._config.chaincode, self._index.cursor(name))
+                return Evidence.of(record, read)
+        return None
 
     def pickup_right(self, container: str) -> PickupRight | None:
-        channel = self._index.channel_of_right(container)
-        channels = [channel] if channel else list(self._config.channels)
+        """The container's latest right (of all channels, the one written last)."""
+        found = self._index.right(container)
+        channels = [found[1]] if found else list(self._config.channels)
         for name in channels:
             right = self._pickup_right(name, container)
             if right is not None:
                 return right
         return None
 
-    def history(self, doc_id: str) -> list[HistoryEntry]:
-        return self._index.entries(self._index.entry_seqs({doc_id}))
+    def history(self, doc_id: str, issuer: str | None = None) -> list[HistoryEntry]:
+        """The entries that touched ``issuer``'s record of the digest (by default its first
+        record), in the order this node indexed them."""
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
+        return self._index.entries(self._index.entry_seqs({(doc_id, owner)}))
 
-    def trace(self, doc_id: str, max_documents: int = 100) -> list[HistoryEntry]:
+    def trace(
+        self, doc_id: str, issuer: str | None = None, max_documents: int = 100
+    ) -> list[HistoryEntry]:
+        """Every entry that touched the record (``issuer``'s, by default the digest's first)
+        or any record in its provenance (see ``links``; transitively, bounded)."""
+        owner = self._index.issuer_of(doc_id, issuer)
+        if owner is None:
+            return []
         return self._index.entries(
-            self._index.entry_seqs(self._index.linked(doc_id, max_documents))
+            self._index.entry_seqs(self._index.linked(doc_id, owner, max_documents))
         )
 
-    def links(self, doc_id: str) -> list[str]:
-        return self._index.links(doc_id)
+    def links(self, doc_id: str, issuer: str | None = None) -> list[str]:
+        """The documents in the record's provenance: those it links to, those it supersedes
+        or is superseded by, and those of its own country that link to it."""
+        owner = self._index.issuer_of(doc_id, issuer)
+        return [] if owner is None else self._index.links(doc_id, owner)
 
     def documents_for_container(self, container: str) -> list[str]:
         return self._index.documents_for_container(container)
@@ -615,7 +735,7 @@ class _InFlight:
     signed: SignedTx
     channel: str
     country: str  # the actor's
-    endorser: str | None
+    endorsers: list[str]  # the countries whose peers are asked to endorse
     prop: Proposal | None = None
     endorsed: Endorsed | None = None
     gateway: str | None = None

@@ -47,8 +47,20 @@ def fabric_refusal(error: GatewayError, channel: str, who: str, why: str = "") -
     )
 
 
-def diagnose(signer: Signer, roots: bytes, members: Sequence[str], now: datetime.datetime) -> str:
+def diagnose(
+    signer: Signer,
+    roots: bytes,
+    members: Sequence[str],
+    now: datetime.datetime,
+    error: GatewayError | None = None,
+) -> str:
     """Why a channel's MSPs would refuse this identity, as far as the client can tell."""
+    said = " ".join([error.message, *(d[2] for d in error.details)]) if error else ""
+    if "incorrect timestamp" in said:
+        return (
+            "the proposal's time is outside the peers' authentication window "
+            "(peer.authentication.timewindow) around their clocks"
+        )
     country = policy.country_of(signer.msp_id)
     if country not in members:
         return f"{country} is not a member of the channel (members: {', '.join(members)})"

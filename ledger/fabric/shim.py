@@ -32,6 +32,7 @@ from typing import Any
 
 import grpc
 from fabric_protos.common import common_pb2
+from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import (
     chaincode_event_pb2,
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 Message = chaincode_shim_pb2.ChaincodeMessage
 MAX_MESSAGE = 100 * 1024 * 1024  # the peer's own limit (comm.MaxRecvMsgSize)
 PEER_REPLY_TIMEOUT = 30.0
+MAX_RANGE_PAGES = 10_000  # the peer pages a range by its totalQueryLimit (100,000 keys)
 VALIDATION_PARAMETER = "VALIDATION_PARAMETER"
 
 # The traps, answered: pings every 30 s are welcome (the peer pings every 60 s), without
@@ -120,6 +122,29 @@ class Stub:
     def del_state(self, key: str, collection: str = "") -> None:
         request = chaincode_shim_pb2.DelState(key=key, collection=collection)
         self._ask(Message.DEL_STATE, request.SerializeToString())
+
+    def get_state_by_range(self, start: str, end: str) -> list[tuple[str, bytes]]:
+        """Every (key, value) with ``start <= key < end``, in key order. The peer records
+        the range in the read set, so a key added to it before the commit invalidates the
+        transaction (``PHANTOM_READ_CONFLICT``)."""
+        request = chaincode_shim_pb2.GetStateByRange(startKey=start, endKey=end)
+        answer = chaincode_shim_pb2.QueryResponse.FromString(
+            self._ask(Message.GET_STATE_BY_RANGE, request.SerializeToString())
+        )
+        found: list[tuple[str, bytes]] = []
+        for _ in range(MAX_RANGE_PAGES):
+            for item in answer.results:
+                kv = kv_query_result_pb2.KV.FromString(item.resultBytes)
+                found.append((kv.key, bytes(kv.value)))
+            if not answer.has_more:
+                break
+            follow = chaincode_shim_pb2.QueryStateNext(id=answer.id)
+            answer = chaincode_shim_pb2.QueryResponse.FromString(
+                self._ask(Message.QUERY_STATE_NEXT, follow.SerializeToString())
+            )
+        else:
+            raise ShimError(f"the range {start}..{end} has over {MAX_RANGE_PAGES} pages")
+        return found  # the last page (has_more false) closed the peer's iterator
 
     def set_validation_parameter(self, key: str, policy: bytes) -> None:
         """The key-level endorsement policy (a serialised SignaturePolicyEnvelope)."""

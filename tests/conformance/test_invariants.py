@@ -2,7 +2,13 @@
 shorter run than on the pure rules. Beside the engine, the pure rules run every signed
 transaction as an oracle: both must accept or refuse it alike, with the same text, and hold
 the same records and rights afterwards; the machine's invariants are checked on the
-engine's own reads."""
+engine's own reads.
+
+On the fabric engine the oracle also knows the corridors (``FabricDriver``): a record lives
+on the smallest channel whose members include its issuing country and its parties', and
+only members act on it. Where the rules accept what no corridor holds, or what a country
+outside the record's channel does, the engine must refuse it, saying so; everywhere else it
+must agree with the rules exactly, across its channels too."""
 
 from __future__ import annotations
 
@@ -15,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from chaincode.lifecycle import Refusal, apply
+from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply
 from chaincode.records import DocumentRecord, PickupRight
-from chaincode.transactions import Op
+from chaincode.transactions import Op, Transaction
 from network.evm.home import deploy
 from network.home import Home
 from network.node import Node
@@ -25,7 +31,8 @@ from tests.chaincode.invariants import ExclusiveControl
 from tests.chaincode.memory_state import MemoryState
 
 RUNS = {"embedded": settings(max_examples=20, stateful_step_count=30),
-        "evm": settings(max_examples=3, stateful_step_count=20)}  # fmt: skip
+        "evm": settings(max_examples=3, stateful_step_count=20),
+        "fabric": settings(max_examples=5, stateful_step_count=25)}  # fmt: skip
 
 
 def _now() -> datetime.datetime:
@@ -86,13 +93,23 @@ class EngineDriver:
             got: Refusal | None = None
         except Refusal as refusal:
             got = refusal
+        if expected is None and got is not None and self.engine_refuses(signed.tx, effects, got):
+            return got
         assert (got is None) == (expected is None), (op, fields, got and got.rule, expected)
         if got is not None and expected is not None:
             assert _text(got) == _text(expected), (op, fields)
             return got
         self.oracle.commit(effects)
+        self.committed(signed.tx, effects)
         self._agree()
         return None
+
+    def engine_refuses(self, tx: Transaction, effects: Effects, got: Refusal) -> bool:
+        """Whether the engine may refuse what the rules accept (and does, as it must)."""
+        return False
+
+    def committed(self, tx: Transaction, effects: Effects) -> None:
+        """Book an accepted transaction (beyond the oracle's state)."""
 
     def _agree(self) -> None:
         """The engine holds what the oracle holds, record by record, right by right."""
@@ -114,6 +131,63 @@ class EngineDriver:
 
     def advance(self, seconds: int) -> None:
         self._shift[0] += datetime.timedelta(seconds=seconds)
+
+
+class FabricDriver(EngineDriver):
+    """The corridors, as the oracle knows them: where each record lives, who may act."""
+
+    def __init__(
+        self,
+        node: Node,
+        shift: list[datetime.timedelta],
+        channels: dict[str, tuple[str, ...]],
+    ) -> None:
+        # No time travel: the peers take a proposal only within 15 minutes of their clocks.
+        super().__init__(node, shift, timed=False)
+        self.channels = channels
+        self.where: dict[tuple[str, str], str] = {}  # (digest, issuer) -> channel
+
+    def _country(self, org: str | None) -> str | None:
+        party = self.node.identities.party(org) if org else None
+        return party.country if party else None
+
+    def _channel(self, tx: Transaction, effects: Effects) -> str | None:
+        """The channel an accepted transaction goes to (None: no corridor holds it)."""
+        if tx.op in (Op.ISSUE, Op.ANCHOR_BATCH):
+            actor = self._country(tx.actor)
+            countries = {tx.country or actor, actor, self._country(tx.to)}
+            countries |= {self._country(tx.carrier)}
+            countries.discard(None)
+            fits = [n for n, m in self.channels.items() if countries <= set(m)]
+            return min(fits, key=lambda n: (len(self.channels[n]), n)) if fits else None
+        if effects.rights:
+            right = effects.rights[0]
+            return self.where[(right.ebl, right.released_by)]
+        old = effects.documents[0]  # the record acted on (an amended one comes first)
+        return self.where[(old.id, old.issuer)]
+
+    def engine_refuses(self, tx: Transaction, effects: Effects, got: Refusal) -> bool:
+        channel = self._channel(tx, effects)
+        if channel is None:
+            assert got.kind is RefusalKind.INVALID, got.rule
+            assert got.rule.startswith("no corridor channel has all of"), got.rule
+            return True
+        if self._country(tx.actor) not in self.channels[channel]:
+            assert got.kind is RefusalKind.FORBIDDEN, got.rule
+            refused = f"Fabric refused {tx.actor}'s proposal on channel {channel}: "
+            assert got.rule.startswith(refused), got.rule
+            return True
+        return False
+
+    def committed(self, tx: Transaction, effects: Effects) -> None:
+        channel = self._channel(tx, effects)
+        assert channel is not None
+        assert self._country(tx.actor) in self.channels[channel], (tx.op, tx.actor, channel)
+        for d in effects.documents:
+            self.where.setdefault((d.id, d.issuer), channel)
+        if effects.batch is not None:
+            for digest in effects.batch.digests:
+                self.where.setdefault((digest, effects.batch.issuer), channel)
 
 
 def test_the_invariants_hold_on_the_engine(
@@ -143,6 +217,19 @@ def test_the_invariants_hold_on_the_engine(
 
         def make_driver() -> EngineDriver:
             return EngineDriver(evm, shift, timed=False)
+
+    elif engine == "fabric":
+        # One chaincode for the whole run; every example uses fresh digests and containers.
+        network = request.getfixturevalue("fabric_network")
+        home = request.getfixturevalue("demo_home")
+        request.getfixturevalue("fabric_chaincode")
+        shift = [datetime.timedelta(0)]
+        fabric = Node(home, clock=lambda: _now() + shift[0], engine="fabric")
+        nodes.append(fabric)
+        channels = dict(network.spec.channels)
+
+        def make_driver() -> EngineDriver:
+            return FabricDriver(fabric, shift, channels)
 
     else:
 

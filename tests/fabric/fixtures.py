@@ -5,12 +5,16 @@ session's demo home template, in a folder of its own, and stopped by PID at the 
 start-up time is printed. Each test that needs a clean ledger gets its own chaincode name
 on both channels (approved and committed by every member, its organisations registered),
 served by the same chaincode servers: a new namespace of the world state, so scenarios
-start from nothing as they do on a fresh contract. Without Go, or when Fabric cannot be
+start from nothing as they do on a fresh contract. An organisation of the test's home that
+the network's crypto does not know yet (the conformance suite's attackers) gets its Fabric
+client identity from its country root first, as ``msp.generate`` would have issued it.
+Without Go, or when Fabric cannot be
 built here, every Fabric test is skipped with one loud line saying why.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import sys
 import time
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from network.fabric import binaries, deploy
+from network.fabric import binaries, deploy, msp
 from network.fabric.engine import record
 from network.fabric.layout import Spec
 from network.fabric.network import down, up
@@ -98,6 +102,11 @@ def fabric_chaincode(fabric_network: FabricNet, demo_home: Home) -> str:
     """A fresh chaincode name for this test, recorded in the test's home."""
     name = f"tdx-t{next(_names)}"
     spec = fabric_network.spec
+    now = datetime.datetime.now(datetime.UTC)
+    for org in demo_home.organisations():
+        client = spec.crypto(org.country).client(org.id)
+        if not client.cert.is_file():
+            msp.issue_client(demo_home, org, client.folder, now)
     deploy.define(spec, name)
     deploy.register(demo_home, spec, name)
     record(demo_home, fabric_network.folder, name)

@@ -7,6 +7,8 @@ the issue names, decided by tests (no Fabric needed).
   grpcio's defaults).
 - The 4 MiB message limit: grpcio's default receive limit; the peer sends up to 100 MiB.
 - txid and channel_id on every message the chaincode sends.
+
+And the range read the chaincode lists a digest's issuers with, page by page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 
 import grpc
 import pytest
+from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from fabric_protos.peer import (
     chaincode_pb2,
     chaincode_shim_pb2,
@@ -38,6 +41,8 @@ class FakePeer:
         self.outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.received: list[object] = []
         self.state: dict[str, bytes] = {}
+        self.page = 2  # keys per page of a range read
+        self.ranges: dict[str, list[tuple[str, bytes]]] = {}  # open iterators
         stub = chaincode_shim_pb2_grpc.ChaincodeStub(self.channel)
         self.call = stub.Connect(iter(self.outbox.get, None))
         self.completed: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -59,11 +64,32 @@ class FakePeer:
                     put = chaincode_shim_pb2.PutState.FromString(message.payload)
                     self.state[put.key] = put.value
                     self._answer(message, b"")
+                elif message.type == Message.GET_STATE_BY_RANGE:
+                    ask = chaincode_shim_pb2.GetStateByRange.FromString(message.payload)
+                    keys = sorted(k for k in self.state if ask.startKey <= k < ask.endKey)
+                    self.ranges[message.txid] = [(k, self.state[k]) for k in keys]
+                    self._answer(message, self._page(message.txid))
+                elif message.type == Message.QUERY_STATE_NEXT:
+                    self._answer(message, self._page(message.txid))
                 elif message.type == Message.COMPLETED:
                     self.completed.put(message)
         except grpc.RpcError as exc:
             self.error.append(exc)
             self.completed.put(None)
+
+    def _page(self, iterator: str) -> bytes:
+        left = self.ranges[iterator]
+        page, self.ranges[iterator] = left[: self.page], left[self.page :]
+        results = [
+            chaincode_shim_pb2.QueryResultBytes(
+                resultBytes=kv_query_result_pb2.KV(key=k, value=v).SerializeToString()
+            )
+            for k, v in page
+        ]
+        more = bool(self.ranges[iterator])
+        return chaincode_shim_pb2.QueryResponse(
+            results=results, has_more=more, id=iterator
+        ).SerializeToString()
 
     def _answer(self, request: object, payload: bytes) -> None:
         self.outbox.put(
@@ -89,7 +115,11 @@ class FakePeer:
 
 
 def counter(stub: shim.Stub) -> shim.Response:
-    """Reads and writes a key, and reports the size of its argument."""
+    """Reads and writes a key, and reports the size of its argument; ``range`` lists the
+    keys from its second argument up to its third."""
+    if stub.args[0] == b"range":
+        found = stub.get_state_by_range(stub.args[1].decode(), stub.args[2].decode())
+        return shim.Response(shim.OK, payload=b",".join(k.encode() + b"=" + v for k, v in found))
     count = int(stub.get_state("count") or b"0") + 1
     stub.put_state("count", str(count).encode())
     size = len(stub.args[1]) if len(stub.args) > 1 else 0
@@ -172,3 +202,20 @@ def test_the_peers_keepalive_pings_are_allowed_where_grpcio_defaults_close_the_s
     finally:
         ours.close()
         default.close()
+
+
+def test_a_range_read_gathers_every_page_in_key_order(serve):
+    peer = FakePeer(serve())
+    peer.state = {f"anchor/d/{org}": org.encode() for org in ("sg-a", "cn-b", "ru-c", "kz-d")}
+    peer.state |= {"anchor/d0": b"after", "anchor/c/x": b"before"}
+    try:
+        done = peer.transaction("tx-r", "cn-sg", b"range", b"anchor/d/", b"anchor/d0")
+        payload = proposal_response_pb2.Response.FromString(done.payload).payload
+        assert (
+            payload
+            == b"anchor/d/cn-b=cn-b,anchor/d/kz-d=kz-d,anchor/d/ru-c=ru-c,anchor/d/sg-a=sg-a"
+        )
+        asked = [Message.Type.Name(m.type) for m in peer.received if m.type != Message.REGISTER]
+        assert asked == ["GET_STATE_BY_RANGE", "QUERY_STATE_NEXT", "COMPLETED"]  # 2 pages of 2
+    finally:
+        peer.close()
