@@ -415,8 +415,13 @@ def reclaim(
     with node_of(home) as node:
         title = _oa_fail(lambda: tradetrust.reclaim_ebl(node, doc_id, by))
         record = node.require(doc_id)
-    result = title.to_json() | {"state": record.state.value, "holder": record.holder,
-                                "surrenderedBy": record.surrendered_by}  # fmt: skip
+    result = {
+        "documentId": doc_id,
+        "state": record.state.value,
+        "holder": record.holder,
+        "surrenderedBy": record.surrendered_by,
+        "title": title.to_json(),
+    }
     if as_json:
         emit_json(result)
     else:
