@@ -40,6 +40,11 @@ class CheckName(enum.StrEnum):
     CHECKPOINT = "checkpoint"
     ENTRY = "entry"
     BATCH = "batch"
+    # An OpenAttestation v2 document in the pipeline: OA's own checks, in its fragment names.
+    OA_HASH = "OpenAttestationHash"
+    OA_DOCUMENT_STORE = "OpenAttestationEthereumDocumentStoreStatus"
+    OA_TOKEN_REGISTRY = "OpenAttestationEthereumTokenRegistryStatus"  # noqa: S105 (a name)
+    OA_DNS_TXT = "OpenAttestationDnsTxtIdentityProof"
 
 
 # A check's name: a ``CheckName`` in every verification of tdx's own (the pipeline, proofs,

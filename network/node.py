@@ -45,6 +45,7 @@ from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.engines import open_engine
 from network.home import Home
 from network.identities import HomeIdentities
+from network.platforms.oa_format import OaFormat
 from network.replay import ReplayCache
 from network.store import DocumentStore
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
@@ -107,12 +108,12 @@ class Node:
         engine: LedgerEngine | str = LedgerEngine.EMBEDDED,
         rpc: str | None = None,
         audience: str | None = None,
-        formats: Sequence[Format] = (TDX_ENVELOPE,),
+        formats: Sequence[Format] | None = None,
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
         ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
-        ``formats`` are the document formats ``verify`` reads (an interop package adds its
-        own, e.g. OpenAttestation or PINT, after the tdx envelope)."""
+        ``formats`` are the document formats ``verify`` reads (by default the tdx envelope,
+        then a tdx export to OpenAttestation: ``network.platforms.oa_format``)."""
         self.home = home
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
@@ -123,6 +124,8 @@ class Node:
         self.provable: ProvableLedger | None = opened.provable
         self.store = DocumentStore(home.path / "store")
         policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
+        if formats is None:  # the tdx envelope, then a tdx export to OpenAttestation
+            formats = (TDX_ENVELOPE, OaFormat(home))
         self.pipeline = Pipeline(policy, formats)
         self.audience = audience or home.setting("origin")
         self.directory = PartyDirectory(lambda: list(home.organisations()))

@@ -2,5 +2,6 @@
 (``NodePintLedger``, the ``interop.pint.PintLedger`` port; ``PintPlatform``, its receiver,
 sender and router from ``HOME/pint.json``) and TradeTrust (``OaSettings`` from
 ``HOME/oa.json``; ``export_documents`` and ``export_ebl`` / ``reclaim_ebl`` for eBL titles;
-``RevocationOutbox``, which carries revocations to the DocumentStore and loses none).
+``propagate_revocations``, which carries revocations to the DocumentStore and loses
+none; ``OaFormat``, an OpenAttestation export in ``tdx verify``).
 """

@@ -61,6 +61,7 @@ ORDER = (
     CheckName.STATUS,
     CheckName.INCLUSION,
 )
+_IN_ORDER = frozenset(ORDER)
 # States in which a document is in force.
 LIVE = frozenset(
     {
@@ -124,6 +125,7 @@ class _Run:
     def result(self) -> Verification:
         by_name = {c.name: c for c in self.checks}
         ordered = tuple(by_name[n] for n in ORDER if n in by_name)
+        ordered += tuple(c for c in self.checks if c.name not in _IN_ORDER)  # a format's own
         return Report(ordered, DocumentFacts(**self.facts))
 
     # --- the steps --------------------------------------------------------------------
@@ -164,6 +166,7 @@ class _Run:
                 )
                 self.facts["format"] = presented.format
                 self.facts["kind"] = presented.kind
+                self.checks += presented.own_checks
                 return fmt, presented
         known = ", ".join(repr(f.name) for f in self.pipeline.formats)
         reason = self.data.json_error or f"not a signed document (expected format {known})"

@@ -6,19 +6,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.http.app import create_app
+from api.http.serving import serving
 from interop.oa import TitleState, TokenRegistry
 from ledger.evm.chain import Chain
 from network.evm.home import address_of, org_account
 from network.home import Home
+from network.node import Node
 from network.platforms import oa_settings
 from tests.interop.oa.conftest import EXAMPLES
 from tests.interop.oa.judge import judge
 
 runner = CliRunner()
 DOMAIN = "node.tdx.example"
+STORE = "OpenAttestationEthereumDocumentStoreStatus"
+UNIFIED = (
+    "format", "signature", "integrity", "document", "chain", "role-for-type", "revocation",
+    "anchored", "status", "inclusion",
+    "OpenAttestationHash", STORE, "OpenAttestationDnsTxtIdentityProof",
+)  # fmt: skip
 
 
 def tdx(*args: object):
@@ -77,6 +87,26 @@ def test_export_from_the_store_and_revocation_propagates(
     dns = ("--dns-txt", f"{DOMAIN}={deployed['dnsTxt']}")
     assert tdx("oa", "verify", whole, "--rpc", anvil, *dns).exit_code == 0
 
+    # tdx verify and POST /v1/verify judge the export as the signed original, with OA's checks.
+    unified = tdx("verify", whole, "--json", *home)
+    assert unified.exit_code == 0, unified.output
+    report = json.loads(unified.stdout)
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert statuses == dict.fromkeys(UNIFIED, "pass")
+    assert report["facts"]["issuer"] == "cn-gacc"
+    with (
+        Node(demo_home) as node,
+        serving(create_app(node)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as http,
+    ):
+        answer = http.post("/v1/verify", content=whole.read_bytes(),
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["valid"] is True
+    assert [c["name"] for c in answer.json()["checks"]] == list(UNIFIED)
+    partial = json.loads(tdx("verify", hidden, "--json", *home).stdout)
+    assert {c["name"]: c["status"] for c in partial["checks"]}["OpenAttestationHash"] == "pass"
+
     tampered = tmp_path / "tampered.json"
     bad = json.loads(whole.read_text())
     bad["data"]["document"]["exporter"]["name"] = "ffff:string:Someone Else"
@@ -89,8 +119,16 @@ def test_export_from_the_store_and_revocation_propagates(
     assert tdx("revoke", doc_id, "--as", "cn-gacc", "--reason", "withdrawn", *home).exit_code == 0
     for result in _official(demo_home, anvil, whole, hidden):
         assert result["valid"] is False
-        assert _fragment(result, "OpenAttestationEthereumDocumentStoreStatus") == "INVALID"
+        assert _fragment(result, STORE) == "INVALID"
     assert tdx("oa", "verify", whole, "--rpc", anvil, *dns).exit_code == 1
+    revoked = json.loads(tdx("verify", whole, "--json", *home).stdout)
+    statuses = {c["name"]: c["status"] for c in revoked["checks"]}
+    assert (statuses["status"], statuses[STORE]) == ("fail", "fail")
+    unified = tdx("verify", tampered, "--json", *home)
+    assert unified.exit_code == 1
+    assert {c["name"]: c["status"] for c in json.loads(unified.stdout)["checks"]}[
+        "OpenAttestationHash"
+    ] == "fail"
     assert _ok("oa", "sync", *home) == []  # nothing left due
 
     refused = tdx("oa", "export", doc_id, "--out", tmp_path / "again.json", *home)
