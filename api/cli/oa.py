@@ -510,12 +510,19 @@ def verify(
         Path | None,
         typer.Option("--dns-file", exists=True, help='JSON {"domain": ["record", ...]}.'),
     ] = None,
+    home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not."""
+    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not. A node
+    home with TradeTrust settings (HOME/oa.json) adds the TXT records it knows and its RPC
+    URL as the default."""
     resolver = _guarded(lambda: StaticDnsTxt.from_pairs(dns_txt or []))
     if dns_file is not None:
         resolver = resolver.merged(_guarded(lambda: StaticDnsTxt.from_file(dns_file)))
+    settings = _current(home)
+    if settings is not None:
+        resolver = resolver.merged(settings.resolver())
+        rpc = rpc or settings.rpc
     results = verify_documents([_read(f) for f in files], rpc, resolver)
     if as_json:
         reports = [{"file": str(f)} | r.to_json() for f, r in zip(files, results, strict=True)]
