@@ -45,6 +45,8 @@ class CheckName(enum.StrEnum):
     OA_DOCUMENT_STORE = "OpenAttestationEthereumDocumentStoreStatus"
     OA_TOKEN_REGISTRY = "OpenAttestationEthereumTokenRegistryStatus"  # noqa: S105 (a name)
     OA_DNS_TXT = "OpenAttestationDnsTxtIdentityProof"
+    # A DCSA PINT envelope in the pipeline: its signatures, checksums and chain (BSIG, BENV).
+    PINT_ENVELOPE = "pint-envelope"
 
 
 # A check's name: a ``CheckName`` in every verification of tdx's own (the pipeline, proofs,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from chaincode.documents import envelope as envelope_format
 from chaincode.documents.registry import DocumentKind, ValidDocument, validate_document
 from chaincode.facts import PartyRef, facts_of
 from chaincode.lifecycle import Refusal, RefusalKind
@@ -46,6 +47,7 @@ from network.engines import open_engine
 from network.home import Home
 from network.identities import HomeIdentities
 from network.platforms.oa_format import OaFormat
+from network.platforms.pint_format import PintFormat
 from network.replay import ReplayCache
 from network.store import DocumentStore
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
@@ -124,8 +126,8 @@ class Node:
         self.provable: ProvableLedger | None = opened.provable
         self.store = DocumentStore(home.path / "store")
         policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
-        if formats is None:  # the tdx envelope, then a tdx export to OpenAttestation
-            formats = (TDX_ENVELOPE, OaFormat(home))
+        if formats is None:  # the tdx envelope, an export to OpenAttestation, a PINT envelope
+            formats = (TDX_ENVELOPE, OaFormat(home), PintFormat(self.pint, self._tdx_signature))
         self.pipeline = Pipeline(policy, formats)
         self.audience = audience or home.setting("origin")
         self.directory = PartyDirectory(lambda: list(home.organisations()))
@@ -170,6 +172,11 @@ class Node:
                 self._pint = PintPlatform.open(self)
                 self._pint_opened = True
             return self._pint
+
+    def _tdx_signature(self, doc_id: str) -> str | None:
+        """The tdx signature (compact JWS) of a document this node stores, if any."""
+        stored = self.store.get(doc_id)
+        return None if stored is None else envelope_format.parse(stored).signature
 
     # --- authentication -----------------------------------------------------------------
 
