@@ -107,6 +107,16 @@ def test_export_from_the_store_and_revocation_propagates(
     partial = json.loads(tdx("verify", hidden, "--json", *home).stdout)
     assert {c["name"]: c["status"] for c in partial["checks"]}["OpenAttestationHash"] == "pass"
 
+    # A batch: one root for both documents, one file each in the directory.
+    phyto = _ok("issue", "phyto", EXAMPLES / "phyto_cn_kz_apples.json", "--as", "cn-gacc",
+                *home)["documentId"]  # fmt: skip
+    both = _ok("oa", "export", doc_id, phyto, "--out", tmp_path / "batch", *home)
+    batch = [Path(f) for f in both["files"]]
+    roots = {json.loads(f.read_text())["signature"]["merkleRoot"] for f in batch}
+    assert len(batch) == 2
+    assert roots == {both["merkleRoot"]}
+    assert [r["valid"] for r in _official(demo_home, anvil, *batch)] == [True, True]
+
     tampered = tmp_path / "tampered.json"
     bad = json.loads(whole.read_text())
     bad["data"]["document"]["exporter"]["name"] = "ffff:string:Someone Else"
@@ -120,6 +130,8 @@ def test_export_from_the_store_and_revocation_propagates(
     for result in _official(demo_home, anvil, whole, hidden):
         assert result["valid"] is False
         assert _fragment(result, STORE) == "INVALID"
+    # Its batch mate keeps its standing: the targetHash was revoked, not the root.
+    assert [r["valid"] for r in _official(demo_home, anvil, *batch)] == [False, True]
     assert tdx("oa", "verify", whole, "--rpc", anvil, *dns).exit_code == 1
     revoked = json.loads(tdx("verify", whole, "--json", *home).stdout)
     statuses = {c["name"]: c["status"] for c in revoked["checks"]}
