@@ -201,3 +201,30 @@ def test_ebl_to_a_token_registry_and_home_again(
     assert back["surrenderedBy"] == holder
     assert TokenRegistry.at(chain, registry).title(token).state is TitleState.BURNT
     assert tdx("oa", "reclaim", doc_id, *home).exit_code == 1  # once only
+
+
+def test_a_revocation_while_the_chain_is_away_is_carried_later(
+    anvil: str, demo_home: Home, tmp_path: Path
+) -> None:
+    home = ("--home", demo_home.path)
+    _ok("oa", "deploy-store", "--rpc", anvil, "--as", "cn-gacc", "--dns-location", DOMAIN, *home)
+    doc_id = _ok("issue", "co", EXAMPLES / "co_cn_sg.json", "--as", "cn-gacc", *home)["documentId"]
+    exported = tmp_path / "co.json"
+    _ok("oa", "export", doc_id, "--out", exported, *home)
+
+    # The chain is away: the revocation in tdx stands, and stays due.
+    oa_settings.save(demo_home, rpc="http://127.0.0.1:9")
+    assert tdx("revoke", doc_id, "--as", "cn-gacc", "--reason", "withdrawn", *home).exit_code == 0
+    away = tdx("oa", "sync", *home)  # still unreachable: says so, loses nothing
+    assert away.exit_code == 1
+    assert away.exception is None or isinstance(away.exception, SystemExit), away.exception
+    assert "tdx: error:" in away.output
+    assert [r["valid"] for r in _official(demo_home, anvil, exported)] == [True]
+
+    oa_settings.save(demo_home, rpc=anvil)
+    (carried,) = _ok("oa", "sync", *home)
+    assert carried["documentId"] == doc_id
+    assert carried["txHash"].startswith("0x")
+    (result,) = _official(demo_home, anvil, exported)
+    assert _fragment(result, STORE) == "INVALID"
+    assert _ok("oa", "sync", *home) == []  # once only
