@@ -70,8 +70,9 @@ from ledger.evidence import BlockRead, Evidence
 from ledger.evm.calls import ZERO32, contract_call, gas_limit
 from ledger.evm.chain import Chain, CountingProvider, container_bytes, doc_id_bytes
 from ledger.evm.codes import AWAY_OF, STATE
+from ledger.evm.control import with_control
 from ledger.evm.events import Event, Events, as_int, derive
-from ledger.evm.index import EvmIndex, with_control
+from ledger.evm.index import EvmIndex
 from ledger.evm.refusals import refusal
 from ledger.evm.text import KIND_OF, country_text, doc_text, org_name, when
 from ledger.interface import HistoryEntry, Identities, Receipt, document_summary, single

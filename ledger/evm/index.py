@@ -21,9 +21,10 @@ from eth_utils.address import to_checksum_address
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import link_is_mutual
-from chaincode.records import Away, DocState, DocumentRecord, PickupRight
+from chaincode.records import DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction, utc
 from ledger.evm.codes import OP_OF_CONTROL, STATE
+from ledger.evm.control import control_change, with_control
 from ledger.evm.events import Event, Mined
 from ledger.evm.text import (
     KIND_OF,
@@ -32,7 +33,6 @@ from ledger.evm.text import (
     doc_text,
     org_name,
     platforms_text,
-    registry_text,
     when,
 )
 from ledger.interface import HistoryEntry
@@ -608,28 +608,11 @@ class EvmIndex:
                    json.dumps({"carrierPlatform": platform} if platform else {}))  # fmt: skip
         kind, country, holder, endorsee, to_order, surrendered_by, time, control_json = row
         control: dict[str, str] = json.loads(control_json) if control_json else {}
-        moved: dict[str, str] = {}
-        if op is Op.EXPORT_EBL:
-            holder = None
-            moved = {"away": Away.EXPORTED.value, "awayAt": registry_text(where), "transfer": ref}
-        elif op is Op.RECLAIM_EBL:
-            holder = key[1]
-            surrendered_by = self._who("0x" + (move & ((1 << 160) - 1)).to_bytes(20, "big").hex())
-        elif op is Op.BEGIN_TRANSFER_OUT:
-            moved = {"away": Away.IN_FLIGHT.value, "transfer": ref}
-            moved["awayAt"] = platforms_text(where)[0] or ""
-        elif op is Op.COMPLETE_TRANSFER_OUT:
-            holder, surrendered_by = None, None
-            moved = {k: v for k, v in control.items() if k in ("awayAt", "transfer")}
-            moved["away"] = Away.TRANSFERRED_OUT.value
-            control.pop("surrenderedFrom", None)
-        elif op is Op.RECORD_RECEIVED:
-            moved = {"transfer": ref}
-            control.pop("surrenderedFrom", None)
-            surrendered_by = None
-            holder = None if state.startswith("SURRENDERED") else actor
-            if state.startswith("PENDING"):
-                moved["surrenderedFrom"] = platforms_text(where)[0] or ""
+        returned_by = "0x" + (move & ((1 << 160) - 1)).to_bytes(20, "big").hex()
+        holder, surrendered_by, moved = control_change(
+            op, state, ref, where, key[1], actor, control, holder, surrendered_by,
+            lambda: self._who(returned_by),
+        )  # fmt: skip
         kept = {k: v for k, v in control.items() if k in ("carrierPlatform", "surrenderedFrom")}
         self._put(key, kind, country, state, holder, endorsee, bool(to_order), surrendered_by,
                   int(time), kept | moved)  # fmt: skip
@@ -782,25 +765,6 @@ class EvmIndex:
             if containers or links:
                 return {(new, wire["actor"]): (containers, links)}
         return {}
-
-
-def with_control(record: DocumentRecord, control: Mapping[str, str]) -> DocumentRecord:
-    """An eBL record with its control facts (``EvmIndex.control_of``): no carrier here for
-    an eBL received by PINT, and while control is elsewhere no one here holds it."""
-    away = Away(control["away"]) if control.get("away") else None
-    record = record.evolve(
-        away=away,
-        away_at=control.get("awayAt") if away else None,
-        transfer=control.get("transfer"),
-        carrier_platform=control.get("carrierPlatform"),
-        surrendered_from=control.get("surrenderedFrom"),
-    )
-    if record.carrier_platform is not None:
-        record = record.evolve(carrier=None)
-    gone = away in (Away.EXPORTED, Away.TRANSFERRED_OUT)
-    if gone or (record.carrier_platform is not None and record.state is not DocState.ISSUED):
-        record = record.evolve(holder=None, surrendered_by=None)
-    return record
 
 
 def _rebuild_if_older(db: sqlite3.Connection) -> None:
