@@ -50,6 +50,18 @@ class ChannelRead:
 
 
 @dataclass(frozen=True)
+class IssueValidation:
+    """What the node that keeps a signed document recorded when it validated the document
+    at issue, before signing it: the kind, the fingerprint of the rules it validated with,
+    and the issuing country the document names. It is the node's own note, kept beside the
+    log (never in it): it speaks for the document's canonical bytes, whoever presents them."""
+
+    kind: DocumentKind
+    rules: str
+    issuing_country: str | None
+
+
+@dataclass(frozen=True)
 class Evidence:
     digest: str
     issuer: str
@@ -61,10 +73,15 @@ class Evidence:
     proof: MerkleInclusion | BlockRead | ChannelRead | None = None
     # An eBL whose control lives on another platform: where (``external_control.elsewhere``).
     elsewhere: str | None = None
+    # Set when this node issued the digest's document itself and validated it then.
+    validated: IssueValidation | None = None
 
     @classmethod
     def of(
-        cls, record: DocumentRecord, proof: MerkleInclusion | BlockRead | ChannelRead | None
+        cls,
+        record: DocumentRecord,
+        proof: MerkleInclusion | BlockRead | ChannelRead | None,
+        validated: IssueValidation | None = None,
     ) -> Evidence:
         return cls(
             record.id,
@@ -76,7 +93,8 @@ class Evidence:
             record.superseded_by,
             proof,
             elsewhere(record),
+            validated,
         )
 
 
-__all__ = ["BlockRead", "ChannelRead", "Evidence", "MerkleInclusion"]
+__all__ = ["BlockRead", "ChannelRead", "Evidence", "IssueValidation", "MerkleInclusion"]

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from chaincode.lifecycle import Refusal
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from identity.checks import Report
 from identity.tx_keys import TxVerifier
-from ledger.evidence import Evidence
+from ledger.evidence import Evidence, IssueValidation
 from ledger.signed_tx import SignedTx
 
 
@@ -68,6 +68,18 @@ class Receipt:
             **({"duplicate": True} if self.duplicate else {}),
             **({"evm": evm} if self.tx_hash is not None else {}),
         }
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A signed document to keep with the transaction that anchors it: committed in the same
+    database transaction as the log entry (one fsync covers both), and gone with it if the
+    rules refuse the transaction. ``validated`` is what the node established when it
+    validated the document before signing it (see ``ledger.evidence.IssueValidation``)."""
+
+    digest: str
+    envelope: bytes
+    validated: IssueValidation | None = None
 
 
 def document_summary(doc_id: str, record: DocumentRecord | None) -> dict[str, Any]:
@@ -190,6 +202,21 @@ class Ledger(EvidenceSource, Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class DocumentKeeper(Protocol):
+    """A ledger that keeps each signed document with the entry that anchors it (the embedded
+    engine, whose log and documents share one database)."""
+
+    def submit_document(self, signed: SignedTx, document: SignedDocument) -> Receipt:
+        """Commit the transaction and keep the document with it, durably and atomically;
+        raises ``Refusal`` (keeping nothing) if the rules refuse the transaction."""
+        ...
+
+    def signed_document(self, digest: str) -> bytes | None:
+        """The signed document kept under this digest (the first one kept), or None."""
+        ...
 
 
 class ProvableLedger(Ledger, Protocol):

@@ -38,7 +38,15 @@ from identity import tokens
 from identity.certificates import Purpose
 from identity.trust_store import TrustStore, der_fingerprint
 from identity.tx_keys import TxSigner
-from ledger.interface import HistoryEntry, LogCheck, ProvableLedger, Receipt
+from ledger.evidence import IssueValidation
+from ledger.interface import (
+    DocumentKeeper,
+    HistoryEntry,
+    LogCheck,
+    ProvableLedger,
+    Receipt,
+    SignedDocument,
+)
 from ledger.signed_tx import SignedTx, sign
 from network import signing
 from network.audience import Audiences, PartyDirectory
@@ -49,8 +57,8 @@ from network.identities import HomeIdentities
 from network.platforms.oa_format import OaFormat
 from network.platforms.pint_format import PintFormat
 from network.replay import ReplayCache
-from network.store import DocumentStore
-from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification
+from network.store import DocumentStore, encode
+from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification, rules
 
 if TYPE_CHECKING:
     from network.platforms.pint_platform import PintPlatform
@@ -124,7 +132,10 @@ class Node:
         self.engine = opened.name
         self.ledger = opened.ledger
         self.provable: ProvableLedger | None = opened.provable
-        self.store = DocumentStore(home.path / "store")
+        # A ledger that keeps each document with its entry (the embedded engine) saves the
+        # store's own fsync: one commit covers both.
+        self.keeper = self.ledger if isinstance(self.ledger, DocumentKeeper) else None
+        self.store = DocumentStore(home.path / "store", self.keeper)
         policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
         if formats is None:  # the tdx envelope, an export to OpenAttestation, a PINT envelope
             formats = (TDX_ENVELOPE, OaFormat(home), PintFormat(self.pint, self._tdx_signature))
@@ -251,6 +262,13 @@ class Node:
         if org_id not in self._document_signers:  # reading the key decrypts it: once
             self._document_signers[org_id] = signing.DocumentSigner.of(self.home, org_id)
         envelope = self._document_signers[org_id].sign(document, self.clock())
+        if self.keeper is not None:
+            # What was validated before signing, kept for this node's later verifications.
+            validated = IssueValidation(
+                document.kind, rules.fingerprint(), document.model.issuing_country()
+            )
+            kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
+            return self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
         created = self.store.put(document.digest, envelope.to_json())
         try:
             return self.submit(org_id, op, **fields)

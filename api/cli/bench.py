@@ -64,6 +64,22 @@ def api(
     )
 
 
+@app.command("verify")
+def verify(
+    documents: Annotated[
+        int, typer.Option("--documents", min=1, max=10_000, help="Distinct documents issued.")
+    ] = 200,
+    n: Annotated[int, typer.Option("--n", min=1, max=10_000_000, help="Verifications.")] = 20_000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Verifications per second in process, on one core (this thread's CPU time), of
+    distinct issued certificates of origin through the node's pipeline and ledger, with
+    the time split by check and the cost of one P-256 verification beside it."""
+    from network.bench.verify import verify as verify_bench
+
+    emit_json(verify_bench(documents, n, lambda text: err.print(f"bench: {text}", markup=False)))
+
+
 @app.command("evm")
 def evm(
     rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of an anvil (chain id 1337).")],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import fcntl
 import hashlib
 import json
 import queue
@@ -27,19 +28,22 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
-from chaincode.records import Actor, DocumentRecord, PickupRight
+from chaincode.records import DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger.admission import admit, batch_root
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
 from ledger.embedded.schema import SCHEMA, upgrade
-from ledger.evidence import Evidence, MerkleInclusion
+from ledger.embedded.view import SqlView
+from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
 from ledger.interface import (
     HistoryEntry,
     Identities,
     LogCheck,
     Receipt,
+    SignedDocument,
     document_summary,
     single,
 )
@@ -47,7 +51,6 @@ from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
     document_to_row,
-    right_from_json,
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
@@ -72,77 +75,7 @@ class _Pending:
     signed: SignedTx
     future: Future[Receipt | Refusal | int]
     receipt: bool = True
-
-
-class _View:
-    """The chaincode's read-only view (``chaincode.lifecycle.StateView``) on one
-    connection: the writer's, inside its open transaction, or a reader's."""
-
-    def __init__(self, db: sqlite3.Connection, identities: Identities) -> None:
-        self._db = db
-        self._identities = identities
-
-    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
-        if issuer is None:
-            row = self._db.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? "  # noqa: S608
-                "ORDER BY entry LIMIT 1",
-                (doc_id,),
-            ).fetchone()
-        else:
-            row = self._db.execute(
-                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND issuer = ?",  # noqa: S608
-                (doc_id, issuer),
-            ).fetchone()
-        return None if row is None else document_from_row(row)
-
-    def issuers(self, doc_id: str) -> list[str]:
-        return [
-            str(r[0])
-            for r in self._db.execute(
-                "SELECT issuer FROM documents WHERE id = ? ORDER BY entry", (doc_id,)
-            )
-        ]
-
-    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
-        found: list[str] = []
-        for start in range(0, len(doc_ids), 500):  # SQLite's bound-parameter limit
-            chunk = doc_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found += [
-                str(r[0])
-                for r in self._db.execute(
-                    f"SELECT id FROM documents WHERE issuer = ? AND id IN ({marks})",  # noqa: S608
-                    (issuer, *chunk),
-                )
-            ]
-        return found
-
-    def pickup_right(self, container: str) -> PickupRight | None:
-        row = self._db.execute(
-            "SELECT record FROM rights WHERE container = ?", (container,)
-        ).fetchone()
-        return None if row is None else right_from_json(row[0])
-
-    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM released WHERE container = ? AND ebl = ? AND carrier = ?",
-            (container, ebl, carrier),
-        ).fetchone()
-        return row is not None
-
-    def party(self, org_id: str) -> Actor | None:
-        return self._identities.party(org_id)
-
-    def issuer_of(self, doc_id: str, issuer: str | None) -> str | None:
-        """The issuer of the record a query about ``doc_id`` means: ``issuer`` itself, or
-        (None) the issuer of the digest's first record."""
-        if issuer is not None:
-            return issuer
-        row = self._db.execute(
-            "SELECT issuer FROM documents WHERE id = ? ORDER BY entry LIMIT 1", (doc_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
+    document: SignedDocument | None = None
 
 
 def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
@@ -193,6 +126,10 @@ class EmbeddedLedger:
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
         self._path = path
+        # Every process that serves this ledger (``tdx serve``'s workers) has a writer; they
+        # take turns on this lock, which wakes the next one as soon as a commit ends, instead
+        # of SQLite's busy handler, which polls with sleeps of up to 100 ms.
+        self._write_lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115
         # Readers get their own connections: in WAL mode a reader sees the last commit and
         # never waits for the writer, so a verification does not queue behind an fsync.
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -215,6 +152,26 @@ class EmbeddedLedger:
         results = self._enqueue(signed, receipts=True)
         return [r for r in results if not isinstance(r, int)]
 
+    def submit_document(self, signed: SignedTx, document: SignedDocument) -> Receipt:
+        """Commit the transaction and keep the signed document with it, in the same
+        database transaction (one fsync for both); a refused transaction keeps nothing. The
+        first document kept under a digest stays (a digest names one content)."""
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        pending = _Pending(signed, Future(), True, document)
+        self._queue.put(pending)
+        result = pending.future.result()
+        assert not isinstance(result, int)
+        return single([result])
+
+    def signed_document(self, digest: str) -> bytes | None:
+        """The signed document kept under ``digest`` (see ``submit_document``), or None."""
+        with self._reading(snapshot=False) as db:
+            row = db.execute(
+                "SELECT envelope FROM signed_documents WHERE id = ?", (digest,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def import_many(self, signed: Sequence[SignedTx]) -> list[int | Refusal]:
         """Like ``submit_many`` for bulk loads: durable just the same, but answers with the
         entry index of each accepted transaction instead of building its receipt."""
@@ -234,30 +191,50 @@ class EmbeddedLedger:
             first = self._queue.get()
             if first is None:
                 return
-            group = [first]
-            stop = False
-            while len(group) < self._max_group:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
+            # The group is gathered once this writer holds the lock: whatever arrived while
+            # another process committed joins it. Receipts are built after the lock is let go.
+            fcntl.flock(self._write_lock, fcntl.LOCK_EX)
             try:
-                outcome = self._commit_group([p.signed for p in group])
-                results = [
-                    self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
-                ]
-            except BaseException as exc:  # a failed commit acknowledges nothing
-                for p in group:
-                    p.future.set_exception(exc)
-            else:
-                for p, result in zip(group, results, strict=True):
-                    p.future.set_result(result)
+                group, stop = self._gather(first)
+                try:
+                    outcome: list[int | Refusal] | BaseException = self._commit_group(
+                        [(p.signed, p.document) for p in group]
+                    )
+                except BaseException as exc:  # a failed commit acknowledges nothing
+                    outcome = exc
+            finally:
+                fcntl.flock(self._write_lock, fcntl.LOCK_UN)
+            self._settle(group, outcome)
             if stop:
                 return
+
+    def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
+        """``first`` and what else is queued (up to a group); True if the ledger closes."""
+        group = [first]
+        while len(group) < self._max_group:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return group, True
+            group.append(item)
+        return group, False
+
+    def _settle(self, group: list[_Pending], outcome: list[int | Refusal] | BaseException) -> None:
+        """Answer each caller of a committed (durable) group, or fail them all."""
+        try:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results = [
+                self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
+            ]
+        except BaseException as exc:
+            for p in group:
+                p.future.set_exception(exc)
+        else:
+            for p, result in zip(group, results, strict=True):
+                p.future.set_result(result)
 
     def _answer(self, item: int | Refusal, receipt: bool) -> Receipt | Refusal | int:
         if isinstance(item, Refusal):
@@ -268,17 +245,20 @@ class EmbeddedLedger:
         with self._reading() as db:
             return self._receipt(db, index, duplicate)
 
-    def _commit_group(self, group: list[SignedTx]) -> list[int | Refusal]:
+    def _commit_group(
+        self, group: list[tuple[SignedTx, SignedDocument | None]]
+    ) -> list[int | Refusal]:
         """Commit a group; each transaction's entry index (``-1 - index`` for one already
-        committed earlier) or its refusal."""
+        committed earlier) or its refusal. An accepted transaction's document is kept with
+        its entry."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             size, prev = self._tip()
             first = size
-            view = _View(db, self._identities)
+            view = SqlView(db, self._identities)
             outcome: list[int | Refusal] = []
-            for signed in group:
+            for signed, document in group:
                 existing = db.execute(
                     "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
                 ).fetchone()
@@ -294,6 +274,8 @@ class EmbeddedLedger:
                     outcome.append(refusal)
                     continue
                 db.execute("RELEASE tx")
+                if document is not None:
+                    self._keep(document)
                 outcome.append(size)
                 prev = entry_hash(leaf)
                 size += 1
@@ -310,6 +292,19 @@ class EmbeddedLedger:
             raise
         return outcome
 
+    def _keep(self, document: SignedDocument) -> None:
+        v = document.validated
+        self._db.execute(
+            "INSERT OR IGNORE INTO signed_documents VALUES (?, ?, ?, ?, ?)",
+            (
+                document.digest,
+                document.envelope,
+                v.kind.value if v else None,
+                v.rules if v else None,
+                v.issuing_country if v else None,
+            ),
+        )
+
     def _tip(self, db: sqlite3.Connection | None = None) -> tuple[int, str]:
         row = (
             (db or self._db)
@@ -320,7 +315,7 @@ class EmbeddedLedger:
             return 0, GENESIS_PREV
         return int(row[0]) + 1, entry_hash(bytes(row[1]))
 
-    def _execute(self, signed: SignedTx, view: _View, index: int, prev: str) -> bytes:
+    def _execute(self, signed: SignedTx, view: SqlView, index: int, prev: str) -> bytes:
         tx = signed.tx
         now = self._clock()
         actor = admit(signed, self._identities, now)
@@ -361,7 +356,7 @@ class EmbeddedLedger:
                 f"this ledger key acts for {row[0]}; one key acts for one organisation",
             )
 
-    def _store_effects(self, effects: Effects, index: int, view: _View) -> None:
+    def _store_effects(self, effects: Effects, index: int, view: SqlView) -> None:
         db = self._db
         # A record keeps the entry that created it: the first record of a digest stays first.
         db.executemany(
@@ -416,7 +411,7 @@ class EmbeddedLedger:
         ).fetchone()
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
         leaf, proof = _leaf_and_path(db, index, int(cp_size))
-        view = _View(db, self._identities)
+        view = SqlView(db, self._identities)
         docs = [
             document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
             for r in db.execute("SELECT doc, issuer FROM history WHERE entry = ? LIMIT 5", (index,))
@@ -501,22 +496,26 @@ class EmbeddedLedger:
 
     def document_and_inclusion(
         self, doc_id: str, issuer: str | None = None
-    ) -> tuple[DocumentRecord, Inclusion | None] | None:
-        """A document's record (``issuer``'s, or the digest's first) and its inclusion: the
+    ) -> tuple[DocumentRecord, Inclusion | None, IssueValidation | None] | None:
+        """A document's record (``issuer``'s, or the digest's first), its inclusion (the
         first entry that touched it, that entry's proof and the latest checkpoint it is
-        proven against. What a verification needs, in two statements: the record,
-        checkpoint and entry number from one snapshot, then what those fix for ever (the
-        leaf, the tree's complete subtrees). The inclusion is None only if the stored log
-        does not hold the entry."""
+        proven against), and what this node recorded when it validated the document at
+        issue (if it signed it). What a verification needs, in two statements: the record,
+        checkpoint, entry number and issue validation from one snapshot, then what those fix
+        for ever (the leaf, the tree's complete subtrees). The inclusion is None only if the
+        stored log does not hold the entry."""
         where = "documents.id = ?" + (" AND documents.issuer = ?" if issuer else "")
         params = (doc_id, issuer) if issuer else (doc_id,)
         with self._reading(snapshot=False) as db:
             row = db.execute(
                 f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
                 "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-                " AND issuer = documents.issuer AND entry < cp.size) "
+                " AND issuer = documents.issuer AND entry < cp.size), "
+                "sd.sd_kind, sd.sd_rules, sd.sd_country "
                 "FROM documents LEFT JOIN "
                 "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
+                "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
+                "country AS sd_country FROM signed_documents) AS sd ON sd.sd_id = documents.id "
                 f"WHERE {where} ORDER BY documents.entry LIMIT 1",
                 params,
             ).fetchone()
@@ -524,26 +523,32 @@ class EmbeddedLedger:
                 return None
             record = document_from_row(row[:9])
             size, note, first = row[9], row[10], row[11]
+            validated = (
+                IssueValidation(DocumentKind(row[12]), str(row[13]), row[14])
+                if row[12] is not None and row[13] is not None
+                else None
+            )
             if first is None:
-                return record, None
+                return record, None, validated
             try:
                 leaf, path = _leaf_and_path(db, int(first), int(size))
             except LookupError:
-                return record, None
-            return record, (int(first), leaf, path, str(note))
+                return record, None, validated
+            return record, (int(first), leaf, path, str(note)), validated
 
     def evidence(self, digest: str, issuer: str) -> Evidence | None:
         """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);
         if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
-        so that the verifier can name who did."""
+        so that the verifier can name who did. With them, this node's note of its
+        validation of the document at issue, if it signed it (``Evidence.validated``)."""
         found = self.document_and_inclusion(digest, issuer) or self.document_and_inclusion(digest)
         if found is None:
             return None
-        record, inclusion = found
+        record, inclusion, validated = found
         if inclusion is None:
-            return Evidence.of(record, None)
+            return Evidence.of(record, None, validated)
         index, leaf, path, note = inclusion
-        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note))
+        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note), validated)
 
     def prove(self, doc_id: str, issuer: str | None = None) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline: the
@@ -554,7 +559,7 @@ class EmbeddedLedger:
             entries = []
             kids = set()
             batch_digests: list[str] = []
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             records = {(doc_id, owner)} if owner is not None else set()
             for index in self._entry_indexes(db, records, below=size):
                 leaf, path = _leaf_and_path(db, index, size)
@@ -606,16 +611,16 @@ class EmbeddedLedger:
         for the signer's record: another organisation's record of the same digest is its
         own claim and never the signer's."""
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).document(doc_id, issuer)
+            return SqlView(db, self._identities).document(doc_id, issuer)
 
     def issuers(self, doc_id: str) -> list[str]:
         """Every organisation that anchored the digest, the first to anchor it first."""
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).issuers(doc_id)
+            return SqlView(db, self._identities).issuers(doc_id)
 
     def pickup_right(self, container: str) -> PickupRight | None:
         with self._reading(snapshot=False) as db:
-            return _View(db, self._identities).pickup_right(container)
+            return SqlView(db, self._identities).pickup_right(container)
 
     @staticmethod
     def _entries(db: sqlite3.Connection, indexes: Sequence[int]) -> list[HistoryEntry]:
@@ -656,7 +661,7 @@ class EmbeddedLedger:
         """The entries that touched ``issuer``'s record of the digest (by default its first
         record), in log order."""
         with self._reading() as db:
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             if owner is None:
                 return []
             return self._entries(db, self._entry_indexes(db, {(doc_id, owner)}))
@@ -665,7 +670,7 @@ class EmbeddedLedger:
         """The documents in the record's provenance: those it links to, those it supersedes
         or is superseded by, and those of its own country that link to it."""
         with self._reading() as db:
-            owner = _View(db, self._identities).issuer_of(doc_id, issuer)
+            owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             return sorted(
                 {
                     str(r[0])
@@ -682,7 +687,7 @@ class EmbeddedLedger:
         or any record in its provenance (see ``links``; transitively, bounded), in log
         order."""
         with self._reading() as db:
-            view = _View(db, self._identities)
+            view = SqlView(db, self._identities)
             owner = view.issuer_of(doc_id, issuer)
             if owner is None:
                 return []
@@ -739,6 +744,7 @@ class EmbeddedLedger:
         self._queue.put(None)
         self._writer.join()
         self._db.close()
+        self._write_lock.close()
         with self._opened_lock:
             for db in self._opened:
                 db.close()

@@ -2,10 +2,11 @@
 by issuer.
 
 The log (``entries``, ``nodes``, ``checkpoints``) is the truth; the other tables are the
-state the chaincode reads and the indexes the queries use. A document's record is keyed by
-(digest, issuer) and remembers the entry that created it (``entry``), so the first record
-of a digest is the one anchored first. Provenance is kept per record: ``history`` and
-``links`` name the record (digest and issuer) they belong to.
+state the chaincode reads and the indexes the queries use; ``signed_documents`` is the
+node's own store of the documents it signed, committed with their entries. A document's
+record is keyed by (digest, issuer) and remembers the entry that created it (``entry``), so
+the first record of a digest is the one anchored first. Provenance is kept per record:
+``history`` and ``links`` name the record (digest and issuer) they belong to.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ CREATE TABLE IF NOT EXISTS signers (key TEXT PRIMARY KEY, org TEXT NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS batches (
     root TEXT NOT NULL, issuer TEXT NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (root, issuer)) WITHOUT ROWID;
+-- The node's signed documents, kept with the entry that anchored each (same transaction,
+-- one fsync), the first one kept per digest, beside the log and never part of it. ``rules``,
+-- ``kind`` and ``country``: what the node found when it validated the document at issue.
+CREATE TABLE IF NOT EXISTS signed_documents (
+    id TEXT PRIMARY KEY, envelope BLOB NOT NULL, kind TEXT, rules TEXT, country TEXT);
 """
 
 

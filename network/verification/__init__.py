@@ -18,7 +18,7 @@ from network.verification.formats import (
     Presented,
     SignatureError,
 )
-from network.verification.pipeline import ORDER, Pipeline
+from network.verification.pipeline import ORDER, Pipeline, StepTimes
 from network.verification.policy import Policy
 
 __all__ = [
@@ -33,5 +33,6 @@ __all__ = [
     "Policy",
     "Presented",
     "SignatureError",
+    "StepTimes",
     "Verification",
 ]

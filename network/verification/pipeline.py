@@ -4,7 +4,8 @@ order, under an explicit ``Policy``, and comes out as one frozen ``Verification`
     format        a known format reads the bytes (strict JSON: duplicate keys refused)
     signature     the format opens its signature with an algorithm the trust list allows
     integrity     the document's canonical digest is the digest that was signed
-    document      the document passes every rule of its kind
+    document      the document passes every rule of its kind (or this node validated the
+                  same content when it issued it, under the same rules: the reason says so)
     chain         the signer's chain reaches a listed root, valid at the time judged
     role-for-type the signer's certified roles may issue this kind, in this country
     revocation    the signer's certificate was not revoked at or before the time judged
@@ -21,18 +22,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from chaincode.authority import issue_refusal
 from chaincode.canonical import CanonicalizationError, canonical_bytes, digest_bytes
-from chaincode.documents.registry import InvalidDocumentError, ValidDocument, validate_document
+from chaincode.documents.registry import InvalidDocumentError, validate_document
 from chaincode.records import DocState
 from identity.certificates import Purpose
 from identity.chain import Anchored, ChainJudgement, judge_at
 from identity.checks import Check, CheckName, Report
 from ledger.evidence import Evidence
 from ledger.interface import EvidenceSource
+from network.verification import rules
 from network.verification.binding import Binding, bind
 from network.verification.facts import DocumentFacts, Verification
 from network.verification.formats import (
@@ -48,6 +51,8 @@ from network.verification.inclusion import InclusionCheck
 from network.verification.policy import Policy
 
 log = logging.getLogger("tdx.verification")
+# Seconds spent in each step, summed over the verifications that were given it.
+StepTimes = dict[CheckName, float]
 
 ORDER = (
     CheckName.FORMAT,
@@ -80,10 +85,15 @@ class Pipeline:
         self.inclusion = InclusionCheck(policy.checkpoint_key)
 
     def verify(
-        self, data: bytes, now: datetime.datetime, ledger: EvidenceSource | None = None
+        self,
+        data: bytes,
+        now: datetime.datetime,
+        ledger: EvidenceSource | None = None,
+        timings: StepTimes | None = None,
     ) -> Verification:
-        """Verify presented bytes at ``now``; with ``ledger``, against its evidence too."""
-        run = _Run(self, Input(data), now, ledger)
+        """Verify presented bytes at ``now``; with ``ledger``, against its evidence too.
+        With ``timings``, the time spent in each step is added to it (the benchmark's split)."""
+        run = _Run(self, Input(data), now, ledger, timings)
         try:
             run.steps()
         except Exception as exc:  # fail closed: name the step, never a 500
@@ -96,7 +106,12 @@ class _Run:
     """One verification's state, step by step."""
 
     def __init__(
-        self, pipeline: Pipeline, data: Input, now: datetime.datetime, ledger: EvidenceSource | None
+        self,
+        pipeline: Pipeline,
+        data: Input,
+        now: datetime.datetime,
+        ledger: EvidenceSource | None,
+        timings: StepTimes | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.policy = pipeline.policy
@@ -106,6 +121,8 @@ class _Run:
         self.checks: list[Check[CheckName]] = []
         self.facts: dict[str, Any] = {}
         self.step = CheckName.FORMAT  # the step running, for a fault
+        self.timings = timings
+        self._since = time.thread_time() if timings is not None else 0.0
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -122,7 +139,17 @@ class _Run:
         self.add(Check.failed(step, f"could not be checked: {type(exc).__name__}: {exc}"))
         self.skip_rest(f"{step.value} could not be checked")
 
+    def enter(self, step: CheckName) -> None:
+        """``step`` runs next: the time since the last step began is the last step's."""
+        if self.timings is not None:
+            t = time.thread_time()
+            self.timings[self.step] = self.timings.get(self.step, 0.0) + t - self._since
+            self._since = t
+        self.step = step
+
     def result(self) -> Verification:
+        if self.timings is not None:
+            self.enter(self.step)  # the running step's time, up to the report
         by_name = {c.name: c for c in self.checks}
         ordered = tuple(by_name[n] for n in ORDER if n in by_name)
         ordered += tuple(c for c in self.checks if c.name not in _IN_ORDER)  # a format's own
@@ -140,14 +167,15 @@ class _Run:
         if opened is None:
             self.skip_rest("no valid signature to judge against")
             return
-        doc, digest = self._integrity_and_document(presented, opened)
+        digest = self._integrity(presented, opened)
         anchored = self.policy.trust.anchored(opened.chain, Purpose.DOCUMENT)
         binding = self._bind(presented, digest, anchored)
+        issuing_country = self._document(presented, binding)
         chain = self._chain(anchored, opened, binding)
         if not chain.ok or chain.organisation is None or chain.entry is None:
             self.skip_rest("no trusted chain")
             return
-        self._role_for_type(presented, doc, chain)
+        self._role_for_type(presented, issuing_country, chain)
         self._revocation(opened, chain, binding)
         self._ledger(binding)
 
@@ -174,7 +202,7 @@ class _Run:
         return None
 
     def _signature(self, fmt: Format, presented: Presented) -> OpenedSignature | None:
-        self.step = CheckName.SIGNATURE
+        self.enter(CheckName.SIGNATURE)
         try:
             opened = fmt.open_signature(presented, self.policy.algorithms)
         except SignatureError as exc:
@@ -189,29 +217,15 @@ class _Run:
         self.facts["signed_at"] = opened.signed_at
         return opened
 
-    def _integrity_and_document(
-        self, presented: Presented, opened: OpenedSignature
-    ) -> tuple[ValidDocument | None, str | None]:
-        """One canonicalisation serves both checks."""
-        self.step = CheckName.DOCUMENT
-        doc: ValidDocument | None = None
-        digest: str | None = None
+    def _integrity(self, presented: Presented, opened: OpenedSignature) -> str | None:
+        """The digest of the document's canonical form, checked against the signed one."""
+        self.enter(CheckName.INTEGRITY)
         try:
-            doc = validate_document(presented.kind, presented.content)
-            digest = doc.digest
-        except InvalidDocumentError as exc:
-            shown = "; ".join(str(e) for e in exc.errors[:3])
-            more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
-            self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
-            try:
-                digest = digest_bytes(canonical_bytes(presented.content))
-            except CanonicalizationError as canon:
-                self.add(Check.failed(CheckName.INTEGRITY, f"no canonical form: {canon}"))
-                return None, None
-        else:
-            self.add(Check.passed(CheckName.DOCUMENT, f"valid {presented.kind.value} document"))
+            digest = digest_bytes(canonical_bytes(presented.content))
+        except CanonicalizationError as exc:
+            self.add(Check.failed(CheckName.INTEGRITY, f"no canonical form: {exc}"))
+            return None
         self.facts["digest"] = digest
-        self.step = CheckName.INTEGRITY
         if opened.kind != presented.kind.value:
             reason = f"signed as {opened.kind}, presented as {presented.kind.value}"
             self.add(Check.failed(CheckName.INTEGRITY, reason))
@@ -225,14 +239,44 @@ class _Run:
             self.add(
                 Check.passed(CheckName.INTEGRITY, f"digest {digest} matches the signed digest")
             )
-        return doc, digest
+        return digest
+
+    def _document(self, presented: Presented, binding: Binding | None) -> str | None:
+        """The document against its kind's rules; the issuing country it names, if valid.
+        When this node validated the same content (the digest) as this kind when it signed
+        it, under the same rules, and its ledger holds the signer's record of it, that
+        validation stands, and the reason says so."""
+        self.enter(CheckName.DOCUMENT)
+        evidence = binding.evidence if binding is not None else None
+        at_issue = evidence.validated if evidence is not None else None
+        if (
+            at_issue is not None
+            and at_issue.kind is presented.kind
+            and at_issue.rules == rules.fingerprint()
+        ):
+            reason = (
+                f"valid {presented.kind.value} document: validated by this node when it "
+                f"issued it, under the same rules ({at_issue.rules[:19]}), as recorded with "
+                "its ledger entry"
+            )
+            self.add(Check.passed(CheckName.DOCUMENT, reason))
+            return at_issue.issuing_country
+        try:
+            doc = validate_document(presented.kind, presented.content)
+        except InvalidDocumentError as exc:
+            shown = "; ".join(str(e) for e in exc.errors[:3])
+            more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
+            self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
+            return None
+        self.add(Check.passed(CheckName.DOCUMENT, f"valid {presented.kind.value} document"))
+        return doc.model.issuing_country()
 
     def _bind(
         self, presented: Presented, digest: str | None, anchored: Anchored | str
     ) -> Binding | None:
         """The ledger's evidence for the document, bound to the signer the certificate
         names (whether that certificate is trusted is the chain check's question)."""
-        self.step = CheckName.ANCHORED
+        self.enter(CheckName.ANCHORED)
         if self.ledger is None:
             reason = "no ledger to look up"
         elif digest is None:
@@ -248,7 +292,7 @@ class _Run:
     def _chain(
         self, anchored: Anchored | str, opened: OpenedSignature, binding: Binding | None
     ) -> ChainJudgement:
-        self.step = CheckName.CHAIN
+        self.enter(CheckName.CHAIN)
         evidence = binding.evidence if binding is not None else None
         at = evidence.time if evidence is not None else opened.signed_at
         chain = judge_at(anchored, at, opened.algorithm)
@@ -261,12 +305,11 @@ class _Run:
         return chain
 
     def _role_for_type(
-        self, presented: Presented, doc: ValidDocument | None, chain: ChainJudgement
+        self, presented: Presented, issuing_country: str | None, chain: ChainJudgement
     ) -> None:
-        self.step = CheckName.ROLE_FOR_TYPE
+        self.enter(CheckName.ROLE_FOR_TYPE)
         org, roles = chain.organisation, chain.certified_roles
         assert org is not None
-        issuing_country = doc.model.issuing_country() if doc is not None else None
         refusal = issue_refusal(
             presented.kind, roles, org.country, issuing_country, self.policy.issuer_roles
         )
@@ -283,7 +326,7 @@ class _Run:
     def _revocation(
         self, opened: OpenedSignature, chain: ChainJudgement, binding: Binding | None
     ) -> None:
-        self.step = CheckName.REVOCATION
+        self.enter(CheckName.REVOCATION)
         assert chain.entry is not None
         evidence = binding.evidence if binding is not None else None
         at, judged = (
@@ -296,7 +339,7 @@ class _Run:
         self.add(status(CheckName.REVOCATION, judgement.reason))
 
     def _ledger(self, binding: Binding | None) -> None:
-        self.step = CheckName.ANCHORED
+        self.enter(CheckName.ANCHORED)
         if binding is None:  # anchored is already reported as not checked
             self.skip_rest("not looked up on the ledger")
             return
@@ -306,9 +349,9 @@ class _Run:
             self.skip_rest("no ledger record of the signer's to judge")
             return
         self.facts.update(anchored_at=evidence.time, state=evidence.state, holder=evidence.holder)
-        self.step = CheckName.STATUS
+        self.enter(CheckName.STATUS)
         self.add(_status(evidence))
-        self.step = CheckName.INCLUSION
+        self.enter(CheckName.INCLUSION)
         self.add(self.pipeline.inclusion(evidence.proof))
 
 
@@ -321,4 +364,4 @@ def _status(evidence: Evidence) -> Check[CheckName]:
     return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
 
 
-__all__ = ["ORDER", "Pipeline"]
+__all__ = ["ORDER", "Pipeline", "StepTimes"]

@@ -48,3 +48,32 @@ def test_bench_api_with_wrk_back_to_back_and_at_a_rate():
     assert paced["offered_per_second"] == 100
     assert paced["errors"] == 0
     assert 0 < paced["n"] <= 200  # about a second at 100/s; back to back gives far more
+
+
+def test_bench_verify_prints_the_rate_split_by_check():
+    result = subprocess.run(
+        [TDX, "bench", "verify", "--json", "--documents", "3", "--n", "9"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["documents"] == 3
+    assert out["n"] == 9
+    assert out["per_second_one_core"] > 0
+    assert out["p256_verify_ms"] > 0
+    # Every check the pipeline runs has its share (none skipped on the fast path).
+    assert set(out["split_ms_each"]) == {
+        "format",
+        "signature",
+        "integrity",
+        "document",
+        "chain",
+        "role-for-type",
+        "revocation",
+        "anchored",
+        "status",
+        "inclusion",
+    }
