@@ -231,13 +231,16 @@ class Node:
 
     def submit(self, org_id: str, op: Op, **fields: Any) -> Receipt:
         receipt = self.ledger.submit(self.transaction(org_id, op, **fields))
+        self._after_commit(op, fields.get("doc"))
+        return receipt
+
+    def _after_commit(self, op: Op, doc_id: object) -> None:
         if op in _ENDS_FORCE and (self.home.path / "oa.json").is_file():
             # A document exported to TradeTrust is revoked there too (see
             # network.platforms.oa_exports: the ledger is the outbox, nothing is lost).
             from network.platforms.oa_exports import after_end_of_force
 
-            after_end_of_force(self, str(fields.get("doc")))
-        return receipt
+            after_end_of_force(self, str(doc_id))
 
     # --- documents ----------------------------------------------------------------------
 
@@ -268,7 +271,9 @@ class Node:
                 document.kind, rules.fingerprint(), document.model.issuing_country()
             )
             kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
-            return self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
+            receipt = self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
+            self._after_commit(op, fields.get("doc"))  # an amendment ends the old one's force
+            return receipt
         created = self.store.put(document.digest, envelope.to_json())
         try:
             return self.submit(org_id, op, **fields)

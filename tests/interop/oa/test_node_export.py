@@ -228,3 +228,19 @@ def test_a_revocation_while_the_chain_is_away_is_carried_later(
     (result,) = _official(demo_home, anvil, exported)
     assert _fragment(result, STORE) == "INVALID"
     assert _ok("oa", "sync", *home) == []  # once only
+
+
+def test_an_amendment_revokes_the_old_export(anvil: str, demo_home: Home, tmp_path: Path) -> None:
+    home = ("--home", demo_home.path)
+    _ok("oa", "deploy-store", "--rpc", anvil, "--as", "cn-gacc", "--dns-location", DOMAIN, *home)
+    doc_id = _ok("issue", "co", EXAMPLES / "co_cn_sg.json", "--as", "cn-gacc", *home)["documentId"]
+    exported = tmp_path / "co.json"
+    _ok("oa", "export", doc_id, "--out", exported, *home)
+    corrected = json.loads((EXAMPLES / "co_cn_sg.json").read_text())
+    corrected["certificateNumber"] = "S263100012600019"
+    amended_file = tmp_path / "amended.json"
+    amended_file.write_text(json.dumps(corrected))
+    _ok("amend", doc_id, amended_file, "--as", "cn-gacc", "--reason", "number", *home)
+    (result,) = _official(demo_home, anvil, exported)
+    assert _fragment(result, STORE) == "INVALID"
+    assert _ok("oa", "sync", *home) == []
