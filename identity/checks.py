@@ -38,6 +38,7 @@ class CheckName(enum.StrEnum):
     INCLUSION = "inclusion"
     # An offline proof bundle and a whole-log audit.
     CHECKPOINT = "checkpoint"
+    TRUST_LIST = "trust-list"
     ENTRY = "entry"
     BATCH = "batch"
     # An OpenAttestation v2 document in the pipeline: OA's own checks, in its fragment names.

@@ -13,7 +13,6 @@ from ledger.embedded import CheckpointSigner, EmbeddedLedger
 from ledger.interface import Identities, Ledger, ProvableLedger
 from ledger.tlog import checkpoint
 from network.config import LedgerConfig, LedgerEngine
-from network.evm import home as evm_home
 from network.home import Home
 
 
@@ -34,6 +33,9 @@ def open_engine(
     clock: Callable[[], datetime.datetime],
 ) -> Engine:
     if config.engine is LedgerEngine.EVM:
+        # Imported only on that engine: web3 and eth_account cost seconds of start-up.
+        from network.evm import home as evm_home
+
         chain = evm_home.open_ledger(home, identities, config.rpc, clock)
         return Engine(config.engine, chain, None, None)
     if config.engine is LedgerEngine.FABRIC:

@@ -94,6 +94,27 @@ class Home:
             raise HomeError(f"{self.config_path} is not a {FORMAT} configuration")
         return data
 
+    def check(self) -> None:
+        """Raise ``HomeError`` naming what is missing unless this is a whole home: a valid
+        ``tdx.json``, the trust list, revocation lists and at least one organisation (what
+        every command reads, whatever the engine; what only one engine needs, such as the
+        embedded log's checkpoint key, is named when that engine opens)."""
+        self.config()
+        missing = [
+            name
+            for name, present in (
+                ("trust-list.jws", (self.path / "trust-list.jws").is_file()),
+                ("crl/", any((self.path / "crl").glob("*.crl"))),
+                ("orgs/", bool(self.org_ids())),
+            )
+            if not present
+        ]
+        if missing:
+            raise HomeError(
+                f"the tdx home at {self.path} is incomplete (missing: {', '.join(missing)}); "
+                "make a new one in an empty folder: tdx init --demo --home DIR"
+            )
+
     def setting(self, name: str) -> str:
         value = self.config().get(name)
         if not isinstance(value, str):

@@ -56,6 +56,7 @@ from network.home import Home
 from network.identities import HomeIdentities
 from network.platforms.oa_format import OaFormat
 from network.platforms.pint_format import PintFormat
+from network.proof_bundle import standalone
 from network.replay import ReplayCache
 from network.store import DocumentStore, encode
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification, rules
@@ -400,10 +401,10 @@ class Node:
         return self.provable
 
     def proof(self, doc_id: str, reader: Reader) -> dict[str, Any]:
-        """An offline proof bundle of the document's history."""
+        """A standalone proof bundle of the document's history (``network.proof_bundle``)."""
         provable = self._provable("an offline proof bundle")
         self._may_read(doc_id, reader, ReadScope.STATUS)
-        return provable.prove(doc_id)
+        return standalone(provable.prove(doc_id), self.home)
 
     def audit_log(
         self, reader: Reader, progress: Callable[[int, int], None] | None = None

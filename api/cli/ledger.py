@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,18 +21,17 @@ from api.cli.common import (
     KindArg,
     emit_json,
     err,
-    fail,
     guard,
     node_of,
     out,
+    read_json,
+    read_text,
 )
 from api.cli.render import render_checks
-from api.views import log_check_json
-from chaincode.canonical import CanonicalizationError, parse_json
-from chaincode.read_policy import OPERATOR
-from chaincode.transactions import Op
-from ledger.interface import Receipt
-from ledger.tlog import proofs
+
+if TYPE_CHECKING:  # imported when a command runs, not when the command line starts
+    from chaincode.transactions import Op
+    from ledger.interface import Receipt
 
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept on the ledger).")]
 
@@ -86,6 +85,8 @@ def issue(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, sign, store and anchor a document; print the receipt and the document id."""
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         issued = guard(lambda: node.issue(kind, file.read_bytes(), as_org, link or (), to))
         if output is not None:
@@ -110,6 +111,8 @@ def amend(
     as_json: JsonOpt = False,
 ) -> None:
     """Supersede a document with a corrected one (for an eBL: after surrender for amendment)."""
+    from chaincode.transactions import Op
+
     _supersede(Op.AMEND, doc_id, file, as_org, reason, home, as_json)
 
 
@@ -122,6 +125,8 @@ def replace(
     as_json: JsonOpt = False,
 ) -> None:
     """Replace a quarantine certificate with a replacement certificate."""
+    from chaincode.transactions import Op
+
     _supersede(Op.REPLACE, doc_id, file, as_org, reason, home, as_json)
 
 
@@ -129,6 +134,8 @@ def revoke(
     doc_id: IdArg, as_org: AsOpt, reason: ReasonOpt, home: HomeOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Revoke a certificate of origin, quarantine certificate or rail consignment."""
+    from chaincode.transactions import Op
+
     with node_of(home) as node:
         receipt = guard(lambda: node.submit(as_org, Op.REVOKE, doc=doc_id, reason=reason))
     show_receipt(receipt, as_json)
@@ -137,6 +144,9 @@ def revoke(
 @ledger_app.command("verify")
 def ledger_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-check the whole log: hashes, chain, signatures, Merkle nodes, every checkpoint."""
+    from api.views import log_check_json
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         result = guard(
             lambda: node.audit_log(
@@ -178,6 +188,8 @@ def ledger_prove(
     home: HomeOpt = None,
 ) -> None:
     """Write an offline proof of a document's history against the latest checkpoint."""
+    from chaincode.read_policy import OPERATOR
+
     with node_of(home) as node:
         proof = guard(lambda: node.proof(doc_id, OPERATOR))
     output.write_text(json.dumps(proof, indent=2) + "\n")
@@ -186,20 +198,34 @@ def ledger_prove(
 
 @proof_app.command("check")
 def proof_check(
-    file: FileArg,
+    file: Annotated[Path, typer.Argument(help="A proof bundle (tdx ledger prove --out F).")],
     checkpoint_file: Annotated[
-        Path,
-        typer.Option("--checkpoint", exists=True, dir_okay=False, help="A signed checkpoint note."),
-    ],
-    key: Annotated[str, typer.Option("--key", help="The checkpoint verifier key (name+id+key).")],
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="A signed checkpoint you trust: the bundle's must be the same."
+        ),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Pin the checkpoint verifier key (name+id+key).")
+    ] = None,
+    operator_key: Annotated[
+        Path | None,
+        typer.Option("--operator-key", help="Pin the trust list's signer: a PEM public key file."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a proof offline against a checkpoint you trust: exit 0 if it holds."""
-    try:
-        proof = parse_json(file.read_bytes())
-    except CanonicalizationError as exc:
-        fail(f"{file} is not JSON: {exc}")
-    result = proofs.check(proof, checkpoint_file.read_text(), key)
+    """Check a proof bundle offline, with no node and no home: exit 0 if it holds.
+
+    Checks the checkpoint's signature, each entry's inclusion and signature, each signer's
+    certificate chain to a root on the bundle's signed trust list at the transaction's time,
+    and its revocation. Without --key / --operator-key the bundle's own keys are used (their
+    ids are printed): pin them to refuse a bundle signed by anyone else."""
+    from ledger.tlog import proofs
+
+    proof = read_json(file, "the proof bundle")
+    trusted = None if checkpoint_file is None else read_text(checkpoint_file, "the checkpoint")
+    operator = None if operator_key is None else read_text(operator_key, "the operator key")
+    result = proofs.check(proof, trusted, key, operator)
     if as_json:
         emit_json({"ok": result.valid, **result.to_json()})
     else:

@@ -2,6 +2,10 @@
 
 Every command that scripts read has ``--json``. Errors print one line to stderr and exit
 non-zero: 1 for a refusal or an invalid input, 2 for a usage error.
+
+Start-up is kept short: the groups in ``DEFERRED`` are imported only when they run
+(``api.cli.lazy``), and the commands here import the node, the home and the document
+models when they run.
 """
 
 from __future__ import annotations
@@ -16,16 +20,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli import bench as cli_bench
-from api.cli import dcsa as cli_dcsa
-from api.cli import demo as demo_story
-from api.cli import ebl as cli_ebl
-from api.cli import evm as cli_evm
 from api.cli import ledger as cli_ledger
-from api.cli import network as cli_network
-from api.cli import oa as cli_oa
-from api.cli import pint as cli_pint
 from api.cli import reads
+from api.cli import rekey as cli_rekey
 from api.cli.common import (
     AsOpt,
     FileArg,
@@ -41,12 +38,22 @@ from api.cli.common import (
     now,
     out,
 )
+from api.cli.lazy import root_with
 from api.cli.render import render_report
-from chaincode.documents.registry import InvalidDocumentError, validate_document
-from network import signing
 from network.config import LedgerConfig, LedgerEngine, NodeConfig
-from network.home import Home, default_home, init_demo
 from network.version import VERSION
+
+# Sub-command groups imported when they run: name -> (module with ``app``, one-line help,
+# the same as the module's own: tests/api/test_cli_startup.py compares them).
+DEFERRED = {
+    "ebl": ("api.cli.ebl", "eBL control: transfer, surrender, release, pickup."),
+    "bench": ("api.cli.bench", "Benchmarks; each prints JSON."),
+    "network": ("api.cli.network", "Production network configuration."),
+    "evm": ("api.cli.evm", "The EVM consortium ledger."),
+    "oa": ("api.cli.oa", "OpenAttestation v2 (TradeTrust): wrap, export, verify."),
+    "dcsa": ("api.cli.dcsa", "DCSA eBL 3.0.3 transport documents: import, export."),
+    "pint": ("api.cli.pint", "DCSA PINT 3.0.0: eBLs to and from other platforms."),
+}
 
 
 class LogLevel(enum.StrEnum):
@@ -57,6 +64,7 @@ class LogLevel(enum.StrEnum):
 
 
 app = typer.Typer(
+    cls=root_with(DEFERRED),
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -87,14 +95,8 @@ def _options(
 app.add_typer(identity_app, name="identity")
 app.add_typer(doc_app, name="doc")
 doc_app.command("get")(reads.get)
+identity_app.command("rekey")(cli_rekey.rekey)
 cli_ledger.register(app)
-app.add_typer(cli_ebl.app, name="ebl")
-app.add_typer(cli_bench.app, name="bench")
-app.add_typer(cli_network.app, name="network")
-app.add_typer(cli_evm.app, name="evm")
-app.add_typer(cli_oa.app, name="oa")
-app.add_typer(cli_dcsa.app, name="dcsa")
-app.add_typer(cli_pint.app, name="pint")
 
 
 @app.command()
@@ -104,6 +106,8 @@ def init(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a node home (only the demo network for now)."""
+    from network.home import Home, default_home, init_demo
+
     if not demo:
         fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
     target = home or default_home()
@@ -169,6 +173,8 @@ def identity_revoke(
 @doc_app.command("validate")
 def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None:
     """Validate a document: exit 0 if valid, 1 with every error if not."""
+    from chaincode.documents.registry import InvalidDocumentError, validate_document
+
     try:
         doc = validate_document(kind, file.read_bytes())
     except InvalidDocumentError as exc:
@@ -196,6 +202,8 @@ def doc_validate(kind: KindArg, file: FileArg, as_json: JsonOpt = False) -> None
 @doc_app.command("digest")
 def doc_digest(kind: KindArg, file: FileArg) -> None:
     """Print the document's digest, sha256:<hex> of its RFC 8785 canonical form."""
+    from chaincode.documents.registry import validate_document
+
     doc = guard(lambda: validate_document(kind, file.read_bytes()))
     sys.stdout.write(doc.digest + "\n")
 
@@ -209,6 +217,9 @@ def doc_sign(
     home: HomeOpt = None,
 ) -> None:
     """Sign a valid document as an organisation: a JWS with its x5c chain (not anchored)."""
+    from chaincode.documents.registry import validate_document
+    from network import signing
+
     doc = guard(lambda: validate_document(kind, file.read_bytes()))
     envelope = guard(lambda: signing.sign(home_of(home), as_org, doc, now()))
     text = json.dumps(envelope.to_json(), indent=2, ensure_ascii=False) + "\n"
@@ -284,9 +295,31 @@ def demo(
     ] = None,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    from api.cli import demo as demo_story
+
     ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
     raise typer.Exit(0 if ok else 1)
 
 
 def main() -> None:
-    app()
+    """Run tdx. A usage error (a missing file, a malformed id, an unknown option) is one line
+    naming the command's --help, exit 2, not click's framed message."""
+    # Typer (pinned, 0.29) carries its own copy of click; its errors are these classes.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.ctx.get_help()  # Typer prints its help itself
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        err.print(f"tdx: error: {exc.format_message()}{where}", markup=False)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("Aborted.", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -11,16 +11,17 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from api.cli.common import HomeOpt, IdArg, JsonOpt, emit_json, err, fail, guard, home_of, node_of
 from api.cli.common import out as console
-from api.http.client import ApiProblem, NodeClient
-from api.views import status_json
-from chaincode.read_policy import OPERATOR
-from network.node import Node
+
+if TYPE_CHECKING:  # imported when a read runs, not when the command line starts
+    from api.http.client import NodeClient
+    from chaincode.read_policy import Reader
+    from network.node import Node
 
 T = TypeVar("T")
 
@@ -34,11 +35,19 @@ ReaderOpt = Annotated[
 ]
 
 
+def _operator() -> Reader:
+    from chaincode.read_policy import OPERATOR
+
+    return OPERATOR
+
+
 def _remote(
     node_url: str, as_org: str | None, home: Path | None, call: Callable[[NodeClient, str], T]
 ) -> T:
     if as_org is None:
         fail("--node needs --as ORG: the organisation that reads", 2)
+    from api.http.client import ApiProblem, NodeClient
+
     client = NodeClient(node_url, home_of(home))
     try:
         return guard(lambda: call(client, as_org))
@@ -78,6 +87,12 @@ def show_entries(entries: list[dict[str, Any]], as_json: bool) -> None:
         console.print(line.rstrip(), markup=False)
 
 
+def _status_json(node: Node, doc_id: str) -> dict[str, Any]:
+    from api.views import status_json
+
+    return status_json(node.status(doc_id, _operator()))
+
+
 def status(
     doc_id: IdArg,
     home: HomeOpt = None,
@@ -90,7 +105,7 @@ def status(
         home,
         node,
         as_org,
-        lambda n: status_json(n.status(doc_id, OPERATOR)),
+        lambda n: _status_json(n, doc_id),
         lambda c, org: c.call("GET", f"/v1/documents/{doc_id}", org),
     )
     if as_json:
@@ -113,7 +128,7 @@ def trace(
         home,
         node,
         as_org,
-        lambda n: [e.to_json() for e in n.trace(doc_id, OPERATOR)],
+        lambda n: [e.to_json() for e in n.trace(doc_id, _operator())],
         lambda c, org: c.call("GET", f"/v1/documents/{doc_id}/trace", org),
     )
     show_entries(entries, as_json)
@@ -131,7 +146,7 @@ def get(
         home,
         node,
         as_org,
-        lambda n: n.signed_document(doc_id, OPERATOR),
+        lambda n: n.signed_document(doc_id, _operator()),
         lambda c, org: c.raw("GET", f"/v1/documents/{doc_id}/signed", org),
     )
     if output is None:
@@ -153,7 +168,7 @@ def held(
         home,
         node,
         as_org,
-        lambda n: n.holdings(org, OPERATOR),
+        lambda n: n.holdings(org, _operator()),
         lambda c, reader: c.call("GET", f"/v1/organisations/{org}/ebls", reader),
     )
     if as_json:

@@ -6,7 +6,6 @@ validation), not a re-serialisation of the model: a DCSA document keeps its chec
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,16 +16,9 @@ from chaincode.canonical import CanonicalizationError, canonical_bytes, digest_b
 from chaincode.documents.base import FieldError, TradeDocument, field_errors
 from chaincode.documents.co import CertificateOfOrigin
 from chaincode.documents.ebl import TransportDocument
+from chaincode.documents.kinds import DocumentKind as DocumentKind  # re-exported
 from chaincode.documents.phyto import QuarantineCertificate
 from chaincode.documents.rail import RailConsignment
-
-
-class DocumentKind(enum.StrEnum):
-    CO = "co"
-    EBL = "ebl"
-    PHYTO = "phyto"
-    RAIL = "rail"
-
 
 MODELS: Mapping[DocumentKind, type[TradeDocument]] = {
     DocumentKind.CO: CertificateOfOrigin,

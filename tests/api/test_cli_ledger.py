@@ -98,7 +98,16 @@ def test_the_ebl_journey_and_an_offline_proof(demo_home, tmp_path):
     ok("ledger", "prove", ebl, "--out", proof_file, *h)
     checked = ok("proof", "check", proof_file, "--checkpoint", cp_file, "--key", key, "--json")
     assert checked["ok"] is True
-    assert len(checked["checks"]) == 9  # the checkpoint, then each of the 8 entries
+    # The checkpoint, the trust list, then each of the 8 entries: included and signed, its
+    # signer's chain at the transaction's time, its revocation.
+    assert [c["name"] for c in checked["checks"][:5]] == [
+        "checkpoint",
+        "trust-list",
+        "entry",
+        "chain",
+        "revocation",
+    ]
+    assert len(checked["checks"]) == 2 + 8 * 3
 
     verified = ok("ledger", "verify", *h, "--json")
     assert (verified["ok"], verified["entries"]) == (True, 8)

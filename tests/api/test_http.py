@@ -6,6 +6,7 @@ import json
 import pytest
 
 from identity import jws, tokens
+from ledger.tlog import proofs
 from network.version import VERSION
 from tests.api.conftest import auth
 from tests.conftest import EXAMPLES
@@ -140,6 +141,7 @@ def test_every_endpoint_success_path(http):
     assert [e["op"] for e in trace][-1] == "PICKUP"
     proof = http.get(f"/v1/documents/{ebl}/proof", headers=auth(h, "kz-auditor")).json()
     assert proof["format"] == "tdx-proof/1"
+    assert proofs.check(proof).valid  # standalone: no node, no key needed
     cp = http.get("/v1/checkpoints/latest").json()  # public
     assert cp["checkpoint"].startswith(cp["origin"] + "\n")
     ledger = post(http, "/v1/ledger/verification", "kz-auditor").json()

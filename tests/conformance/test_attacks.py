@@ -285,7 +285,7 @@ def test_5_a_change_names_only_the_actors_own_record(node: Node, engine: str) ->
         error = node.ledger._chain.refusal(chamber, fn)  # type: ignore[union-attr]
         assert error.error == "UnknownBatch"
         tx = node.transaction("sg-chamber", Op.REVOKE, doc=single, reason="x").tx
-        assert decode(error, tx, node.ledger._org).rule == (  # type: ignore[union-attr]
+        assert decode(error, tx, node.ledger._reads.org).rule == (  # type: ignore[union-attr]
             f"document {single} is not on the ledger"
         )
     node.submit("sg-chamber", Op.REVOKE, doc=single, reason="withdrawn")
@@ -600,7 +600,7 @@ def test_10_every_refusal_reads_the_same_from_the_rules_and_from_the_contract(
             account = evm_home.org_account(node.home, org)
             error = node.ledger._chain.refusal(account, call())  # type: ignore[union-attr]
             tx = node.transaction(org, op, **fields).tx
-            contract = decode(error, tx, node.ledger._org)  # type: ignore[union-attr]
+            contract = decode(error, tx, node.ledger._reads.org)  # type: ignore[union-attr]
             assert (contract.kind, contract.rule) == (kind, text), (error, op)
 
 
@@ -609,8 +609,8 @@ def _contract(node: Node) -> Any:
 
 
 def _address(node: Node, org: str) -> str:
-    return node.ledger._address(org)  # type: ignore[union-attr]
+    return node.ledger._reads.address(org)  # type: ignore[union-attr]
 
 
 def _number(node: Node, org: str) -> int:
-    return node.ledger._number(org)  # type: ignore[union-attr]
+    return node.ledger._reads.number(org)  # type: ignore[union-attr]

@@ -86,7 +86,7 @@ def test_the_indexer_pages_and_resumes_from_its_cursor(anvil, demo_home):
     # every event back from the deployment block, a page at a time.
     (demo_home.path / "evm-index.db").rename(demo_home.path / "old-index.db")
     with Node(demo_home, engine="evm", rpc=anvil) as fresh:
-        fresh.ledger._page = 2
+        fresh.ledger._mirror.page = 2
         assert fresh.ledger.size() == 5
         entry = fresh.ledger.history("sha256:" + "0" * 63 + "3")[0]
         # Not sent by this index's node: the id is the EVM transaction's hash, the rest from
@@ -129,7 +129,8 @@ def test_resending_after_a_lost_acknowledgement_executes_once(evm_node):
     signed = node.transaction("cn-gacc", Op.ISSUE, doc="sha256:" + "a" * 64, kind=DocumentKind.CO)
     first = node.ledger.submit(signed)
     raw = node.ledger._db.execute("SELECT raw FROM sent WHERE tx_id = ?", (signed.id,)).fetchone()
-    node.ledger._broadcast(bytes(raw[0]), None)  # the node answers "already known": success
+    # The node answers "already known": success.
+    node.ledger._submitter.broadcast(bytes(raw[0]), None)
     again = node.ledger.submit(signed)
     assert again.duplicate
     assert (again.tx_hash, again.block) == (first.tx_hash, first.block)
@@ -172,16 +173,16 @@ def test_a_single_submit_takes_two_round_trips(evm_node):
 def test_a_submit_not_mined_ends_at_its_deadline_and_resubmitting_learns_its_outcome(
     evm_node, monkeypatch
 ):
-    from ledger.evm import engine
+    from ledger.evm import submit
 
     node = evm_node
     node.submit("cn-gacc", Op.ISSUE, doc=_co(10), **CO)
-    monkeypatch.setattr(engine, "SUBMIT_TIMEOUT", 1.0)
+    monkeypatch.setattr(submit, "SUBMIT_TIMEOUT", 1.0)
     signed = node.transaction("cn-gacc", Op.ISSUE, doc=_co(11), **CO)
     rpc(node, "evm_setAutomine", [False])
     try:
         started = time.monotonic()
-        with pytest.raises(engine.SubmitTimeout) as late:
+        with pytest.raises(submit.SubmitTimeout) as late:
             node.ledger.submit(signed)
         assert time.monotonic() - started < 5  # the deadline, not the node's 30 s wait
         assert signed.id in str(late.value)
@@ -198,7 +199,7 @@ def test_a_refused_send_gives_its_nonce_back_so_nothing_waits_behind_it(evm_node
     node = evm_node
     ledger = node.ledger
     node.submit("cn-gacc", Op.ISSUE, doc=_co(20), **CO)
-    account = ledger._account("cn-gacc")
+    account = ledger._submitter.account("cn-gacc")
     balance = rpc(node, "eth_getBalance", [account.address, "latest"])
     rpc(node, "anvil_setBalance", [account.address, "0x0"])
     nonce = ledger._chain._nonces[account.address]

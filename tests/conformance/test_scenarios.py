@@ -150,7 +150,7 @@ def test_concurrent_transfers_of_one_ebl_exactly_one_wins(node, engine):
         t.start()
     for t in threads:
         t.join(timeout=60)
-    # Every submit ends within its deadline (ledger.evm.engine.SUBMIT_TIMEOUT, 30 s): none
+    # Every submit ends within its deadline (ledger.evm.submit.SUBMIT_TIMEOUT, 30 s): none
     # hangs, whatever the load.
     assert not any(t.is_alive() for t in threads)
     assert None not in results, results

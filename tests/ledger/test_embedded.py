@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from chaincode.canonical import canonical_bytes
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from ledger.admission import batch_root
 from ledger.embedded import EmbeddedLedger
@@ -100,7 +101,7 @@ def test_batch_anchoring_and_its_offline_proof(node, tmp_path):
     )
     assert receipt.index == 0
     assert node.ledger.document(digests[20]).batch == batch_root(digests)
-    proof = node.ledger.prove(digests[20])
+    proof = node.proof(digests[20], OPERATOR)
     result = proofs.check(proof, node.ledger.checkpoint(), node.home.setting("checkpointKey"))
     assert result.valid, result.to_json()
     assert any("item 20 of the batch" in c.reason for c in result.checks)
@@ -112,7 +113,7 @@ def test_offline_proof_detects_a_changed_entry_or_the_wrong_key(node):
     ebl_id = issue_ebl(node).document.digest
     node.submit("cn-exporter", Op.ENDORSE, doc=ebl_id, to="cn-boc")
     note, key = node.ledger.checkpoint(), node.home.setting("checkpointKey")
-    proof = node.ledger.prove(ebl_id)
+    proof = node.proof(ebl_id, OPERATOR)
     good = proofs.check(proof, note, key)
     assert good.valid, good.to_json()
     assert len(proof["entries"]) == 2
