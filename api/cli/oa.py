@@ -56,7 +56,7 @@ from interop.oa.merkle import path_nodes
 from ledger.evm.chain import Chain, TxError
 from network.evm.anvil import dev_accounts
 from network.evm.home import org_account
-from network.home import Home
+from network.home import Home, default_home
 from network.platforms import oa_exports, oa_settings, tradetrust
 
 app = typer.Typer(
@@ -151,9 +151,15 @@ AsSignerOpt = Annotated[
 ]
 
 
+def _unchecked(home: Path | None) -> Home:
+    """The home named (or the default one), which may not exist: the commands that take no
+    organisation's key work without one, and remember their contracts in one that does."""
+    return Home(home or default_home())
+
+
 def _remember(home: Path | None, **settings: object) -> str | None:
     """Write the node's TradeTrust settings into its home, if there is one."""
-    target = home_of(home)
+    target = _unchecked(home)
     if not target.exists():
         return None
     _guarded(lambda: oa_settings.save(target, **settings))
@@ -161,7 +167,7 @@ def _remember(home: Path | None, **settings: object) -> str | None:
 
 
 def _current(home: Path | None) -> oa_settings.OaSettings | None:
-    target = home_of(home)
+    target = _unchecked(home)
     if not oa_settings.path_of(target).is_file():
         return None
     return _guarded(lambda: oa_settings.load(target))
@@ -175,7 +181,7 @@ def _txt(current: oa_settings.OaSettings | None, location: str, record: str) -> 
 
 
 def _issuer_name(home: Path | None, org: str | None, name: str) -> str:
-    if org is None or not home_of(home).exists():
+    if org is None or not _unchecked(home).exists():
         return name
     found = next((o.name for o in home_of(home).organisations() if o.id == org), None)
     return found or name
@@ -195,7 +201,7 @@ def deploy_store(
 ) -> None:
     """Deploy TradeTrust's DocumentStore (the official bytecode); the node's home remembers it."""
     chain = _connect(rpc)
-    account = _account(chain, key, home_of(home), as_org)
+    account = _account(chain, key, home_of(home) if as_org else None, as_org)
     store = _guarded(lambda: DocumentStore.deploy(chain, account, name))
     record = record_text(store.address, chain.chain_id)
     current = _current(home)
@@ -240,7 +246,7 @@ def deploy_registry(
     """Deploy TradeTrust's token registry (TitleEscrowFactory + TradeTrustToken) for eBLs;
     the node's home remembers it (the --as organisation mints and burns its titles)."""
     chain = _connect(rpc)
-    account = _account(chain, key, home_of(home), as_org)
+    account = _account(chain, key, home_of(home) if as_org else None, as_org)
     registry = _guarded(lambda: TokenRegistry.deploy(chain, account, name, symbol))
     record = record_text(registry.address, chain.chain_id)
     current = _current(home)

@@ -32,6 +32,7 @@ FILE_NAME = "oa.json"
 DEV_CHAINS = (1337, 31337)  # anvil's and hardhat's: their development accounts are funded
 FUND_WEI = 10**20
 LOW_BALANCE_WEI = 10**18
+FUNDER = 9  # anvil funds development accounts 0 to 9
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
@@ -137,13 +138,15 @@ def save(home: Home, **changes: Any) -> OaSettings:
 
 
 def funded(chain: Chain, account: LocalAccount) -> LocalAccount:
-    """``account``, topped up from anvil's development account 0 on a development chain (an
+    """``account``, topped up from anvil's development account 9 on a development chain (an
     organisation's ledger account starts with nothing to pay gas with)."""
     if chain.chain_id not in DEV_CHAINS:
         return account
     if int(chain.w3.eth.get_balance(account.address)) >= LOW_BALANCE_WEI:
         return account
-    (funder,) = dev_accounts(1)
+    # anvil's last development account: not account 0, which deployers and tests use with
+    # nonces they count themselves.
+    funder = dev_accounts(FUNDER + 1)[FUNDER]
     tx: dict[str, Any] = {
         "to": account.address,
         "value": FUND_WEI,

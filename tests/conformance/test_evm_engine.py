@@ -269,7 +269,7 @@ def test_the_contract_itself_refuses_moves_that_do_not_fit(evm_node):
         DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
     ).document.digest
     chain, contract = node.ledger._chain, node.ledger._contract
-    carrier = node.ledger._number("cn-cosco")
+    carrier = node.ledger._reads.number("cn-cosco")
 
     def move(org, op, state=0, ref=b"\1" * 32):
         fn = contract.functions.moveControl(
@@ -283,7 +283,9 @@ def test_the_contract_itself_refuses_moves_that_do_not_fit(evm_node):
     assert move("cn-exporter", 9).error == "ControlRefused"  # no such operation
     node.submit("cn-exporter", Op.EXPORT_EBL, doc=ebl, where="eip155:1337:0x" + "ab" * 20,
                 ref="2" * 64)  # fmt: skip
-    fn = contract.functions.transfer(doc_id_bytes(ebl), carrier, node.ledger._address("cn-boc"))
+    fn = contract.functions.transfer(
+        doc_id_bytes(ebl), carrier, node.ledger._reads.address("cn-boc")
+    )
     refused = chain.refusal(org_account(node.home, "cn-exporter"), fn)
     assert (refused.error, refused.error_args) == ("ControlElsewhere", (1,))
     assert move("cn-cosco", 2, 5, b"\3" * 32).error == "ControlRefused"  # another token

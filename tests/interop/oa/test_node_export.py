@@ -85,7 +85,8 @@ def test_export_from_the_store_and_revocation_propagates(
     # The official verifier calls both valid: integrity, the node's store, its DNS record.
     assert [r["valid"] for r in _official(demo_home, anvil, whole, hidden)] == [True, True]
     dns = ("--dns-txt", f"{DOMAIN}={deployed['dnsTxt']}")
-    assert tdx("oa", "verify", whole, "--rpc", anvil, *dns).exit_code == 0
+    checked = tdx("oa", "verify", whole, "--rpc", anvil, *dns)
+    assert checked.exit_code == 0, checked.output
 
     # tdx verify and POST /v1/verify judge the export as the signed original, with OA's checks.
     unified = tdx("verify", whole, "--json", *home)
