@@ -37,6 +37,7 @@ from typing import Protocol, TypeVar
 from chaincode import external_control
 from chaincode.authority import ISSUER_ROLES, issue_refusal
 from chaincode.documents.registry import DocumentKind
+from chaincode.rail.consignment import EventRecord, RouteRecord
 from chaincode.records import PENDING, Actor, DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
@@ -130,15 +131,22 @@ class Effects:
     documents: list[DocumentRecord] = field(default_factory=list)
     rights: list[PickupRight] = field(default_factory=list)
     batch: BatchAnchor | None = None
+    # The rail corridor: a consignment's route, and border events on it.
+    rail_route: RouteRecord | None = None
+    rail_events: list[EventRecord] = field(default_factory=list)
 
     @property
     def touched_records(self) -> list[tuple[str, str]]:
         """The records it touched, as (digest, issuer): a right is its eBL's (whose issuer
-        is the carrier that released it), a batch its root's."""
+        is the carrier that released it), a batch its root's, a rail route or event its
+        consignment's."""
         keys = [(d.id, d.issuer) for d in self.documents]
         keys += [(r.ebl, r.released_by) for r in self.rights]
         if self.batch is not None:
             keys.append((self.batch.root, self.batch.issuer))
+        if self.rail_route is not None:
+            keys.append((self.rail_route.doc, self.rail_route.issuer))
+        keys += [(e.doc, e.issuer) for e in self.rail_events]
         return list(dict.fromkeys(keys))
 
     @property
@@ -506,6 +514,9 @@ def _pickup(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     return Effects(rights=[right.evolve(picked_up_at=tx.time, picked_up_by=actor.id)])
 
 
+# Late: the rail rules raise this module's Refusal (a cycle).
+from chaincode.rail import operations as rail_operations  # noqa: E402
+
 _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.ISSUE: _issue,
     Op.ANCHOR_BATCH: _anchor_batch,
@@ -526,6 +537,8 @@ _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.COMPLETE_TRANSFER_OUT: external_control.complete_transfer_out,
     Op.CANCEL_TRANSFER_OUT: external_control.cancel_transfer_out,
     Op.RECORD_RECEIVED: external_control.record_received,
+    Op.RAIL_REGISTER: rail_operations.register_route,
+    Op.RAIL_EVENT: rail_operations.record_event,
 }
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
 from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
+from chaincode.rail.consignment import RailRoute
+from chaincode.rail.events import BorderEvent
 
 # ISO 6346, check digit included: a container the document rules would refuse is refused
 # on the ledger too.
@@ -68,6 +70,9 @@ class Op(enum.StrEnum):
     COMPLETE_TRANSFER_OUT = "COMPLETE_TRANSFER_OUT"
     CANCEL_TRANSFER_OUT = "CANCEL_TRANSFER_OUT"
     RECORD_RECEIVED = "RECORD_RECEIVED"
+    # The rail corridor (chaincode.rail.operations).
+    RAIL_REGISTER = "RAIL_REGISTER"
+    RAIL_EVENT = "RAIL_EVENT"
 
 
 class Transaction(BaseModel):
@@ -109,6 +114,10 @@ class Transaction(BaseModel):
     action: PintAction | None = None
     proof: Hex64 | None = None
     carrierPlatform: PlatformCode | None = None  # noqa: N815 (the wire's casing)
+    # The rail corridor (chaincode.rail.operations): a consignment's route, wagons and seals
+    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT).
+    route: RailRoute | None = None
+    event: BorderEvent | None = None
 
     def wire(self) -> dict[str, Any]:
         """The JSON form that is signed: defaults and empty values left out."""

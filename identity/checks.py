@@ -48,6 +48,17 @@ class CheckName(enum.StrEnum):
     OA_DNS_TXT = "OpenAttestationDnsTxtIdentityProof"
     # A DCSA PINT envelope in the pipeline: its signatures, checksums and chain (BSIG, BENV).
     PINT_ENVELOPE = "pint-envelope"
+    # A document of another country's, asked about at its issuing country's node.
+    ISSUER_NODE = "issuer-node"
+
+
+class Verdict(enum.StrEnum):
+    """A report's three-valued outcome: every check passed; one failed; or none failed but
+    some could not be checked (a document no one could vouch for is never valid)."""
+
+    VALID = "VALID"
+    INVALID = "INVALID"
+    UNKNOWN = "UNKNOWN"
 
 
 # A check's name: a ``CheckName`` in every verification of tdx's own (the pipeline, proofs,
@@ -103,6 +114,12 @@ class Report(Generic[F]):
     def valid(self) -> bool:
         return bool(self.checks) and all(c.status is Status.PASS for c in self.checks)
 
+    @property
+    def verdict(self) -> Verdict:
+        if any(c.status is Status.FAIL for c in self.checks) or not self.checks:
+            return Verdict.INVALID
+        return Verdict.VALID if self.valid else Verdict.UNKNOWN
+
     def failures(self) -> tuple[Check[CheckName], ...]:
         """The checks that did not pass (failed, or could not run)."""
         return tuple(c for c in self.checks if c.status is not Status.PASS)
@@ -117,9 +134,10 @@ class Report(Generic[F]):
         facts = self.facts.to_json()
         return {
             "valid": self.valid,
+            "verdict": self.verdict.value,
             "checks": [c.to_json() for c in self.checks],
             **({"facts": facts} if facts else {}),
         }
 
 
-__all__ = ["Check", "CheckName", "F", "Facts", "N", "NoFacts", "Report", "Status"]
+__all__ = ["Check", "CheckName", "F", "Facts", "N", "NoFacts", "Report", "Status", "Verdict"]

@@ -136,6 +136,12 @@ def load_signing_key(path: Path, passphrase: bytes) -> SigningKey:
     return _decrypt(pem, passphrase, path)
 
 
+def load_signing_key_pem(pem: bytes, passphrase: bytes, source: str = "the key file") -> SigningKey:
+    """As :func:`load_signing_key`, from a key file's bytes (an upload to the sign-in page,
+    say); ``source`` names it in the error."""
+    return _decrypt(pem, passphrase, Path(source))
+
+
 def encryption_of(path: Path) -> Encryption:
     """How the key file is encrypted (no passphrase needed); ``.meets_policy`` is False for
     files that ``rekey`` should re-encrypt, such as PBKDF2 files from older versions."""
@@ -250,6 +256,7 @@ __all__ = [
     "key_type_of",
     "load",
     "load_signing_key",
+    "load_signing_key_pem",
     "passphrase_from_env_or_prompt",
     "rekey",
     "save",

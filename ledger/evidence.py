@@ -50,6 +50,17 @@ class ChannelRead:
 
 
 @dataclass(frozen=True)
+class PeerInclusion:
+    """What another country's node answered for the record (a verification query): the
+    first entry's inclusion proof against that node's signed checkpoint, to be checked with
+    that node's checkpoint key as this node knows it (never a key the answer names)."""
+
+    country: str
+    inclusion: MerkleInclusion
+    verifier_key: str
+
+
+@dataclass(frozen=True)
 class IssueValidation:
     """What the node that keeps a signed document recorded when it validated the document
     at issue, before signing it: the kind, the fingerprint of the rules it validated with,
@@ -70,7 +81,7 @@ class Evidence:
     state: DocState
     holder: str | None = None
     superseded_by: str | None = None
-    proof: MerkleInclusion | BlockRead | ChannelRead | None = None
+    proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None = None
     # An eBL whose control lives on another platform: where (``external_control.elsewhere``).
     elsewhere: str | None = None
     # Set when this node issued the digest's document itself and validated it then.
@@ -80,7 +91,7 @@ class Evidence:
     def of(
         cls,
         record: DocumentRecord,
-        proof: MerkleInclusion | BlockRead | ChannelRead | None,
+        proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None,
         validated: IssueValidation | None = None,
     ) -> Evidence:
         return cls(
@@ -97,4 +108,11 @@ class Evidence:
         )
 
 
-__all__ = ["BlockRead", "ChannelRead", "Evidence", "IssueValidation", "MerkleInclusion"]
+__all__ = [
+    "BlockRead",
+    "ChannelRead",
+    "Evidence",
+    "IssueValidation",
+    "MerkleInclusion",
+    "PeerInclusion",
+]

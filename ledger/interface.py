@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from chaincode.lifecycle import Refusal
+from chaincode.rail.consignment import RouteRecord
+from chaincode.rail.events import RecordedEvent
+from chaincode.rail.report import Journey
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from identity.checks import Report
 from identity.tx_keys import TxVerifier
@@ -128,6 +131,23 @@ class HistoryEntry:
         }
 
 
+def rail_details(tx: dict[str, Any]) -> dict[str, Any]:
+    """What a history entry shows of a rail transaction (its signed wire form): a border
+    event as recorded, a registration by its note number and border stations."""
+    if "event" in tx:
+        return {"event": tx["event"]}
+    route = tx.get("route")
+    if not isinstance(route, dict):
+        return {}
+    crossings = route.get("borderCrossings", [])
+    return {
+        "noteNumber": route.get("noteNumber"),
+        "borderStations": [
+            [c["exitStation"]["code"], c["entryStation"]["code"]] for c in crossings
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class LogFacts:
     """What a whole-log audit counted."""
@@ -205,6 +225,23 @@ class Ledger(EvidenceSource, Protocol):
 
 
 @runtime_checkable
+class RailRecords(Protocol):
+    """A ledger that keeps the rail corridor's records (``chaincode.rail.operations``): each
+    consignment's registered route and the border events recorded on it."""
+
+    def rail_route(self, doc_id: str) -> RouteRecord | None: ...
+
+    def rail_events(self, doc_id: str) -> list[RecordedEvent]:
+        """The consignment's border events, in ledger order."""
+        ...
+
+    def rail_journeys(self) -> list[Journey]:
+        """Every registered consignment with its events: what the release-time report is
+        computed from."""
+        ...
+
+
+@runtime_checkable
 class DocumentKeeper(Protocol):
     """A ledger that keeps each signed document with the entry that anchors it (the embedded
     engine, whose log and documents share one database)."""
@@ -225,6 +262,11 @@ class ProvableLedger(Ledger, Protocol):
 
     def checkpoint(self) -> str:
         """The latest signed checkpoint (a C2SP signed note)."""
+        ...
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 consistency proof between two sizes of the log (for the checkpoints
+        it hands to peers)."""
         ...
 
     def prove(self, doc_id: str) -> dict[str, Any]:

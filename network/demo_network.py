@@ -13,6 +13,8 @@ from identity.roles import Role
 
 # The demo's documented fixed passphrase; a real home takes TDX_PASSPHRASE or a prompt.
 DEMO_PASSPHRASE = "tdx-demo-passphrase"  # noqa: S105
+# Where the countries' nodes serve by default: 127.0.0.1 from this port on, in COUNTRIES order.
+DEFAULT_BASE_PORT = 8100
 
 R = Role
 
@@ -36,14 +38,22 @@ class DemoOrg:
 
 
 COUNTRIES = (
-    DemoCountry("CN", "China Trade Document Root CA", frozenset({"ES256"}), frozenset(Role)),
+    # China and Russia also recognise their national signature algorithms (identity.national).
+    DemoCountry(
+        "CN", "China Trade Document Root CA", frozenset({"ES256", "SM2SM3"}), frozenset(Role)
+    ),
     DemoCountry(
         "SG",
         "Singapore Trade Document Root CA",
         frozenset({"ES256", "EdDSA"}),
         frozenset(Role) - {R.RAIL},
     ),
-    DemoCountry("RU", "Russia Trade Document Root CA", frozenset({"ES256"}), frozenset(Role)),
+    DemoCountry(
+        "RU",
+        "Russia Trade Document Root CA",
+        frozenset({"ES256", "GOST3410-2012-256"}),
+        frozenset(Role),
+    ),
     DemoCountry(
         "KZ",
         "Kazakhstan Trade Document Root CA",
@@ -66,6 +76,7 @@ ORGANISATIONS = (
         "CN",
         "121000007178000014",
         frozenset({R.CO_ISSUER}),
+        KeyType.SM2,  # signs with SM2/SM3 (GB/T 32918.2)
     ),
     DemoOrg(
         "cn-cosco",
@@ -122,6 +133,7 @@ ORGANISATIONS = (
         "RU",
         "7702070139",
         frozenset({R.QUARANTINE}),
+        KeyType.GOST_2012_256,  # signs with GOST R 34.10-2012 (Streebog-256)
     ),
     DemoOrg("ru-rzd", "Russian Railways (RZD)", "RU", "7708503727", frozenset({R.RAIL})),
     DemoOrg("ru-importer", "Volga Agro Import LLC", "RU", "7714123459", frozenset({R.CONSIGNEE})),

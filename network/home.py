@@ -12,6 +12,11 @@ Layout::
     roots/<CC>.crt|.key      country roots (a demo home holds all four)
     crl/<CC>.crl             each root's signed revocation list
     orgs/<id>/document.crt|.key, ledger.crt|.key
+
+A country's home (``tdx init --country CN --demo-network DIR``, ``network.country_home``)
+holds that country's root and organisations only, plus ``node.crt|.key`` (the node's
+identity, issued by its root); its ``tdx.json`` names the country and the demo network
+folder, from which it reads the shared trust list and the other countries' revocation lists.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import json
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +42,11 @@ from identity.certificates import (
     issue_organisation_certificate,
     organisation_of,
 )
-from identity.keys import KeyType, PrivateKey
+from identity.keys import KeyType, PrivateKey, SigningKey
+from identity.node_certificates import issue_node_certificate
 from ledger.tlog import checkpoint
-from network.demo_network import COUNTRIES, DEMO_PASSPHRASE, ORGANISATIONS
+from network.demo_network import COUNTRIES, DEMO_PASSPHRASE, ORGANISATIONS, DemoCountry
+from network.network_folder import NetworkFolder, NodeDescriptor
 
 FORMAT = "tdx-home/1"
 
@@ -100,10 +107,13 @@ class Home:
         every command reads, whatever the engine; what only one engine needs, such as the
         embedded log's checkpoint key, is named when that engine opens)."""
         self.config()
+        # A country's home reads the trust list its demo network folder publishes.
+        network = self.network()
+        trust = (network.path if network is not None else self.path) / "trust-list.jws"
         missing = [
             name
             for name, present in (
-                ("trust-list.jws", (self.path / "trust-list.jws").is_file()),
+                (str(trust) if network is not None else trust.name, trust.is_file()),
                 ("crl/", any((self.path / "crl").glob("*.crl"))),
                 ("orgs/", bool(self.org_ids())),
             )
@@ -120,6 +130,24 @@ class Home:
         if not isinstance(value, str):
             raise HomeError(f"tdx.json has no {name}")
         return value
+
+    @property
+    def country(self) -> str | None:
+        """The country this home's node serves; None for the demo home of every country."""
+        value = self.config().get("country")
+        return value if isinstance(value, str) else None
+
+    def network(self) -> NetworkFolder | None:
+        """The demo network folder a country's home belongs to, if any."""
+        value = self.config().get("network")
+        return NetworkFolder(Path(value)) if isinstance(value, str) else None
+
+    def countries(self) -> frozenset[str]:
+        """The countries whose node this home is: its own, or all (the single demo home)."""
+        own = self.country
+        if own is not None:
+            return frozenset({own})
+        return frozenset(p.stem for p in (self.path / "roots").glob("*.crt"))
 
     def checkpoint_key(self) -> ed25519.Ed25519PrivateKey:
         key = keys.load(self.path / "checkpoint.key", self.passphrase())
@@ -141,17 +169,22 @@ class Home:
         operator_key = serialization.load_pem_public_key(operator_pem.encode())
         if not isinstance(operator_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
             raise HomeError("the operator key is not an EC or Ed25519 key")
+        network = self.network()
+        source = network.path if network is not None else self.path
         try:
-            token = (self.path / "trust-list.jws").read_text()
+            token = (source / "trust-list.jws").read_text()
         except FileNotFoundError:
-            raise HomeError(f"no trust list in {self.path}") from None
+            raise HomeError(f"no trust list in {source}") from None
         return trust_list.load(token, operator_key)
 
     def revocation_lists(self) -> dict[str, x509.CertificateRevocationList]:
-        return {
-            p.stem: revocation.from_pem(p.read_bytes())
-            for p in sorted((self.path / "crl").glob("*.crl"))
-        }
+        """The home's own revocation lists, and those the network folder publishes for the
+        other countries (its own country's is always the home's copy)."""
+        network = self.network()
+        lists = network.revocation_lists() if network is not None else {}
+        for p in sorted((self.path / "crl").glob("*.crl")):
+            lists[p.stem] = revocation.from_pem(p.read_bytes())
+        return lists
 
     def root(self, country: str) -> x509.Certificate:
         try:
@@ -183,8 +216,34 @@ class Home:
         )
 
     def signing_key(self, org_id: str, purpose: Purpose = Purpose.DOCUMENT) -> PrivateKey:
+        """A pyca key of the organisation (its ledger key; a document key that is not
+        national). A national document key is read with :meth:`document_key`."""
         self.credentials(org_id)
         return keys.load(self.path / "orgs" / org_id / f"{purpose.value}.key", self.passphrase())
+
+    def document_key(self, org_id: str) -> SigningKey:
+        """The organisation's document-signing key, whatever its algorithm (ES256, EdDSA,
+        SM2SM3, GOST3410-2012-256): it signs documents and bearer tokens."""
+        self.credentials(org_id)
+        return keys.load_signing_key(
+            self.path / "orgs" / org_id / f"{Purpose.DOCUMENT.value}.key", self.passphrase()
+        )
+
+    def node_certificate(self) -> x509.Certificate:
+        """The node's own certificate (a country's home only)."""
+        try:
+            return x509.load_pem_x509_certificate((self.path / "node.crt").read_bytes())
+        except FileNotFoundError:
+            raise HomeError(
+                f"{self.path} has no node identity (a country's home has one: tdx init "
+                "--country CC --demo-network DIR)"
+            ) from None
+
+    def node_key(self) -> ed25519.Ed25519PrivateKey:
+        key = keys.load(self.path / "node.key", self.passphrase())
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise HomeError("node.key must be an Ed25519 key (RFC 9421 ed25519)")
+        return key
 
     def mint_token(
         self,
@@ -196,7 +255,7 @@ class Home:
         """A bearer token for this home's node (or ``audience``), signed as ``org_id``."""
         creds = self.credentials(org_id)
         return tokens.mint(
-            self.signing_key(org_id),
+            self.document_key(org_id),
             [creds.document_cert, creds.root],
             org_id,
             audience or self.setting("origin"),
@@ -230,14 +289,15 @@ class Home:
         tmp = crl_path.with_suffix(".tmp")
         _write(tmp, revocation.to_pem(crl))
         tmp.replace(crl_path)
+        network = self.network()
+        if network is not None:  # the other countries' nodes read it there
+            network.publish_crl(country, revocation.to_pem(crl))
         return entries[creds.document_cert.serial_number].at
 
 
-def init_demo(path: Path, now: datetime.datetime) -> Home:
-    """Create the demo network home at ``path``, atomically: all of it or nothing.
-
-    Raises HomeError if a home is already there; nothing is overwritten.
-    """
+def _create_atomically(path: Path, populate: Callable[[Path], None]) -> Home:
+    """Create a home at ``path`` all at once or not at all: ``populate`` fills a staging
+    folder beside it, which is then renamed. HomeError if a home or other files are there."""
     home = Home(path)
     if home.exists():
         raise HomeError(f"a tdx home already exists at {path}; nothing was changed")
@@ -246,7 +306,7 @@ def init_demo(path: Path, now: datetime.datetime) -> Home:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.init-", dir=path.parent))
     try:
-        _populate_demo(staging, now)
+        populate(staging)
         if path.exists():
             path.rmdir()
         staging.rename(path)
@@ -254,6 +314,116 @@ def init_demo(path: Path, now: datetime.datetime) -> Home:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return home
+
+
+def init_demo(path: Path, now: datetime.datetime) -> Home:
+    """Create the demo network home at ``path``, atomically: all of it or nothing.
+
+    Raises HomeError if a home is already there; nothing is overwritten.
+    """
+    return _create_atomically(path, lambda staging: _populate_demo(staging, now))
+
+
+def init_country(
+    path: Path, country: str, network_dir: Path, base_url: str, now: datetime.datetime
+) -> Home:
+    """Create the home of one country's node at ``path`` (its root, its organisations, its
+    ledger's checkpoint key and its node identity) and join it to the demo network folder
+    ``network_dir`` (created if new): the country's root goes on the shared trust list and
+    the node's public descriptor into ``nodes/``. Atomic for the home, like ``init_demo``."""
+    spec = next((c for c in COUNTRIES if c.code == country), None)
+    if spec is None:
+        known = ", ".join(c.code for c in COUNTRIES)
+        raise HomeError(f"no demo country {country!r} (known: {known})")
+    network = NetworkFolder(network_dir.resolve())
+    passphrase = DEMO_PASSPHRASE.encode()
+    network.ensure(passphrase, now)
+    if country in network.descriptors():
+        raise HomeError(
+            f"the network folder {network.path} already has a node of {country}; nothing was "
+            "changed"
+        )
+    made: dict[str, object] = {}
+
+    def populate(staging: Path) -> None:
+        root_cert, root_key, entry = _make_root(staging, spec, passphrase, now)
+        _make_organisations(staging, {country: (root_cert, root_key)}, passphrase, now, country)
+        node_key = ed25519.Ed25519PrivateKey.generate()
+        keys.save(node_key, staging / "node.key", passphrase)
+        node_cert = issue_node_certificate(root_cert, root_key, node_key.public_key(), now)
+        _write(staging / "node.crt", _pem(node_cert))
+        origin, verifier = _make_checkpoint_key(staging, passphrase, f"tdx-node.{country.lower()}")
+        config = {
+            "format": FORMAT,
+            "demo": True,
+            "createdAt": now.isoformat(),
+            "country": country,
+            "network": str(network.path),
+            "origin": origin,
+            "checkpointKey": verifier,
+            "operatorPublicKey": network.operator_public_pem(),
+        }
+        _write(staging / "tdx.json", json.dumps(config, indent=2).encode() + b"\n")
+        made.update(entry=entry, cert=node_cert, origin=origin, verifier=verifier)
+
+    home = _create_atomically(path, populate)
+    entry = made["entry"]
+    assert isinstance(entry, trust_list.CountryEntry)
+    network.join(entry, passphrase, now)
+    network.publish_crl(country, (home.path / "crl" / f"{country}.crl").read_bytes())
+    node_cert = made["cert"]
+    assert isinstance(node_cert, x509.Certificate)
+    network.write_descriptor(
+        NodeDescriptor(country, base_url, str(made["origin"]), node_cert, str(made["verifier"]))
+    )
+    network.refresh_peers()
+    return home
+
+
+def _make_root(
+    root_dir: Path, country: DemoCountry, passphrase: bytes, now: datetime.datetime
+) -> tuple[x509.Certificate, PrivateKey, trust_list.CountryEntry]:
+    key = keys.generate(KeyType.P256)
+    cert = create_root(country.code, country.root_name, key, now)
+    keys.save(key, root_dir / "roots" / f"{country.code}.key", passphrase)
+    _write(root_dir / "roots" / f"{country.code}.crt", _pem(cert))
+    crl = revocation.build_crl(cert, key, [], 1, now)
+    _write(root_dir / "crl" / f"{country.code}.crl", revocation.to_pem(crl))
+    return cert, key, trust_list.CountryEntry(country.code, cert, country.roles, country.algorithms)
+
+
+def _make_organisations(
+    root_dir: Path,
+    roots: dict[str, tuple[x509.Certificate, PrivateKey]],
+    passphrase: bytes,
+    now: datetime.datetime,
+    only: str | None = None,
+) -> None:
+    for spec in ORGANISATIONS:
+        if only is not None and spec.country != only:
+            continue
+        root_cert, root_key = roots[spec.country]
+        org = Organisation(spec.id, spec.name, spec.country, spec.org_id, spec.roles)
+        folder = root_dir / "orgs" / spec.id
+        for purpose, key_type in (
+            (Purpose.DOCUMENT, spec.key_type),
+            (Purpose.LEDGER, KeyType.SECP256K1),
+        ):
+            key = keys.generate_signing_key(key_type)
+            cert = issue_organisation_certificate(
+                root_cert, root_key, org, key.public_key(), purpose, now
+            )
+            keys.save(key, folder / f"{purpose.value}.key", passphrase)
+            _write(folder / f"{purpose.value}.crt", _pem(cert))
+
+
+def _make_checkpoint_key(root_dir: Path, passphrase: bytes, prefix: str) -> tuple[str, str]:
+    """The node's checkpoint key (Ed25519, as C2SP signed notes require): its log origin and
+    verifier key."""
+    checkpoint_key = ed25519.Ed25519PrivateKey.generate()
+    keys.save(checkpoint_key, root_dir / "checkpoint.key", passphrase)
+    origin = f"{prefix}/{secrets.token_hex(4)}"
+    return origin, checkpoint.verifier_key(origin, checkpoint_key.public_key())
 
 
 def _populate_demo(root_dir: Path, now: datetime.datetime) -> None:
@@ -264,36 +434,11 @@ def _populate_demo(root_dir: Path, now: datetime.datetime) -> None:
     roots: dict[str, tuple[x509.Certificate, PrivateKey]] = {}
     entries = []
     for country in COUNTRIES:
-        key = keys.generate(KeyType.P256)
-        cert = create_root(country.code, country.root_name, key, now)
+        cert, key, entry = _make_root(root_dir, country, passphrase, now)
         roots[country.code] = (cert, key)
-        keys.save(key, root_dir / "roots" / f"{country.code}.key", passphrase)
-        _write(root_dir / "roots" / f"{country.code}.crt", _pem(cert))
-        crl = revocation.build_crl(cert, key, [], 1, now)
-        _write(root_dir / "crl" / f"{country.code}.crl", revocation.to_pem(crl))
-        entries.append(
-            trust_list.CountryEntry(country.code, cert, country.roles, country.algorithms)
-        )
-
-    for spec in ORGANISATIONS:
-        root_cert, root_key = roots[spec.country]
-        org = Organisation(spec.id, spec.name, spec.country, spec.org_id, spec.roles)
-        folder = root_dir / "orgs" / spec.id
-        for purpose, key_type in (
-            (Purpose.DOCUMENT, spec.key_type),
-            (Purpose.LEDGER, KeyType.SECP256K1),
-        ):
-            key = keys.generate(key_type)
-            cert = issue_organisation_certificate(
-                root_cert, root_key, org, key.public_key(), purpose, now
-            )
-            keys.save(key, folder / f"{purpose.value}.key", passphrase)
-            _write(folder / f"{purpose.value}.crt", _pem(cert))
-
-    # The node's checkpoint key: Ed25519, as C2SP signed notes require.
-    checkpoint_key = ed25519.Ed25519PrivateKey.generate()
-    keys.save(checkpoint_key, root_dir / "checkpoint.key", passphrase)
-    origin = f"tdx.demo/{secrets.token_hex(4)}"
+        entries.append(entry)
+    _make_organisations(root_dir, roots, passphrase, now)
+    origin, verifier = _make_checkpoint_key(root_dir, passphrase, "tdx.demo")
 
     tl = trust_list.build(entries, sequence=1, issued_at=now)
     _write(root_dir / "trust-list.jws", trust_list.sign(tl, operator).encode())
@@ -302,7 +447,7 @@ def _populate_demo(root_dir: Path, now: datetime.datetime) -> None:
         "demo": True,
         "createdAt": now.isoformat(),
         "origin": origin,
-        "checkpointKey": checkpoint.verifier_key(origin, checkpoint_key.public_key()),
+        "checkpointKey": verifier,
         "operatorPublicKey": operator.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode(),
@@ -311,4 +456,4 @@ def _populate_demo(root_dir: Path, now: datetime.datetime) -> None:
     _write(root_dir / "tdx.json", json.dumps(config, indent=2).encode() + b"\n")
 
 
-__all__ = ["Home", "HomeError", "OrgCredentials", "default_home", "init_demo"]
+__all__ = ["Home", "HomeError", "OrgCredentials", "default_home", "init_country", "init_demo"]

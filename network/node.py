@@ -54,6 +54,12 @@ from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.engines import open_engine
 from network.home import Home
 from network.identities import HomeIdentities
+from network.peers import asking, failpoints
+from network.peers.destination import destination_country
+from network.peers.http_signatures import SignedBy
+from network.peers.inbox import Handler
+from network.peers.outbox import Outbox, OutboxSender, Pushed
+from network.peers.service import Peers
 from network.platforms.oa_format import OaFormat
 from network.platforms.pint_format import PintFormat
 from network.proof_bundle import standalone
@@ -151,6 +157,15 @@ class Node:
         self._pint: PintPlatform | None = None
         self._pint_opened = False
         self._pint_lock = threading.Lock()
+        # Other countries' nodes: the outbox (every node has one; a push to a country this
+        # home serves itself is a no-op) and, in a country's home, its peers.
+        self.outbox = Outbox(home.path / "outbox.db", home.countries(), clock)
+        network = home.network()
+        self.peers: Peers | None = None
+        if network is not None and home.country is not None:
+            self.peers = Peers(home, network, self.trust.trust_list, home.revocation_lists(), clock)
+            self.peers.inbox.on("document", self._verify_arrival)
+        self._sender: OutboxSender | None = None
 
     @classmethod
     def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
@@ -167,9 +182,13 @@ class Node:
     def close(self) -> None:
         if self._pint is not None:
             self._pint.close()
+        self.stop_exchange()
         self.ledger.close()
         if self._replay is not None:
             self._replay.close()
+        if self.peers is not None:
+            self.peers.close()
+        self.outbox.close()
 
     # --- other platforms ----------------------------------------------------------------
 
@@ -306,6 +325,7 @@ class Node:
                     "(give --to ORG)",
                 )
         receipt = self._anchor_new(org_id, doc, Op.ISSUE, doc=doc.digest, **fields)
+        self._push_to_destination(doc)
         return Issued(doc, receipt)
 
     def supersede(
@@ -423,9 +443,102 @@ class Node:
 
     # --- verification -------------------------------------------------------------------
 
-    def verify(self, data: bytes) -> Verification:
-        """Verify a presented document, with this node's ledger as the evidence (public)."""
-        return self.pipeline.verify(data, self.clock(), self.ledger)
+    def verify(self, data: bytes, ask_issuer: bool = False) -> Verification:
+        """Verify a presented document, with this node's ledger as the evidence (public).
+
+        On a country's node, a document of another country that this ledger does not hold
+        is completed by ``network.peers.asking``: ``UNKNOWN`` without ``ask_issuer``; with
+        it, judged on the issuing country's node's signed answer (the ``issuer-node``
+        check). The single demo home is every country's node and answers alone."""
+        report = self.pipeline.verify(data, self.clock(), self.ledger)
+        if self.peers is None and not ask_issuer:
+            return report
+        return asking.complete(
+            report,
+            data,
+            ask_issuer,
+            self.home.countries(),
+            lambda digest, issuer: self.ledger.evidence(digest, issuer) is not None,
+            self.peers.ask if self.peers is not None else None,
+            lambda again, source: self.pipeline.verify(again, self.clock(), source),
+        )
+
+    # --- other countries' nodes ------------------------------------------------------------
+
+    def _push_to_destination(self, doc: ValidDocument) -> Pushed | None:
+        """Queue a copy of a document for the node of the country it is bound for."""
+        destination = destination_country(doc)
+        if destination is None or destination in self.home.countries():
+            return None
+        envelope = self.store.get(doc.digest)
+        if envelope is None:  # pragma: no cover (just stored by _anchor_new)
+            return None
+        return self.outbox.push(destination, "document", envelope, key=doc.digest)
+
+    def on_arrival(self, kind: str, handler: Handler) -> None:
+        """Take in another node's deliveries of ``kind`` with ``handler(payload)``, which
+        returns (verdict, report) kept in the inbox with the item (e.g. rail advance
+        information). A node that is no country's node has no inbox: a no-op."""
+        if self.peers is not None:
+            self.peers.inbox.on(kind, handler)
+
+    def _verify_arrival(self, payload: bytes) -> tuple[str, dict[str, Any]]:
+        report = self.verify(payload, ask_issuer=True)
+        return report.verdict.value, report.to_json()
+
+    def answer_query(
+        self, signed_by: SignedBy, digest: str, issuer: str | None, known_size: int | None
+    ) -> str:
+        """A peer's verification query answered from this ledger: a signed answer."""
+        peers = self._peers()
+        provable = self.provable
+        return peers.answer(
+            signed_by,
+            digest,
+            issuer,
+            known_size,
+            lambda d, i: self.ledger.evidence(d, i) if i else self.ledger.evidence(d, ""),
+            provable.checkpoint if provable is not None else lambda: "",
+            provable.consistency_proof if provable is not None else None,
+        )
+
+    def receive(self, signed_by: SignedBy, kind: str, key: str, payload: bytes) -> dict[str, Any]:
+        """A peer's delivery: kept durably, then verified (a document asks its issuing
+        node), then acknowledged. A second delivery of the same item is acknowledged with
+        the copy already kept."""
+        inbox = self._peers().inbox
+        arrival, created = inbox.store(signed_by.country, signed_by.key_id, kind, key, payload)
+        failpoints.reached("inbox-after-store")
+        arrival = inbox.verify(arrival)
+        return {
+            "received": True,
+            "duplicate": not created,
+            "id": arrival.id,
+            "key": key,
+            "verdict": arrival.verdict,
+        }
+
+    def _peers(self) -> Peers:
+        if self.peers is None:
+            raise RuntimeError("this node has no peers (it is not a country's node)")
+        return self.peers
+
+    def start_exchange(self) -> None:
+        """Start delivering the outbox (a served node's worker does)."""
+        if self.peers is not None and self._sender is None:
+            self._sender = OutboxSender(self.outbox, self.peers.deliver)
+            self._sender.start()
+            inbox = self.peers.inbox
+            pending = inbox.pending()  # kept, but not verified before a crash
+            if pending:
+                threading.Thread(
+                    target=lambda: [inbox.verify(a) for a in pending], daemon=True
+                ).start()
+
+    def stop_exchange(self) -> None:
+        if self._sender is not None:
+            self._sender.stop()
+            self._sender = None
 
 
 __all__ = [

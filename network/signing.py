@@ -12,7 +12,7 @@ from cryptography import x509
 from chaincode.documents.envelope import JWS_TYPE, Envelope, signing_payload
 from chaincode.documents.registry import ValidDocument
 from identity import jws
-from identity.keys import PrivateKey
+from identity.keys import SigningKey
 from network.home import Home
 
 
@@ -20,14 +20,14 @@ from network.home import Home
 class DocumentSigner:
     """An organisation's document-signing key and the x5c chain its signatures carry."""
 
-    key: PrivateKey
+    key: SigningKey
     chain: tuple[x509.Certificate, ...]
 
     @classmethod
     def of(cls, home: Home, org_id: str) -> DocumentSigner:
         """Read from the home (the key file is decrypted, which takes a while)."""
         creds = home.credentials(org_id)
-        return cls(home.signing_key(org_id), (creds.document_cert, creds.root))
+        return cls(home.document_key(org_id), (creds.document_cert, creds.root))
 
     def sign(self, doc: ValidDocument, now: datetime.datetime) -> Envelope:
         payload = signing_payload(doc.kind, doc.digest, now)

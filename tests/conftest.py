@@ -23,3 +23,13 @@ def demo_home(_demo_home_template, tmp_path) -> Home:
     path = tmp_path / "home"
     shutil.copytree(_demo_home_template, path)
     return Home(path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One loud line when the pages' browser tests were skipped for want of Chromium (here,
+    in the root conftest, so that pytest-xdist's controller prints it too)."""
+    from tests.pages import chromium
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(chromium.ABSENT in str(getattr(r, "longrepr", "")) for r in skipped):
+        terminalreporter.write_line(chromium.ABSENT, red=True, bold=True)

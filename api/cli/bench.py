@@ -64,6 +64,31 @@ def api(
     )
 
 
+@app.command("network")
+def network(
+    queries: Annotated[int, typer.Option("--queries", min=10, max=1_000_000)] = 5000,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 8,
+    verifications: Annotated[
+        int, typer.Option("--verifications", min=1, help="POST /v1/verify askIssuer on KZ.")
+    ] = 500,
+    pushes: Annotated[int, typer.Option("--pushes", min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Cross-border verification queries per second with p50/p99 between two nodes (CN, KZ)
+    on loopback, push delivery time to verified-on-arrival, and SM2/GOST beside P-256."""
+    from network.bench.peer_network import network_bench
+
+    emit_json(
+        network_bench(
+            queries=queries,
+            concurrency=concurrency,
+            verifications=verifications,
+            pushes=pushes,
+            progress=lambda text: err.print(f"bench: {text}", markup=False),
+        )
+    )
+
+
 @app.command("verify")
 def verify(
     documents: Annotated[
@@ -144,3 +169,24 @@ def oa(
             except AnvilError as exc:
                 fail(f"{exc} (make tools installs anvil; or pass --rpc URL)")
         emit_json(oa_bench(url, sample, say, batch_size, batches, verifications))
+
+
+@app.command("pages")
+def pages(
+    documents: Annotated[
+        int, typer.Option("--documents", min=0, max=1_000_000, help="Ledger entries to grow to.")
+    ] = 100_000,
+    n: Annotated[int, typer.Option("--n", min=10, max=100_000, help="Requests per page.")] = 200,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16)] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """Each page's render time (server-side p50/p99 from Server-Timing, and client-side) and
+    requests per second, served by tdx serve over a ledger of --documents entries."""
+    from api.http.pages.bench import pages as bench_pages
+
+    emit_json(
+        bench_pages(
+            documents, n, workers, concurrency, lambda t: err.print(f"bench: {t}", markup=False)
+        )
+    )

@@ -15,8 +15,10 @@ import copy
 import datetime
 import json
 import logging
+import signal
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -311,11 +313,36 @@ def _node(stack: contextlib.ExitStack, home: Home, ledger: LedgerConfig, tmp: Pa
     return stack.enter_context(Node(home))
 
 
-def _tell(node: Node, home: Home, console: Console, quiet: bool) -> list[Step]:
-    """Serve the node on a free loopback port and tell the story through its API."""
+@dataclass(frozen=True)
+class Serve:
+    """``tdx demo --serve``: after the story, leave the node up at this address."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+def wait_for_stop() -> None:
+    """Block until SIGINT (Ctrl-C) or SIGTERM."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _tell(
+    node: Node, home: Home, console: Console, quiet: bool, serve: Serve | None = None
+) -> list[Step]:
+    """Serve the node on a loopback port (a free one unless ``serve`` names one) and tell
+    the story through its API; with ``serve``, keep serving until stopped."""
     app = create_app(node, log_level="WARNING")  # the story prints its own progress
     logging.getLogger("tdx.http").setLevel(logging.WARNING)
-    with serving(app) as base_url:
+    where = serve or Serve(port=0)
+    with serving(app, host=where.host, port=where.port) as base_url:
         api = NodeClient(base_url, home)
         story = _Story(api, home, console, quiet, node.engine)
         story.say(f"[bold]tdx demo[/] (home: {home.path}; node at {base_url})")
@@ -323,8 +350,19 @@ def _tell(node: Node, home: Home, console: Console, quiet: bool) -> list[Step]:
             story.run()
         finally:
             api.close()
-    if not quiet:
-        story.summary()
+        if not quiet:
+            story.summary()
+        if serve is not None:
+            ok = all(s.ok for s in story.steps)
+            console.print("[green]demo passed[/]" if ok else "[red]demo FAILED[/]")
+            # One plain line that scripts (and the tests) read.
+            sys.stdout.write(f"tdx pages: {base_url}/verify\n")
+            sys.stdout.flush()
+            console.print(
+                "Sign in as any demo organisation; the node stays up until Ctrl-C.",
+                markup=False,
+            )
+            wait_for_stop()
     return story.steps
 
 
@@ -333,17 +371,19 @@ def run(
     console: Console,
     as_json: bool,
     ledger: LedgerConfig | None = None,
+    serve: Serve | None = None,
 ) -> bool:
     """Start a node on a free loopback port, tell the story over HTTP; True if every step
     gave the expected result. On the evm engine it starts its own anvil unless an RPC URL
-    is given, and deploys a fresh contract for the demo home."""
+    is given, and deploys a fresh contract for the demo home. With ``serve``, the node stays
+    up at that address, its pages' URL printed, until SIGINT or SIGTERM."""
     with tempfile.TemporaryDirectory(prefix="tdx-demo-") as tmp, contextlib.ExitStack() as stack:
         path = home_dir or Path(tmp) / "home"
         home = Home(path)
         if not home.exists():
             init_demo(path, datetime.datetime.now(datetime.UTC))
         node = _node(stack, home, ledger or LedgerConfig(), Path(tmp))
-        steps = _tell(node, home, console, quiet=as_json)
+        steps = _tell(node, home, console, quiet=as_json, serve=serve)
         ok = all(s.ok for s in steps)
         if as_json:
             body = {
@@ -355,6 +395,6 @@ def run(
                 ],
             }
             sys.stdout.write(json.dumps(body, indent=2) + "\n")
-        else:
+        elif serve is None:
             console.print("[green]demo passed[/]" if ok else "[red]demo FAILED[/]")
         return ok

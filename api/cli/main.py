@@ -27,6 +27,7 @@ from api.cli.common import (
     AsOpt,
     FileArg,
     HomeOpt,
+    IdArg,
     JsonOpt,
     KindArg,
     emit_json,
@@ -43,16 +44,32 @@ from api.cli.render import render_report
 from network.config import LedgerConfig, LedgerEngine, NodeConfig
 from network.version import VERSION
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class PrintLanguage(enum.StrEnum):
+    EN = "en"
+    ZH = "zh"
+    RU = "ru"
+
+
 # Sub-command groups imported when they run: name -> (module with ``app``, one-line help,
 # the same as the module's own: tests/api/test_cli_startup.py compares them).
 DEFERRED = {
     "ebl": ("api.cli.ebl", "eBL control: transfer, surrender, release, pickup."),
     "bench": ("api.cli.bench", "Benchmarks; each prints JSON."),
-    "network": ("api.cli.network", "Production network configuration."),
+    "network": (
+        "api.cli.network",
+        "Country nodes on this machine, and production network files.",
+    ),
+    "audit": ("api.cli.audit", "The node's audit logs."),
     "evm": ("api.cli.evm", "The EVM consortium ledger."),
     "oa": ("api.cli.oa", "OpenAttestation v2 (TradeTrust): wrap, export, verify."),
     "dcsa": ("api.cli.dcsa", "DCSA eBL 3.0.3 transport documents: import, export."),
     "pint": ("api.cli.pint", "DCSA PINT 3.0.0: eBLs to and from other platforms."),
+    "rail": ("api.cli.rail", "Rail consignments, border events and release."),
+    "ephyto": ("api.cli.ephyto", "Quarantine certificates as SPS XML."),
+    "edifact": ("api.cli.edifact", "EDIFACT IFTMIN in, IFTSTA out."),
 }
 
 
@@ -102,14 +119,34 @@ cli_ledger.register(app)
 @app.command()
 def init(
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo network.")] = False,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", help="Create one country's node home (CN, SG, RU, KZ)."),
+    ] = None,
+    demo_network: Annotated[
+        Path | None,
+        typer.Option("--demo-network", help="With --country: the shared demo network folder."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="With --country: where the node will serve."),
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a node home (only the demo network for now)."""
+    """Create a node home: the demo home of every country (--demo), or one country's node
+    joined to a demo network folder (--country CC --demo-network DIR)."""
     from network.home import Home, default_home, init_demo
 
+    if country is not None:
+        _init_country(country.upper(), demo_network, base_url, home, as_json)
+        return
     if not demo:
-        fail("only the demo network can be created so far: tdx init --demo [--home DIR]", 2)
+        fail(
+            "tdx init --demo [--home DIR], or tdx init --country CC --demo-network DIR "
+            "[--home DIR]",
+            2,
+        )
     target = home or default_home()
     if Home(target).exists():
         if as_json:
@@ -128,6 +165,38 @@ def init(
         f"({', '.join(countries)}), {len(orgs)} organisations, a signed trust list."
     )
     out.print("Keys are encrypted with the demo passphrase 'tdx-demo-passphrase'.")
+
+
+def _init_country(
+    country: str, network: Path | None, base_url: str | None, home: Path | None, as_json: bool
+) -> None:
+    from network.demo_network import COUNTRIES, DEFAULT_BASE_PORT
+    from network.home import default_home, init_country
+
+    if network is None:
+        fail("--country needs --demo-network DIR (the folder the countries' nodes share)", 2)
+    codes = [c.code for c in COUNTRIES]
+    if country not in codes:
+        fail(f"--country: {country} is not a demo country ({', '.join(codes)})", 2)
+    target = home or default_home()
+    url = base_url or f"http://127.0.0.1:{DEFAULT_BASE_PORT + codes.index(country)}"
+    created = guard(lambda: init_country(target, country, network, url, now()))
+    orgs = list(created.organisations())
+    if as_json:
+        emit_json(
+            {
+                "home": str(target),
+                "country": country,
+                "network": str(network.resolve()),
+                "baseUrl": url,
+                "organisations": len(orgs),
+            }
+        )
+        return
+    out.print(
+        f"Created the {country} node's home at {target}: its root, {len(orgs)} organisations, "
+        f"a node certificate; joined the demo network at {network.resolve()} (serving at {url})."
+    )
 
 
 @identity_app.command("list")
@@ -230,16 +299,62 @@ def doc_sign(
         err.print(f"Signed {kind.value} {doc.digest} as {as_org} -> {output}", markup=False)
 
 
-@app.command()
-def verify(file: FileArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Verify a signed document and its ledger status: exit 0 valid, 1 invalid, 2 usage."""
+@doc_app.command("print")
+def doc_print(
+    doc_id: IdArg,
+    output: Annotated[Path, typer.Option("--out", help="Write the PDF here.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The node's public URL for the QR code [default: the home's publicUrl, "
+            "else http://127.0.0.1:8000].",
+        ),
+    ] = None,
+    lang: Annotated[
+        PrintLanguage, typer.Option("--lang", help="Language of the labels.")
+    ] = PrintLanguage.EN,
+    home: HomeOpt = None,
+) -> None:
+    """Print a document on this node's ledger as a PDF certificate whose QR code verifies it."""
+    from api.http.pages import i18n, print_pdf
+    from chaincode.read_policy import OPERATOR
+
+    h = home_of(home)
+    setting = guard(h.config).get("publicUrl")
+    base = base_url or (setting if isinstance(setting, str) else DEFAULT_PUBLIC_URL)
+    if not base.startswith(("http://", "https://")):
+        fail(f"--base-url must start with http:// or https://, not {base!r}", 2)
     with node_of(home) as node:
-        report = node.verify(file.read_bytes())
+        pdf = guard(lambda: print_pdf(node, doc_id, OPERATOR, base, i18n.Catalogs()[lang], now()))
+    output.write_bytes(pdf)
+    err.print(f"Printed {doc_id} -> {output} ({len(pdf)} bytes)", markup=False)
+
+
+@app.command()
+def verify(
+    file: FileArg,
+    ask_issuer: Annotated[
+        bool,
+        typer.Option(
+            "--ask-issuer",
+            help="Ask the issuing country's node when this node's ledger lacks the document.",
+        ),
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a signed document and its ledger status: exit 0 VALID, 1 INVALID, 2 usage,
+    3 UNKNOWN (a check could not be made, e.g. the issuing node did not answer)."""
+    from identity.checks import Verdict
+
+    with node_of(home) as node:
+        report = node.verify(file.read_bytes(), ask_issuer=ask_issuer)
     if as_json:
         emit_json(report.to_json())
     else:
         render_report(out, report)
-    raise typer.Exit(0 if report.valid else 1)
+    raise typer.Exit({Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.UNKNOWN: 3}[report.verdict])
 
 
 @app.command()
@@ -293,11 +408,38 @@ def demo(
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="evm: use this node instead of a new anvil.")
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Leave the node up afterwards and print its pages' URL."),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="--serve: address to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="--serve: port (0: a free one).")
+    ] = 8000,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network", help="The corridor on four country nodes (CN, SG, RU, KZ) on loopback."
+        ),
+    ] = False,
 ) -> None:
     """Run the demo story end to end; exit 0 only if every step gave the expected result."""
+    if network:
+        from api.cli import corridor_demo
+
+        if home is not None or ledger is not LedgerEngine.EMBEDDED or rpc is not None or serve:
+            fail("--network: runs its own four nodes (no --home, --ledger, --rpc or --serve)", 2)
+        raise typer.Exit(0 if guard(lambda: corridor_demo.run(out, as_json)) else 1)
+
     from api.cli import demo as demo_story
 
-    ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc)))
+    where = demo_story.Serve(host, port) if serve else None
+    try:
+        ok = guard(lambda: demo_story.run(home, out, as_json, LedgerConfig(ledger, rpc), where))
+    except OSError as exc:
+        fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
     raise typer.Exit(0 if ok else 1)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from identity.checks import Facts, Report, Status
+from identity.checks import Facts, Report, Status, Verdict
 
 MARKS = {Status.PASS: "[green]pass[/]", Status.FAIL: "[red]FAIL[/]"}
 
@@ -19,9 +19,13 @@ def render_checks(console: Console, report: Report[Facts]) -> None:
 
 def render_report(console: Console, report: Report[Facts]) -> None:
     render_checks(console, report)
-    failed = ", ".join(report.failed_names())
-    verdict = "[green]VALID[/]" if report.valid else f"[red]INVALID[/] (failed: {failed})"
-    console.print(verdict)
+    if report.verdict is Verdict.VALID:
+        console.print("[green]VALID[/]")
+    elif report.verdict is Verdict.INVALID:
+        console.print(f"[red]INVALID[/] (failed: {', '.join(report.failed_names())})")
+    else:
+        skipped = ", ".join(c.name.value for c in report.failures())
+        console.print(f"[yellow]UNKNOWN[/] (not checked: {skipped})")
 
 
 def outcome(report: Report[Facts]) -> str:

@@ -15,12 +15,14 @@ envelope, or one additional document in base64) and its own content-type handlin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,7 +39,8 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import routes, verify_endpoint
+from api.http import pages, peers, routes, verify_endpoint
+from api.http import rail as rail_routes
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
 from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
@@ -51,6 +54,8 @@ from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
 PINT_PREFIX = "/v3/"
+# The API's bodies are JSON; the web pages' forms are form-encoded (api.http.pages).
+_JSON_ONLY = "/v1/"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 log = logging.getLogger("tdx.http")
 
@@ -155,7 +160,18 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     and the middleware every request passes through. The caller owns (and closes) the node."""
     _configure_logging(log_level)
     metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def exchange(_: FastAPI) -> AsyncIterator[None]:
+        # A country's node delivers its outbox while it serves.
+        node.start_exchange()
+        try:
+            yield
+        finally:
+            node.stop_exchange()
+
     app = FastAPI(
+        lifespan=exchange,
         title="tdx node",
         version=VERSION,
         summary="Issue, anchor, pass on and verify trade documents.",
@@ -169,6 +185,9 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     pint = node.pint()
     if pint is not None:
         app.include_router(pint.router())
+    app.include_router(peers.router)
+    app.include_router(rail_routes.router)
+    pages.mount(app, node)
     _add_operations(app, node, metrics)
     _add_problem_handlers(app)
     documented = next(
@@ -303,6 +322,7 @@ class Observe:
         try:
             if (
                 method in {"POST", "PUT", "PATCH"}
+                and path.startswith(_JSON_ONLY)
                 and ctype != b"application/json"
                 and not path.startswith(self.exempt)
             ):

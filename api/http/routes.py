@@ -274,14 +274,17 @@ def held(org_id: OrgPath, node: NodeDep, who: Caller) -> list[str]:
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": "A tdx-signed-document/1 envelope, as tdx issue --out writes it.",
+            "description": "A tdx-signed-document/1 envelope, as tdx issue --out writes it; "
+            'or {"document": <envelope>, "askIssuer": true} (or ?askIssuer=true) to ask '
+            "the issuing country's node when this node's ledger lacks the document.",
         }
     },
 )
 async def verify(request: Request, node: NodeDep) -> Response:
     # Served by api.http.verify_endpoint ahead of the router; this entry documents it. The raw
     # body goes to the verifier as it came (it parses strictly, refusing duplicate keys).
-    report = await verify_endpoint.verify(node, await request.body())
+    document, ask = verify_endpoint.unwrap(await request.body(), request.url.query.encode())
+    report = await verify_endpoint.verify(node, document, ask)
     return Response(verify_endpoint.render(report), media_type="application/json")
 
 

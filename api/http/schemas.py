@@ -71,6 +71,7 @@ class Check(BaseModel):
 
 class VerifyReport(BaseModel):
     valid: bool
+    verdict: Literal["VALID", "INVALID", "UNKNOWN"]
     checks: list[Check]
     facts: dict[str, str] = Field(default_factory=dict)
 

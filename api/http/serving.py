@@ -15,11 +15,13 @@ from api.http.protocol import CoalescingHttpToolsProtocol
 
 
 @contextmanager
-def serving(app: FastAPI, startup_timeout: float = 10.0, port: int = 0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 at ``port`` (0: one the OS picks); yield its base URL."""
+def serving(
+    app: FastAPI, startup_timeout: float = 10.0, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
+    """Serve ``app`` on ``host`` at ``port`` (0: one the OS picks); yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock.bind((host, port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", http=CoalescingHttpToolsProtocol
@@ -33,7 +35,7 @@ def serving(app: FastAPI, startup_timeout: float = 10.0, port: int = 0) -> Itera
             raise RuntimeError("the HTTP server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=startup_timeout)

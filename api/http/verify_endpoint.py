@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.problems import Problem
+from chaincode.canonical import CanonicalizationError, parse_json
 from network.node import Node
 from network.verification import Verification
 
@@ -24,12 +25,37 @@ PATH = "/v1/verify"
 INLINE_BODY = 64 * 1024
 
 
-async def verify(node: Node, body: bytes) -> Verification:
+async def verify(node: Node, body: bytes, ask_issuer: bool = False) -> Verification:
     """The node's verification of a presented signed document, on the loop when its
-    ledger's reads never block."""
+    ledger's reads never block (asking the issuing node is a network call: a thread)."""
+    if ask_issuer:
+        return await run_in_threadpool(node.verify, body, True)
     if node.ledger.nonblocking_reads and len(body) <= INLINE_BODY:
         return node.verify(body)
     return await run_in_threadpool(node.verify, body)
+
+
+def unwrap(body: bytes, query: bytes) -> tuple[bytes, bool]:
+    """The presented document and whether to ask its issuing node: ``?askIssuer=true``
+    with the document as the body, or the body ``{"document": ..., "askIssuer": true}``.
+    A body without a top-level ``askIssuer`` is the document itself, as before."""
+    ask = query in (b"askIssuer=true", b"askIssuer=1")
+    if b'"askIssuer"' not in body:
+        return body, ask
+    try:
+        value = parse_json(body)
+    except CanonicalizationError:
+        return body, ask  # the verification's format check reports it
+    if not isinstance(value, dict) or "askIssuer" not in value:
+        return body, ask
+    flag = value["askIssuer"]
+    if set(value) != {"document", "askIssuer"} or not isinstance(flag, bool):
+        raise Problem(
+            422,
+            'a wrapped verification is {"document": <signed document>, "askIssuer": true|false}',
+            "invalid-request",
+        )
+    return orjson.dumps(value["document"]), flag or ask
 
 
 def render(report: Verification) -> bytes:
@@ -67,7 +93,12 @@ class VerifyEndpoint:
             return
         except ConnectionAbortedError:
             return
-        content = render(await verify(self.node, body))
+        try:
+            document, ask = unwrap(body, scope.get("query_string", b""))
+        except Problem as problem:
+            await problem.response(PATH)(scope, receive, send)
+            return
+        content = render(await verify(self.node, document, ask))
         await send(
             {
                 "type": "http.response.start",

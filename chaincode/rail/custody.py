@@ -13,8 +13,9 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chaincode.documents.rail import RailConsignment, Seal
+from chaincode.documents.rail import Seal
 from chaincode.rail.events import EventType, RecordedEvent, SealResult
+from chaincode.rail.route import Consignment
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class CustodyState:
         return None
 
 
-def initial_state(consignment: RailConsignment) -> CustodyState:
+def initial_state(consignment: Consignment) -> CustodyState:
     return CustodyState(
         chains=tuple(SealChain(seal) for seal in consignment.seals),
         wagon_of={c: w.number for w in consignment.wagons for c in w.containers},
@@ -103,7 +104,7 @@ def apply_event(state: CustodyState, recorded: RecordedEvent) -> CustodyState:
     return CustodyState(tuple(chains), state.wagon_of)
 
 
-def custody(consignment: RailConsignment, events: Sequence[RecordedEvent]) -> CustodyState:
+def custody(consignment: Consignment, events: Sequence[RecordedEvent]) -> CustodyState:
     """The chains of custody and container positions after all ``events``, in ledger order."""
     state = initial_state(consignment)
     for recorded in events:

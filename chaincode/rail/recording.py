@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from chaincode.documents.rail import RailConsignment
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.rail.custody import custody
 from chaincode.rail.events import BorderEvent, EventType, Outcome, RecordedEvent, SealResult
 from chaincode.rail.release import assess_release
-from chaincode.rail.route import crossing_at, route_stations
+from chaincode.rail.route import Consignment, crossing_at, route_stations
 from chaincode.records import Actor
 from identity.roles import Role
 
@@ -45,7 +44,7 @@ def _refuse(kind: RefusalKind, name: str, message: str) -> EventRefusal:
 
 
 def check_event(
-    consignment: RailConsignment,
+    consignment: Consignment,
     history: Sequence[RecordedEvent],
     event: BorderEvent,
     actor: Actor,
@@ -108,7 +107,7 @@ def check_event(
 
 
 def _crossing_rules(
-    consignment: RailConsignment,
+    consignment: Consignment,
     history: Sequence[RecordedEvent],
     event_type: EventType,
     crossing: int,
@@ -132,7 +131,7 @@ def _crossing_rules(
 
 
 def _seal_rules(
-    consignment: RailConsignment,
+    consignment: Consignment,
     history: Sequence[RecordedEvent],
     event: BorderEvent,
     actor: Actor,
@@ -166,7 +165,7 @@ def _seal_rules(
 
 
 def _move_rules(
-    consignment: RailConsignment, history: Sequence[RecordedEvent], event: BorderEvent
+    consignment: Consignment, history: Sequence[RecordedEvent], event: BorderEvent
 ) -> None:
     wagon_of = custody(consignment, history).wagon_of
     for move in event.moves:

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from chaincode.documents.rail import RailConsignment
 from chaincode.rail.custody import SealChain, apply_event, initial_state
 from chaincode.rail.events import EventType, Outcome, RecordedEvent, SealResult
-from chaincode.rail.route import crossing_at
+from chaincode.rail.route import Consignment, crossing_at
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class _SealAtCrossing:
 
 
 def assess_release(
-    consignment: RailConsignment, events: Sequence[RecordedEvent], crossing: int
+    consignment: Consignment, events: Sequence[RecordedEvent], crossing: int
 ) -> ReleaseAssessment:
     """The release outcome at border crossing number ``crossing``, from the events so far."""
     state = initial_state(consignment)
@@ -140,6 +139,6 @@ def _seal_findings(chain: SealChain, at: _SealAtCrossing) -> list[Finding]:
 
 
 def release_outcome(
-    consignment: RailConsignment, events: Sequence[RecordedEvent], crossing: int
+    consignment: Consignment, events: Sequence[RecordedEvent], crossing: int
 ) -> Outcome:
     return assess_release(consignment, events, crossing).outcome

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaincode.documents.rail import RailConsignment
+from chaincode.documents.rail import BorderCrossing
 from chaincode.rail.events import EventType, Outcome, RecordedEvent
-from chaincode.rail.route import crossing_at, crossing_label
+from chaincode.rail.route import Consignment, crossing_at, crossing_label
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Journey:
     """One consignment and its events, in ledger order."""
 
     consignment_id: str
-    consignment: RailConsignment
+    consignment: Consignment
     events: tuple[RecordedEvent, ...]
 
 
@@ -68,6 +68,25 @@ class PairReport:
             "arrivalToDepartureSeconds": self.arrival_to_departure.as_json(),
         }
 
+    def as_row(self) -> dict[str, Any]:
+        """One flat row (for CSV): the pair, its counts, and each dwell's figures."""
+        row: dict[str, Any] = {
+            "pair": self.pair,
+            "exitStation": self.exit_station,
+            "entryStation": self.entry_station,
+            "consignments": self.consignments,
+            "decisions": self.decisions,
+            "directReleases": self.direct_releases,
+            "directShare": self.direct_share,
+        }
+        for name, stats in (
+            ("arrivalToDecision", self.arrival_to_decision),
+            ("arrivalToDeparture", self.arrival_to_departure),
+        ):
+            for key, value in stats.as_json().items():
+                row[f"{name}{key[0].upper()}{key[1:]}"] = value
+        return row
+
 
 @dataclass(frozen=True)
 class ReleaseTimeReport:
@@ -106,16 +125,35 @@ def _seconds(start: datetime.datetime, end: datetime.datetime) -> float:
     return (end - start).total_seconds()
 
 
-def release_time_report(journeys: Iterable[Journey]) -> ReleaseTimeReport:
+def border_matches(border: str, crossing: BorderCrossing) -> bool:
+    """Whether ``border`` names this crossing: by its stations' names (``Alashankou-Dostyk``,
+    any case) or codes (``892305-708507``)."""
+    wanted = border.strip().casefold()
+    codes = f"{crossing.exitStation.code}-{crossing.entryStation.code}"
+    return wanted in (crossing_label(crossing).casefold(), codes)
+
+
+def release_time_report(
+    journeys: Iterable[Journey],
+    border: str | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> ReleaseTimeReport:
+    """The report over ``journeys``; only the crossing ``border`` names (``border_matches``),
+    and only arrivals at a crossing from ``since`` (inclusive) to ``until`` (exclusive)."""
     pairs: dict[tuple[str, str], _Pair] = {}
     for journey in journeys:
         consignment = journey.consignment
         for i, crossing in enumerate(consignment.borderCrossings):
+            if border is not None and not border_matches(border, crossing):
+                continue
             here = [
                 r.event for r in journey.events if crossing_at(consignment, r.event.station) == i
             ]
             arrival = next((e.time for e in here if e.type == EventType.ARRIVAL), None)
             if arrival is None:
+                continue
+            if (since is not None and arrival < since) or (until is not None and arrival >= until):
                 continue
             key = (crossing.exitStation.code, crossing.entryStation.code)
             pair = pairs.setdefault(key, _Pair())

@@ -9,9 +9,36 @@ with the codes its note gives, define its route.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from chaincode.documents.rail import BorderCrossing, RailConsignment, Station
+from chaincode.documents.rail import BorderCrossing, Seal, Station, Wagon
+
+
+class Consignment(Protocol):
+    """What the rail rules read of a consignment: its note number, route, wagons and seals.
+    A ``RailConsignment`` is one; so is the ``RailRoute`` the ledger keeps of it
+    (``chaincode.rail.consignment``), which lets every node replay the rules without the
+    consignment note itself."""
+
+    @property
+    def noteNumber(self) -> str: ...  # noqa: N802 (the note's field name)
+
+    @property
+    def departureStation(self) -> Station: ...  # noqa: N802
+
+    @property
+    def destinationStation(self) -> Station: ...  # noqa: N802
+
+    @property
+    def borderCrossings(self) -> Sequence[BorderCrossing]: ...  # noqa: N802
+
+    @property
+    def wagons(self) -> Sequence[Wagon]: ...
+
+    @property
+    def seals(self) -> Sequence[Seal]: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +72,7 @@ def crossing_label(crossing: BorderCrossing) -> str:
     return f"{crossing.exitStation.name}-{crossing.entryStation.name}"
 
 
-def route_stations(consignment: RailConsignment) -> dict[str, Station]:
+def route_stations(consignment: Consignment) -> dict[str, Station]:
     """Every station of the route by code: departure, border stations, destination."""
     stations = {consignment.departureStation.code: consignment.departureStation}
     for crossing in consignment.borderCrossings:
@@ -55,9 +82,27 @@ def route_stations(consignment: RailConsignment) -> dict[str, Station]:
     return stations
 
 
-def crossing_at(consignment: RailConsignment, station: str) -> int | None:
+def crossing_at(consignment: Consignment, station: str) -> int | None:
     """The index of the border crossing whose exit or entry station this is, if any."""
     for i, crossing in enumerate(consignment.borderCrossings):
         if station in (crossing.exitStation.code, crossing.entryStation.code):
             return i
     return None
+
+
+def next_country(consignment: Consignment, station: str) -> str | None:
+    """The country the train enters next after ``station``: the entry country of the first
+    border crossing ahead of it (the departure station and a crossing's exit station are
+    before that crossing, its entry station after it), or None at or beyond the last one."""
+    if station == consignment.departureStation.code:
+        ahead = 0
+    else:
+        found = crossing_at(consignment, station)
+        if found is None:
+            return None
+        ahead = (
+            found if station == consignment.borderCrossings[found].exitStation.code else found + 1
+        )
+    if ahead >= len(consignment.borderCrossings):
+        return None
+    return consignment.borderCrossings[ahead].entryStation.country

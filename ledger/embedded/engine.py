@@ -30,9 +30,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
+from chaincode.rail.consignment import RouteRecord
+from chaincode.rail.events import RecordedEvent
+from chaincode.rail.report import Journey
 from chaincode.records import DocumentRecord, PickupRight
 from chaincode.transactions import Op, utc
 from ledger.admission import admit, batch_root
+from ledger.embedded import rail_tables
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
 from ledger.embedded.schema import SCHEMA, upgrade
@@ -45,6 +49,7 @@ from ledger.interface import (
     Receipt,
     SignedDocument,
     document_summary,
+    rail_details,
     single,
 )
 from ledger.records_codec import (
@@ -121,7 +126,9 @@ class EmbeddedLedger:
         self._signer = signer
         self._clock = clock
         self._max_group = max_group
-        self._db = open_database(path, SCHEMA, synchronous="FULL", upgrade=upgrade)
+        self._db = open_database(
+            path, SCHEMA + rail_tables.SCHEMA, synchronous="FULL", upgrade=upgrade
+        )
         # Index lookups dominate batched anchoring; keep the hot pages in memory.
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
@@ -402,6 +409,7 @@ class EmbeddedLedger:
                     edges.append((link, linked.issuer, d.id, d.issuer))
         if edges:
             db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", edges)
+        rail_tables.store(db, effects, index)
 
     # --- receipts and proofs ----------------------------------------------------------
 
@@ -462,6 +470,14 @@ class EmbeddedLedger:
     def checkpoint(self) -> str:
         with self._reading(snapshot=False) as db:
             return self._checkpoint(db)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The RFC 9162 proof that the log's first ``old_size`` entries are a prefix of its
+        first ``new_size`` (both at most the log's size; its nodes never change)."""
+        with self._reading(snapshot=False) as db:
+            if new_size > self._tip(db)[0]:
+                raise ValueError(f"the log has fewer than {new_size} entries")
+            return merkle.consistency_proof(NodeTable(db), old_size, new_size)
 
     def queue_depth(self) -> int:
         """Transactions waiting for the writer (approximate, for metrics)."""
@@ -650,6 +666,7 @@ class EmbeddedLedger:
             }
             if "digests" in tx:
                 details["batchSize"] = len(tx["digests"])
+            details.update(rail_details(tx))
             out.append(
                 HistoryEntry(
                     index, str(row[0]), tx["op"], tx["actor"], tx["time"], tx.get("doc"), details
@@ -720,12 +737,42 @@ class EmbeddedLedger:
                 )
             ]
 
+    # --- the rail corridor (ledger.interface.RailRecords) ---------------------------------
+
+    def rail_route(self, doc_id: str) -> RouteRecord | None:
+        with self._reading(snapshot=False) as db:
+            return rail_tables.route_of(db, doc_id)
+
+    def rail_events(self, doc_id: str) -> list[RecordedEvent]:
+        with self._reading(snapshot=False) as db:
+            return rail_tables.events_of(db, doc_id)
+
+    def rail_journeys(self) -> list[Journey]:
+        """Every registered consignment and its events, from one snapshot."""
+        with self._reading() as db:
+            return list(rail_tables.journeys(db))
+
     def held_by(self, org_id: str) -> list[str]:
         with self._reading(snapshot=False) as db:
             return [
                 str(r[0])
                 for r in db.execute(
                     "SELECT DISTINCT id FROM documents WHERE holder = ? ORDER BY id", (org_id,)
+                )
+            ]
+
+    def issued_by(self, org_id: str, kind: str, limit: int = 100) -> list[str]:
+        """The latest documents of ``kind`` that ``org_id`` issued singly (not in a batch),
+        newest first: an eBL desk's list of the eBLs a carrier issued."""
+        # The literal 'ebl' lets SQLite use the partial index documents_ebls_issued.
+        where = "kind = 'ebl'" if kind == "ebl" else "kind = :kind"
+        sql = f"SELECT id FROM documents WHERE issuer = :org AND {where} "  # noqa: S608
+        with self._reading(snapshot=False) as db:
+            return [
+                str(r[0])
+                for r in db.execute(
+                    sql + "ORDER BY entry DESC LIMIT :limit",
+                    {"org": org_id, "kind": kind, "limit": limit},
                 )
             ]
 

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS documents (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_first ON documents (id, entry);
 CREATE INDEX IF NOT EXISTS documents_holder ON documents (holder) WHERE holder IS NOT NULL;
+-- an eBL desk's list of the eBLs a carrier issued, partial so that the many other
+-- documents cost no index write
+CREATE INDEX IF NOT EXISTS documents_ebls_issued ON documents (issuer, entry) WHERE kind = 'ebl';
 CREATE TABLE IF NOT EXISTS history (
     doc TEXT NOT NULL, issuer TEXT NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (doc, issuer, entry)) WITHOUT ROWID;

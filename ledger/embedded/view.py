@@ -6,7 +6,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from chaincode.rail.consignment import RouteRecord
+from chaincode.rail.events import RecordedEvent
 from chaincode.records import Actor, DocumentRecord, PickupRight
+from ledger.embedded import rail_tables
 from ledger.interface import Identities
 from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, right_from_json
 
@@ -70,6 +73,12 @@ class SqlView:
 
     def party(self, org_id: str) -> Actor | None:
         return self._identities.party(org_id)
+
+    def rail_route(self, doc_id: str) -> RouteRecord | None:
+        return rail_tables.route_of(self._db, doc_id)
+
+    def rail_events(self, doc_id: str) -> list[RecordedEvent]:
+        return rail_tables.events_of(self._db, doc_id)
 
     def issuer_of(self, doc_id: str, issuer: str | None) -> str | None:
         """The issuer of the record a query about ``doc_id`` means: ``issuer`` itself, or

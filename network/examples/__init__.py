@@ -1,5 +1,5 @@
-"""Example documents that name the demo network's organisations (a CO, an eBL, a phyto
-certificate and a rail consignment), shipped as package data so that the demo and the
+"""Example documents that name the demo network's organisations (a CO, an eBL, two phyto
+certificates and a rail consignment), shipped as package data so that the demo and the
 benchmarks find them in any install, editable or not.
 """
 
@@ -10,6 +10,8 @@ from importlib.resources import files
 CO = "co_cn_sg.json"
 EBL = "ebl_cnsha_sgsin.json"
 PHYTO = "phyto_cn_kz_apples.json"
+# Russian wheat for China, certified by Rosselkhoznadzor (its key: GOST R 34.10-2012).
+PHYTO_RU = "phyto_ru_cn_wheat.json"
 RAIL = "rail_chongqing_almaty.json"
 
 
@@ -18,4 +20,4 @@ def read(name: str) -> bytes:
     return files(__name__).joinpath(name).read_bytes()
 
 
-__all__ = ["CO", "EBL", "PHYTO", "RAIL", "read"]
+__all__ = ["CO", "EBL", "PHYTO", "PHYTO_RU", "RAIL", "read"]

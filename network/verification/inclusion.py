@@ -10,7 +10,7 @@ none was checked.
 from __future__ import annotations
 
 from identity.checks import Check, CheckName
-from ledger.evidence import BlockRead, ChannelRead, MerkleInclusion
+from ledger.evidence import BlockRead, ChannelRead, MerkleInclusion, PeerInclusion
 from ledger.tlog import checkpoint, merkle
 
 
@@ -18,10 +18,19 @@ class InclusionCheck:
     def __init__(self, checkpoint_key: str | None) -> None:
         self._key = checkpoint_key
         # The latest checkpoint is verified once, not on every request: its note's text
-        # (signature lines included) and what it opened to.
-        self._opened: tuple[str, checkpoint.Checkpoint] | None = None
+        # (signature lines included), the key it was verified with, and what it opened to.
+        self._opened: tuple[str, str, checkpoint.Checkpoint] | None = None
 
-    def __call__(self, proof: MerkleInclusion | BlockRead | ChannelRead | None) -> Check[CheckName]:
+    def __call__(
+        self, proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None
+    ) -> Check[CheckName]:
+        if isinstance(proof, PeerInclusion):
+            # Another country's node answered: its proof, checked against its checkpoint
+            # with the key this node holds for it.
+            checked = self._merkle(proof.inclusion, proof.verifier_key)
+            return Check(
+                checked.name, checked.status, f"{checked.reason} of the {proof.country} node"
+            )
         if isinstance(proof, BlockRead):
             return Check.passed(
                 CheckName.INCLUSION,
@@ -48,14 +57,14 @@ class InclusionCheck:
 
     def _merkle(self, proof: MerkleInclusion, key: str) -> Check[CheckName]:
         opened = self._opened
-        if opened is not None and opened[0] == proof.checkpoint:
-            cp = opened[1]
+        if opened is not None and opened[0] == proof.checkpoint and opened[1] == key:
+            cp = opened[2]
         else:
             try:
                 cp = checkpoint.open_note(proof.checkpoint, key)
             except checkpoint.CheckpointError as exc:
                 return Check.failed(CheckName.INCLUSION, f"checkpoint: {exc}")
-            self._opened = (proof.checkpoint, cp)
+            self._opened = (proof.checkpoint, key, cp)
         leaf = merkle.leaf_hash(proof.leaf)
         if not merkle.verify_inclusion(leaf, proof.index, cp.size, proof.path, cp.root):
             return Check.failed(

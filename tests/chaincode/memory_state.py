@@ -8,6 +8,8 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 
 from chaincode.lifecycle import Effects, apply
+from chaincode.rail.consignment import RouteRecord
+from chaincode.rail.events import RecordedEvent
 from chaincode.records import Actor, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
@@ -52,6 +54,8 @@ class MemoryState:
         self.records: dict[str, dict[str, DocumentRecord]] = {}
         self.rights: dict[str, PickupRight] = {}
         self.released: set[tuple[str, str, str]] = set()
+        self.routes: dict[str, RouteRecord] = {}
+        self.events: dict[str, list[RecordedEvent]] = {}
         self._parties = parties or ACTORS.get
         self._clock = itertools.count()
 
@@ -81,6 +85,12 @@ class MemoryState:
     def party(self, org_id: str) -> Actor | None:
         return self._parties(org_id)
 
+    def rail_route(self, doc_id: str) -> RouteRecord | None:
+        return self.routes.get(doc_id)
+
+    def rail_events(self, doc_id: str) -> list[RecordedEvent]:
+        return list(self.events.get(doc_id, []))
+
     def commit(self, effects: Effects) -> None:
         for d in effects.documents:
             self.records.setdefault(d.id, {})[d.issuer] = d
@@ -91,9 +101,13 @@ class MemoryState:
         for r in effects.rights:
             self.rights[r.container] = r
             self.released.add((r.container, r.ebl, r.released_by))
+        if effects.rail_route is not None:
+            self.routes[effects.rail_route.doc] = effects.rail_route
+        for e in effects.rail_events:
+            self.events.setdefault(e.doc, []).append(e.recorded)
 
     def run_tx(self, tx: Transaction, actor: Actor | None = None) -> Effects:
-        effects = apply(tx, actor or ACTORS[tx.actor], self)
+        effects = apply(tx, actor or self.party(tx.actor) or ACTORS[tx.actor], self)
         self.commit(effects)
         return effects
 
