@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from chaincode import external_control
 from chaincode.authority import ISSUER_ROLES, issue_refusal
 from chaincode.documents.registry import DocumentKind
 from chaincode.rail.consignment import EventRecord, RouteRecord
@@ -290,6 +291,7 @@ def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if old.kind is DocumentKind.EBL:
         # A new eBL replaces one surrendered for amendment; control returns to the party
         # that surrendered it. Issued like any eBL: the carrier role, in its own country.
+        _control_here(old, tx.op)
         if old.state is not DocState.SURRENDERED_FOR_AMENDMENT:
             raise _conflict(
                 f"an eBL is amended only after its surrender for amendment is accepted "
@@ -353,7 +355,15 @@ def _ebl(view: StateView, tx: Transaction) -> DocumentRecord:
         doc = ebls[0] if ebls else records[0]
     if doc.kind is not DocumentKind.EBL:
         raise _invalid(f"{tx.op.value} applies to an eBL, not a {doc.kind.value}")
+    _control_here(doc, tx.op)
     return doc
+
+
+def _control_here(doc: DocumentRecord, op: Op) -> None:
+    """Refuse a local control action on an eBL whose control lives on another platform."""
+    elsewhere = external_control.local_refusal(doc, op)
+    if elsewhere is not None:
+        raise _conflict(elsewhere)
 
 
 def _controlled_by(doc: DocumentRecord, actor: Actor) -> None:
@@ -521,6 +531,12 @@ _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.RELEASE: _release,
     Op.DELEGATE: _delegate,
     Op.PICKUP: _pickup,
+    Op.EXPORT_EBL: external_control.export_ebl,
+    Op.RECLAIM_EBL: external_control.reclaim_ebl,
+    Op.BEGIN_TRANSFER_OUT: external_control.begin_transfer_out,
+    Op.COMPLETE_TRANSFER_OUT: external_control.complete_transfer_out,
+    Op.CANCEL_TRANSFER_OUT: external_control.cancel_transfer_out,
+    Op.RECORD_RECEIVED: external_control.record_received,
     Op.RAIL_REGISTER: rail_operations.register_route,
     Op.RAIL_EVENT: rail_operations.record_event,
 }
