@@ -29,6 +29,17 @@ from __future__ import annotations
 
 from chaincode.documents.registry import DocumentKind
 from chaincode.records import PENDING, Actor, Away, DocState, DocumentRecord
+from chaincode.state import (
+    Effects,
+    StateView,
+    conflict,
+    forbidden,
+    invalid,
+    known_party,
+    need,
+    not_found,
+    state_conflict,
+)
 from chaincode.transactions import Op, Transaction
 
 SURRENDER_ACTIONS = {
@@ -86,43 +97,41 @@ def local_refusal(doc: DocumentRecord, op: Op) -> str | None:
 
 
 # --- the rules --------------------------------------------------------------------------
-# ``lifecycle`` is imported at the end of this module (it imports this one for its table of
-# rules), so these functions reach it at call time.
 
 
-def _ebls(view: lifecycle.StateView, doc_id: str) -> list[DocumentRecord]:
+def _ebls(view: StateView, doc_id: str) -> list[DocumentRecord]:
     """Every eBL record of the digest on this ledger, first anchored first."""
     records = [view.document(doc_id, issuer) for issuer in view.issuers(doc_id)]
     return [r for r in records if r is not None and r.kind is DocumentKind.EBL]
 
 
-def _the_ebl(tx: Transaction, view: lifecycle.StateView) -> DocumentRecord:
+def _the_ebl(tx: Transaction, view: StateView) -> DocumentRecord:
     """The eBL the transaction addresses, wherever its control is: its carrier's record
     (``tx.carrier``), else the digest's one eBL record."""
-    doc_id = lifecycle._need(tx.doc, tx.op, "doc")
+    doc_id = need(tx.doc, tx.op, "doc")
     if tx.carrier is not None:
         found = view.document(doc_id, tx.carrier)
         records = [found] if found is not None and found.kind is DocumentKind.EBL else []
     else:
         records = _ebls(view, doc_id)
     if not records:
-        raise lifecycle._not_found(f"no eBL {doc_id} on this ledger")
+        raise not_found(f"no eBL {doc_id} on this ledger")
     if len(records) > 1:
-        raise lifecycle._invalid(f"several eBL records of {doc_id}: name the carrier")
+        raise invalid(f"several eBL records of {doc_id}: name the carrier")
     return records[0]
 
 
 def _home(doc: DocumentRecord) -> None:
     where = elsewhere(doc)
     if where is not None:
-        raise lifecycle._conflict(where)
+        raise conflict(where)
 
 
 def _possessor(doc: DocumentRecord, actor: Actor) -> None:
     if doc.state is not DocState.ISSUED:
-        raise lifecycle._state_conflict(doc)
+        raise state_conflict(doc)
     if doc.holder != actor.id:
-        raise lifecycle._conflict(f"not the current possessor (possessor: {doc.holder})")
+        raise conflict(f"not the current possessor (possessor: {doc.holder})")
 
 
 def _controller(doc: DocumentRecord) -> str | None:
@@ -130,34 +139,34 @@ def _controller(doc: DocumentRecord) -> str | None:
     return doc.holder if doc.state is DocState.ISSUED else doc.carrier
 
 
-def export_ebl(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
+def export_ebl(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _the_ebl(tx, view)
     _home(doc)
-    where = lifecycle._need(tx.where, tx.op, "where (the token registry)")
-    ref = lifecycle._need(tx.ref, tx.op, "ref (the token id)")
+    where = need(tx.where, tx.op, "where (the token registry)")
+    ref = need(tx.ref, tx.op, "ref (the token id)")
     if not where.startswith("eip155:"):
-        raise lifecycle._invalid("EXPORT_EBL goes to a token registry: eip155:<chain>:<address>")
+        raise invalid("EXPORT_EBL goes to a token registry: eip155:<chain>:<address>")
     if doc.carrier_platform is not None:
-        raise lifecycle._conflict(local_refusal(doc, Op.SURRENDER) or "")
+        raise conflict(local_refusal(doc, Op.SURRENDER) or "")
     _possessor(doc, actor)
     exported = doc.evolve(away=Away.EXPORTED, away_at=where, transfer=ref, holder=None)
-    return lifecycle.Effects(documents=[exported])
+    return Effects(documents=[exported])
 
 
-def reclaim_ebl(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
+def reclaim_ebl(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _the_ebl(tx, view)
     if doc.away is not Away.EXPORTED:
-        raise lifecycle._conflict(f"eBL {doc.id} is not exported to a token registry")
+        raise conflict(f"eBL {doc.id} is not exported to a token registry")
     if ((tx.where or "").lower(), tx.ref) != ((doc.away_at or "").lower(), doc.transfer):
-        raise lifecycle._conflict(
+        raise conflict(
             f"eBL {doc.id} was exported to {doc.away_at} as token {doc.transfer}, not "
             f"{tx.where} as token {tx.ref}"
         )
     if actor.id != doc.carrier:
-        raise lifecycle._forbidden(
+        raise forbidden(
             "only the issuing carrier reclaims an eBL: it accepted the surrender on the registry"
         )
-    by = lifecycle._known_party(view, tx.to, tx.op, "to (the party that returned it)").id
+    by = known_party(view, tx.to, tx.op, "to (the party that returned it)").id
     state = (
         DocState.PENDING_SURRENDER_FOR_AMENDMENT
         if tx.purpose == "amendment"
@@ -171,53 +180,49 @@ def reclaim_ebl(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lif
         holder=doc.carrier,
         surrendered_by=by,
     )
-    return lifecycle.Effects(documents=[home])
+    return Effects(documents=[home])
 
 
-def begin_transfer_out(
-    tx: Transaction, actor: Actor, view: lifecycle.StateView
-) -> lifecycle.Effects:
+def begin_transfer_out(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _the_ebl(tx, view)
     _home(doc)
-    where = lifecycle._need(tx.where, tx.op, "where (the receiving PINT platform)")
-    ref = lifecycle._need(tx.ref, tx.op, "ref (the new chain entry's checksum)")
-    action = lifecycle._need(tx.action, tx.op, "action (the PINT transaction code)")
+    where = need(tx.where, tx.op, "where (the receiving PINT platform)")
+    ref = need(tx.ref, tx.op, "ref (the new chain entry's checksum)")
+    action = need(tx.action, tx.op, "action (the PINT transaction code)")
     if where.startswith("eip155:"):
-        raise lifecycle._invalid("BEGIN_TRANSFER_OUT goes to a PINT platform code")
+        raise invalid("BEGIN_TRANSFER_OUT goes to a PINT platform code")
     if action == "SACC":
-        raise lifecycle._invalid("SACC notifies the surrendering platform; it moves no control")
+        raise invalid("SACC notifies the surrendering platform; it moves no control")
     if action == "SREJ":
         if doc.state not in PENDING or actor.id != doc.carrier:
-            raise lifecycle._conflict(
+            raise conflict(
                 f"SREJ answers a pending surrender, by its carrier (state {doc.state.value})"
             )
     else:
         _possessor(doc, actor)
         if action in SURRENDER_ACTIONS and doc.carrier_platform != where:
             home = doc.carrier_platform or "this ledger"
-            raise lifecycle._conflict(
+            raise conflict(
                 f"a surrender of eBL {doc.id} goes to its carrier, on {home}, not to {where}"
             )
     flying = doc.evolve(away=Away.IN_FLIGHT, away_at=where, transfer=ref)
-    return lifecycle.Effects(documents=[flying])
+    return Effects(documents=[flying])
 
 
-def _in_flight(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> DocumentRecord:
+def _in_flight(tx: Transaction, actor: Actor, view: StateView) -> DocumentRecord:
     doc = _the_ebl(tx, view)
-    ref = lifecycle._need(tx.ref, tx.op, "ref (the transfer)")
+    ref = need(tx.ref, tx.op, "ref (the transfer)")
     if doc.away is not Away.IN_FLIGHT or doc.transfer != ref:
-        raise lifecycle._conflict(f"no transfer {ref} of eBL {doc.id} is in flight")
+        raise conflict(f"no transfer {ref} of eBL {doc.id} is in flight")
     if actor.id != _controller(doc):
-        raise lifecycle._forbidden(f"the transfer in flight is {_controller(doc)}'s")
+        raise forbidden(f"the transfer in flight is {_controller(doc)}'s")
     return doc
 
 
-def complete_transfer_out(
-    tx: Transaction, actor: Actor, view: lifecycle.StateView
-) -> lifecycle.Effects:
+def complete_transfer_out(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _in_flight(tx, actor, view)
-    lifecycle._need(tx.proof, tx.op, "proof (the signed answer's SHA-256)")
-    action = lifecycle._need(tx.action, tx.op, "action (the PINT transaction code)")
+    need(tx.proof, tx.op, "proof (the signed answer's SHA-256)")
+    action = need(tx.action, tx.op, "action (the PINT transaction code)")
     # The state it left in, as the other platform now has it: a surrender pending there,
     # or issued (a transfer, or a rejected surrender going back).
     state = SURRENDER_ACTIONS.get(action, DocState.ISSUED)
@@ -228,38 +233,34 @@ def complete_transfer_out(
         surrendered_by=None,
         surrendered_from=None,
     )
-    return lifecycle.Effects(documents=[gone])
+    return Effects(documents=[gone])
 
 
-def cancel_transfer_out(
-    tx: Transaction, actor: Actor, view: lifecycle.StateView
-) -> lifecycle.Effects:
+def cancel_transfer_out(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     doc = _in_flight(tx, actor, view)
     back = doc.evolve(away=None, away_at=None, transfer=None)
-    return lifecycle.Effects(documents=[back])
+    return Effects(documents=[back])
 
 
-def _arrival(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> DocumentRecord:
+def _arrival(tx: Transaction, actor: Actor, view: StateView) -> DocumentRecord:
     """The record an arriving eBL lands in: the one that went out from here, else a new
     record in the receiver's namespace. Refused if this ledger holds the eBL."""
-    doc_id = lifecycle._need(tx.doc, tx.op, "doc")
+    doc_id = need(tx.doc, tx.op, "doc")
     records = _ebls(view, doc_id)
     for record in records:
         if record.away is Away.TRANSFERRED_OUT:
             continue
         where = elsewhere(record)
         if where is not None:
-            raise lifecycle._conflict(where)
+            raise conflict(where)
         holder = _controller(record)
         standing = f"held by {holder}" if holder else "closed"
-        raise lifecycle._conflict(
-            f"this ledger has eBL {doc_id} {standing} (state {record.state.value})"
-        )
+        raise conflict(f"this ledger has eBL {doc_id} {standing} (state {record.state.value})")
     if records:
         return records[0]
     platform = tx.carrierPlatform
     if platform is None:
-        raise lifecycle._invalid(
+        raise invalid(
             f"eBL {doc_id} was never on this ledger: name its carrier's platform (carrierPlatform)"
         )
     return DocumentRecord(
@@ -275,18 +276,18 @@ def _arrival(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> Docume
     )
 
 
-def record_received(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
-    where = lifecycle._need(tx.where, tx.op, "where (the sending PINT platform)")
-    ref = lifecycle._need(tx.ref, tx.op, "ref (the last chain entry's checksum)")
-    action = lifecycle._need(tx.action, tx.op, "action (the PINT transaction code)")
+def record_received(tx: Transaction, actor: Actor, view: StateView) -> Effects:
+    where = need(tx.where, tx.op, "where (the sending PINT platform)")
+    ref = need(tx.ref, tx.op, "ref (the last chain entry's checksum)")
+    action = need(tx.action, tx.op, "action (the PINT transaction code)")
     if where.startswith("eip155:"):
-        raise lifecycle._invalid("RECORD_RECEIVED comes from a PINT platform code")
+        raise invalid("RECORD_RECEIVED comes from a PINT platform code")
     doc = _arrival(tx, actor, view)
     here = {"away": None, "away_at": None, "transfer": ref}
     if action in SURRENDER_ACTIONS:
         if doc.carrier != actor.id:
             carrier = doc.carrier or f"on PINT platform {doc.carrier_platform}"
-            raise lifecycle._forbidden(f"a surrender is received by the eBL's carrier ({carrier})")
+            raise forbidden(f"a surrender is received by the eBL's carrier ({carrier})")
         arrived = doc.evolve(
             **here,
             state=SURRENDER_ACTIONS[action],
@@ -296,9 +297,7 @@ def record_received(tx: Transaction, actor: Actor, view: lifecycle.StateView) ->
         )
     elif action == "SACC":
         if doc.state not in PENDING:
-            raise lifecycle._conflict(
-                f"SACC accepts a surrender sent from here (state {doc.state.value})"
-            )
+            raise conflict(f"SACC accepts a surrender sent from here (state {doc.state.value})")
         arrived = doc.evolve(**here, state=PENDING[doc.state], holder=None)
     else:
         arrived = doc.evolve(
@@ -308,10 +307,8 @@ def record_received(tx: Transaction, actor: Actor, view: lifecycle.StateView) ->
             surrendered_by=None,
             surrendered_from=None,
         )
-    return lifecycle.Effects(documents=[arrived])
+    return Effects(documents=[arrived])
 
-
-from chaincode import lifecycle  # noqa: E402 (a cycle: lifecycle's table names these rules)
 
 __all__ = [
     "SURRENDER_ACTIONS",

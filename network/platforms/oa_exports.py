@@ -39,7 +39,7 @@ from ledger.sqlite_files import open_database
 from network.platforms.oa_settings import OaSettings, funded, load
 
 if TYPE_CHECKING:
-    from network.node import Node
+    from network.platforms.node_port import PlatformNode
 
 BOOK_FILE = "oa.db"
 SCHEMA = """
@@ -140,7 +140,7 @@ class ExportBook:
         return None if row is None else (str(row[0]), json.loads(row[1]))
 
 
-def book_of(node: Node) -> ExportBook:
+def book_of(node: PlatformNode) -> ExportBook:
     return ExportBook(node.home.path / BOOK_FILE)
 
 
@@ -152,7 +152,7 @@ class Exported:
 
 
 def export_from_store(
-    node: Node,
+    node: PlatformNode,
     doc_ids: Sequence[str],
     hide: Sequence[str] = (),
     issue: bool = True,
@@ -215,7 +215,7 @@ class Revocation:
         }
 
 
-def due(node: Node, doc_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
+def due(node: PlatformNode, doc_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
     """The exports whose document is no longer in force and whose targetHash this node has
     not revoked on the DocumentStore yet (of ``doc_ids``, or every export)."""
     with book_of(node) as book:
@@ -232,7 +232,7 @@ def due(node: Node, doc_ids: Sequence[str] | None = None) -> list[tuple[str, str
 
 
 def propagate_revocations(
-    node: Node, doc_ids: Sequence[str] | None = None, settings: OaSettings | None = None
+    node: PlatformNode, doc_ids: Sequence[str] | None = None, settings: OaSettings | None = None
 ) -> list[Revocation]:
     """Revoke on the DocumentStore every export that is due (see ``due``); raises if the
     chain cannot be reached, leaving what is still due for the next call."""
@@ -258,7 +258,7 @@ def propagate_revocations(
     return done
 
 
-def after_end_of_force(node: Node, doc_id: str) -> None:
+def after_end_of_force(node: PlatformNode, doc_id: str) -> None:
     """The node's attempt right after a document stopped being in force: never raises
     (the ledger has committed; what fails stays due for ``tdx oa sync``)."""
     try:

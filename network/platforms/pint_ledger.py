@@ -33,13 +33,13 @@ from interop.pint import (
 from interop.pint.checksums import document_id
 
 if TYPE_CHECKING:
-    from network.node import Node
+    from network.platforms.node_port import PlatformNode
 
 _HELD = frozenset({DocState.ISSUED, *PENDING})
 
 
 class NodePintLedger:
-    def __init__(self, node: Node, platform: str) -> None:
+    def __init__(self, node: PlatformNode, platform: str) -> None:
         self.node = node
         self.platform = platform
 

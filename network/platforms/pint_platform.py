@@ -47,7 +47,7 @@ from ledger.interface import HistoryEntry
 from network.platforms.pint_ledger import NodePintLedger
 
 if TYPE_CHECKING:
-    from network.node import Node
+    from network.platforms.node_port import PlatformNode
 
 STORE_FILE = "pint.db"
 # Local operations a chain carries (tdx's endorsement passes title and possession together:
@@ -90,7 +90,7 @@ def local_transactions(
 
 @dataclass
 class PintPlatform:
-    node: Node
+    node: PlatformNode
     config: PlatformConfig
     signer: PlatformSigner
     ring: KeyRing
@@ -104,7 +104,7 @@ class PintPlatform:
         return self.config.platform
 
     @classmethod
-    def open(cls, node: Node) -> PintPlatform | None:
+    def open(cls, node: PlatformNode) -> PintPlatform | None:
         """The node's platform, or None when its home has no ``pint.json``; ``ConfigError``
         (or ``KeyNotAllowedError``) names what is wrong in one that is there."""
         path = node.home.path / FILE_NAME

@@ -32,7 +32,7 @@ from network.platforms.oa_exports import book_of
 from network.platforms.oa_settings import OaSettings, funded, load
 
 if TYPE_CHECKING:
-    from network.node import Node
+    from network.platforms.node_port import PlatformNode
 
 
 class TitleError(ValueError):
@@ -55,12 +55,12 @@ def _where(chain_id: int, registry: str) -> str:
     return f"eip155:{chain_id}:{to_checksum_address(registry)}"
 
 
-def _account_of(node: Node, org_id: str) -> str:
+def _account_of(node: PlatformNode, org_id: str) -> str:
     return address_of(node.home.credentials(org_id).ledger_cert)
 
 
 def export_ebl(
-    node: Node, doc_id: str, registry: str, settings: OaSettings | None = None
+    node: PlatformNode, doc_id: str, registry: str, settings: OaSettings | None = None
 ) -> EblTitle:
     oa = settings or load(node.home)
     record = node.require(doc_id)
@@ -100,7 +100,7 @@ def export_ebl(
 
 
 def reclaim_ebl(
-    node: Node, doc_id: str, by: str | None = None, settings: OaSettings | None = None
+    node: PlatformNode, doc_id: str, by: str | None = None, settings: OaSettings | None = None
 ) -> EblTitle:
     oa = settings or load(node.home)
     record = node.require(doc_id)
