@@ -103,3 +103,17 @@ def test_an_unknown_consignment_is_a_page_not_a_trace(world, pages):
     page = pages.get("/rail/sha256:" + "0" * 64)
     assert page.status_code == 404
     assert "<h1" in page.text
+
+
+def test_the_board_draws_the_release_time_report_as_svg(world, pages):
+    pages.sign_in("kz-customs")
+    board = pages.get("/rail").text
+    (chart,) = re.findall(r"<figure class=\"chart\">.*?</figure>", board, re.S)
+    assert 'data-pair="Alashankou-Dostyk"' in chart
+    # Both world consignments: arrival at Alashankou (minute 2000) to the decision at Dostyk
+    # (minute 2500): 500 minutes, 8.3 h.
+    bars = dict(re.findall(r'data-bar="(p\d\d)"[^>]*width="([\d.]+)"', chart))
+    assert set(bars) == {"p50", "p90"}
+    assert float(bars["p50"]) == float(bars["p90"]) > 1
+    assert chart.count("8.3 h") == 2
+    assert "<script" not in chart

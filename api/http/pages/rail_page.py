@@ -1,8 +1,10 @@
 """The rail corridor pages (signed in), for rail operators and customs officers: the board
-of the consignments the organisation may read, and one consignment's journey: its route
-with the gauge-change crossings, the wagons and containers (where each container is now),
-every seal's chain of custody and latest check, the border events, and per crossing the
-release decision, ``DIRECT_RELEASE`` or ``INSPECTION_REQUIRED`` naming each seal and why.
+of the consignments the organisation may read with the release-time report as a chart (dwell
+from arrival to decision per border pair, p50 and p90, SVG drawn on the server), and one
+consignment's journey: its route with the gauge-change crossings, the wagons and containers
+(where each container is now), every seal's chain of custody and latest check, the border
+events, and per crossing the release decision, ``DIRECT_RELEASE`` or
+``INSPECTION_REQUIRED`` naming each seal and why.
 
 What is shown is what ``RailDesk.status`` returns under the node's read policy (the
 consignment's status); the board lists only the consignments the reader may read.
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
+from api.http.pages.dwell_chart import dwell_chart
 from api.http.pages.site import PageContext, PageRoute, Site, context_of, signed_in, site_of
 from api.http.rail import desk_of
 from chaincode.documents.rail import Station
@@ -216,9 +219,11 @@ def _board(site: Site, reader: Reader) -> list[BoardRow]:
 
 
 @router.get("/rail")
-def board_page(ctx: Ctx, site: SiteDep) -> Response:
+def board_page(request: Request, ctx: Ctx, site: SiteDep) -> Response:
     who = signed_in(ctx)
-    return site.render(ctx, "rail_board.html", rows=_board(site, who))
+    rows = _board(site, who)
+    chart = dwell_chart(desk_of(request, site.node).report(who))
+    return site.render(ctx, "rail_board.html", rows=rows, chart=chart)
 
 
 @router.get("/rail/{doc_id}")
