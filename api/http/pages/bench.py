@@ -25,12 +25,15 @@ import httpx
 
 from api.http.pages.lookup import qr_text
 from chaincode.documents.registry import DocumentKind
+from chaincode.rail.events import EventType
+from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network import examples
 from network.bench.ledger import _grow as grow_log
 from network.bench.ledger import latency_ms
 from network.home import init_demo
 from network.node import Node
+from network.rail import LocalOutbox, RailDesk, SealReport
 
 TARGET_MS = 200.0  # issue 15: every page under 200 ms server-side
 WARM_UP = 5
@@ -54,6 +57,28 @@ class Corridor:
     ebl: str
     signed_co: str
     entries: int
+    rail: str
+
+
+def _rail_journey(node: Node) -> str:
+    """The Chongqing - Almaty consignment to Dostyk, its seals checked and released there."""
+    desk = RailDesk(node, LocalOutbox())
+    doc = desk.register(examples.read(examples.RAIL), "cn-railway").doc_id
+    start = node.clock() - datetime.timedelta(days=3)
+    stops = [
+        ("cn-railway", EventType.DEPARTURE, "841209", 0),
+        ("cn-railway", EventType.ARRIVAL, "892305", 2000),
+        ("cn-gacc", EventType.DEPARTURE, "892305", 2300),
+        ("kz-ktz", EventType.ARRIVAL, "708507", 2400),
+    ]
+    for org, kind, station, minute in stops:
+        desk.record(doc, org, kind, station, at=start + datetime.timedelta(minutes=minute))
+    route = desk.status(doc, OPERATOR).route.route
+    seals = [SealReport(s.number, "intact") for s in route.seals]
+    at = start + datetime.timedelta(minutes=2410)
+    desk.record(doc, "kz-customs", EventType.SEAL_CHECK, "708507", seals=seals, at=at)
+    desk.release(doc, "708507", "kz-customs", start + datetime.timedelta(minutes=2500))
+    return doc
 
 
 def _free_port() -> int:
@@ -72,6 +97,7 @@ def _prepare(path: Path, documents: int, progress: Callable[[str], None]) -> Cor
         ebl = node.issue(DocumentKind.EBL, examples.read(examples.EBL), "cn-cosco").document
         node.submit("cn-exporter", Op.ENDORSE, doc=ebl.digest, to="cn-boc")
         node.submit("cn-boc", Op.ENDORSE, doc=ebl.digest, to="sg-importer")
+        rail = _rail_journey(node)
         grow = max(0, documents - node.ledger.size())
         if grow:
             progress(f"growing the log by {grow} issued documents")
@@ -81,7 +107,7 @@ def _prepare(path: Path, documents: int, progress: Callable[[str], None]) -> Cor
             raise RuntimeError("the bench's certificate has no stored copy")
         entries = node.ledger.size()
         progress(f"the ledger holds {entries} entries")
-        return Corridor(co, ebl.digest, signed.decode(), entries)
+        return Corridor(co, ebl.digest, signed.decode(), entries, rail)
 
 
 def _serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -193,6 +219,8 @@ def _loads(base: str, corridor: Corridor) -> list[PageLoad]:
         PageLoad("document_co", f"/documents/{corridor.co}", org="cn-gacc"),
         PageLoad("document_ebl", f"/documents/{corridor.ebl}", org="sg-importer"),
         PageLoad("desk", "/desk", org="sg-importer"),
+        PageLoad("rail_board", "/rail", org="kz-customs"),
+        PageLoad("rail_journey", f"/rail/{corridor.rail}", org="kz-customs"),
     ]
 
 
