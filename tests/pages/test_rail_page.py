@@ -117,3 +117,12 @@ def test_the_board_draws_the_release_time_report_as_svg(world, pages):
     assert float(bars["p50"]) == float(bars["p90"]) > 1
     assert chart.count("8.3 h") == 2
     assert "<script" not in chart
+
+
+def test_the_document_page_of_a_consignment_links_its_journey(world, pages):
+    pages.sign_in("cn-railway")
+    page = pages.get(f"/documents/{world.rail_released}")
+    assert page.status_code == 200
+    assert f'href="/rail/{world.rail_released}"' in page.text
+    other = pages.get(f"/documents/{world.co}")
+    assert 'href="/rail/sha256:' not in other.text
