@@ -3,13 +3,17 @@ loopback, CN's checkpoint cosigned by RU (C2SP tlog-witness), each cosignature v
 the witness's key; before any round none is shown as cosigned, and while a newer checkpoint
 waits for its witnesses the page shows the latest one they cosigned."""
 
+import base64
 import re
+import sqlite3
 
 import httpx
 
+from api.http.pages import i18n
 from chaincode.documents.registry import DocumentKind
 from chaincode.transactions import Op
 from network.witness import Witnessing, witness_key_of
+from network.witness.store import FILE
 from tests.network.witness.conftest import _home_templates, homes, running  # noqa: F401
 
 CO = {"kind": DocumentKind.CO, "country": "CN"}
@@ -59,7 +63,31 @@ def test_the_ledger_page_shows_the_witness_cosignatures_verified(homes):  # noqa
         assert witnesses(later) == {"RU": "yes"}
         assert "Signatures (1)" in later
 
+        # A stored cosignature whose signature no longer verifies is never shown as cosigned.
+        with sqlite3.connect(cn.home.path / FILE) as db:
+            (line,) = db.execute("SELECT line FROM cosignatures").fetchone()
+            head, _, blob = line.rpartition(" ")
+            raw = bytearray(base64.b64decode(blob))
+            raw[-1] ^= 1
+            forged = f"{head} {base64.b64encode(bytes(raw)).decode()}"
+            db.execute("UPDATE cosignatures SET line = ?", (forged,))
+        forged_page = httpx.get(cn.url + "/ledger").text
+        assert witnesses(forged_page) == {"RU": "no"}
+        assert "the signature does not verify" in forged_page
+
+        # A stored line that is no signature line: the page says so, and still shows the log.
+        with sqlite3.connect(cn.home.path / FILE) as db:
+            db.execute("UPDATE cosignatures SET line = ?", ("not a signature line",))
+        unreadable = httpx.get(cn.url + "/ledger")
+        assert unreadable.status_code == 200
+        assert 'data-witnesses="unreadable"' in unreadable.text
+        assert witnesses(unreadable.text) == {}
+        with sqlite3.connect(cn.home.path / FILE) as db:
+            db.execute("UPDATE cosignatures SET line = ?", (forged,))
+
         # In Chinese and Russian as well.
-        for lang, word in (("zh", "已共同签署"), ("ru", "Подписано")):
+        for lang in ("zh", "ru"):
+            word = i18n.Catalogs()[lang]("ledger.not_cosigned")
+            assert word != "Not cosigned"
             text = httpx.get(cn.url + "/ledger", cookies={"tdx_lang": lang}).text
             assert word in text, lang

@@ -54,6 +54,7 @@ class WitnessedView:
     cosignatures: tuple[WitnessCosignature, ...]
     earlier_size: int | None
     earlier_root: str | None
+    unreadable: str | None = None  # why the stored cosignatures could not be read, if so
 
 
 def witness_cosignatures(

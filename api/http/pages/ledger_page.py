@@ -23,6 +23,7 @@ from api.http.pages.site import (
 )
 from api.http.witness import served_checkpoint
 from chaincode.read_policy import ReadScope, may_audit_log, require
+from ledger.tlog.checkpoint import CheckpointError
 from network.node import NotOffered
 from network.witness import witnesses_of
 
@@ -36,7 +37,10 @@ JobPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{10,40}$")]
 def _witnessed(request: Request, site: Site, note: str, key: str) -> tuple[str, WitnessedView]:
     """The note with its witnesses' cosignature lines, and the witnesses' cosignatures,
     verified: on this checkpoint, or, while it waits for them, on the latest they cosigned."""
-    served = served_checkpoint(request.app, note)
+    try:
+        served = served_checkpoint(request.app, note)
+    except CheckpointError as exc:  # a stored cosignature line this node cannot read
+        return note, WitnessedView((), None, None, str(exc))
     registered = [(w.name, w.key) for w in witnesses_of(site.node.home)]
     current = witness_cosignatures(served["checkpoint"], registered)
     older = served["witnessed"]
