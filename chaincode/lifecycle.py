@@ -523,6 +523,7 @@ _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.PICKUP: _pickup,
     Op.RAIL_REGISTER: rail_operations.register_route,
     Op.RAIL_EVENT: rail_operations.record_event,
+    Op.RAIL_IMPORT: rail_operations.import_route,
 }
 
 

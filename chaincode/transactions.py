@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
 from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
-from chaincode.rail.consignment import RailRoute
+from chaincode.rail.consignment import RailOrigin, RailRoute
 from chaincode.rail.events import BorderEvent
 
 # ISO 6346, check digit included: a container the document rules would refuse is refused
@@ -44,6 +44,7 @@ class Op(enum.StrEnum):
     # The rail corridor (chaincode.rail.operations).
     RAIL_REGISTER = "RAIL_REGISTER"
     RAIL_EVENT = "RAIL_EVENT"
+    RAIL_IMPORT = "RAIL_IMPORT"
 
 
 class Transaction(BaseModel):
@@ -78,9 +79,11 @@ class Transaction(BaseModel):
     container: Container | None = None
     terminal: OrgId | None = None  # RELEASE: the one terminal that may hand the containers out
     # The rail corridor (chaincode.rail.operations): a consignment's route, wagons and seals
-    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT).
+    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT), and where a
+    # consignment registered on another country's ledger came from (RAIL_IMPORT).
     route: RailRoute | None = None
     event: BorderEvent | None = None
+    origin: RailOrigin | None = None
 
     def wire(self) -> dict[str, Any]:
         """The JSON form that is signed: defaults and empty values left out."""

@@ -39,7 +39,6 @@ from network.rail.advance import (
     Push,
     Reason,
     advance_information,
-    arrival_handler,
     encode,
 )
 
@@ -124,10 +123,8 @@ class RailDesk:
         if outbox is None:
             outbox = getattr(node, "outbox", None) or LocalOutbox()
         self.outbox: Outbox = outbox
-        # This node verifies the advance information other countries' nodes push to it.
-        on_arrival = getattr(node, "on_arrival", None)
-        if on_arrival is not None:
-            on_arrival(ADVANCE_INFORMATION, arrival_handler(node.verify))
+        # The advance information other nodes push here is taken in by the node itself from
+        # start-up (``network.rail.holding``), not only once a rail command has run.
 
     @property
     def delivers(self) -> bool:
