@@ -1,0 +1,120 @@
+"""``RAIL_IMPORT``: a country the route enters holds, on its own ledger, a consignment
+registered on the origin's ledger, so that its border events there are accepted. The rule
+(``chaincode.rail.operations.import_route``) is run here on one embedded ledger whose
+consignment was signed by its issuer but not issued on it (as on the receiving node's); every
+refusal names its rule and changes nothing."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from chaincode.documents.rail import RailConsignment
+from chaincode.documents.registry import DocumentKind, validate_document
+from chaincode.lifecycle import Refusal, RefusalKind
+from chaincode.rail.consignment import RailOrigin, RailRoute
+from chaincode.rail.events import BorderEvent
+from chaincode.transactions import Op
+from network import signing
+from network.node import Node
+from tests.conftest import EXAMPLES
+
+NOTE = json.loads((EXAMPLES / "rail_chongqing_almaty.json").read_text())
+ALASHANKOU, DOSTYK = "892305", "708507"
+
+
+@pytest.fixture(params=["embedded"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Held:
+    """The consignment as the origin signed it, and the import's fields."""
+
+    def __init__(self, node: Node, note: dict[str, object] = NOTE) -> None:
+        self.node = node
+        valid = validate_document(DocumentKind.RAIL, note)
+        assert isinstance(valid.model, RailConsignment)
+        envelope = signing.sign(node.home, "cn-railway", valid, node.clock())
+        self.doc = valid.digest
+        self.route = RailRoute.of(valid.model)
+        self.document = json.dumps(envelope.to_json())
+
+    def origin(self, **changes: str) -> RailOrigin:
+        fields = {"country": "CN", "issuer": "cn-railway", "document": self.document}
+        fields["evidence"] = "issuer-node: the CN node answers issued"
+        return RailOrigin(**(fields | changes))
+
+    def submit(self, org: str, **fields: object) -> object:
+        values = {"doc": self.doc, "route": self.route, "origin": self.origin()} | fields
+        return self.node.submit(org, Op.RAIL_IMPORT, **values)
+
+
+def refused(node: Node, call) -> Refusal:  # type: ignore[no-untyped-def]
+    before = node.ledger.size()
+    with pytest.raises(Refusal) as caught:
+        call()
+    assert node.ledger.size() == before
+    return caught.value
+
+
+def _arrival(station: str) -> BorderEvent:
+    when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+    return BorderEvent.model_validate(
+        {"type": "ARRIVAL", "station": station, "time": when.isoformat()}
+    )
+
+
+def test_a_held_consignment_takes_the_holding_countrys_events_and_nothing_else(node):
+    held = Held(node)
+    # Before it is held, an event at Dostyk is refused: no route on this ledger.
+    no_route = refused(
+        node, lambda: node.submit("kz-ktz", Op.RAIL_EVENT, doc=held.doc, event=_arrival(DOSTYK))
+    )
+    assert no_route.kind is RefusalKind.NOT_FOUND
+    held.submit("kz-ktz")
+    route = node.ledger.rail_route(held.doc)
+    assert route is not None
+    assert (route.issuer, route.route) == ("cn-railway", held.route)
+    assert node.ledger.document(held.doc) is None  # held, not issued here
+    node.submit("kz-ktz", Op.RAIL_EVENT, doc=held.doc, event=_arrival(DOSTYK))
+    # The recording rules still apply: a Kazakh operator records nothing at a Chinese station.
+    wrong = refused(
+        node,
+        lambda: node.submit("kz-ktz", Op.RAIL_EVENT, doc=held.doc, event=_arrival(ALASHANKOU)),
+    )
+    assert "recorder_country" in str(wrong)
+    # Held once: a second import is a conflict.
+    again = refused(node, lambda: held.submit("kz-customs"))
+    assert again.kind is RefusalKind.CONFLICT
+    (entry, _) = node.ledger.history(held.doc, "cn-railway")
+    assert entry.op == "RAIL_IMPORT"
+    assert entry.details["origin"]["country"] == "CN"
+
+
+def test_import_refusals_name_the_rule(node):
+    held = Held(node)
+    other = Held(node, NOTE | {"noteNumber": "CQ2604089999"})
+    cases = [
+        ("kz-auditor", {}, "importer_role"),
+        ("cn-railway", {}, "route_enters_country"),
+        ("kz-ktz", {"origin": held.origin(country="KZ")}, "origin.country"),
+        ("kz-ktz", {"origin": held.origin(issuer="kz-ktz")}, "origin.issuer"),
+        ("kz-ktz", {"origin": held.origin(document="{}")}, "origin.document"),
+        ("kz-ktz", {"origin": held.origin(document=other.document)}, "origin.document"),
+        ("kz-ktz", {"route": other.route}, "route: the route is not the origin"),
+        ("kz-ktz", {"origin": None}, "needs doc, route and origin"),
+    ]
+    for org, fields, rule in cases:
+        refusal = refused(node, lambda org=org, fields=fields: held.submit(org, **fields))
+        assert rule in str(refusal), (org, rule, str(refusal))
+    assert node.ledger.rail_route(held.doc) is None
+
+
+def test_a_consignment_issued_on_this_ledger_is_registered_not_held(node):
+    held = Held(node)
+    node.issue(DocumentKind.RAIL, NOTE, "cn-railway")
+    refusal = refused(node, lambda: held.submit("kz-ktz"))
+    assert refusal.kind is RefusalKind.CONFLICT
