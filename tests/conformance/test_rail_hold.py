@@ -16,9 +16,12 @@ from chaincode.documents.registry import DocumentKind, validate_document
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.rail.consignment import RailOrigin, RailRoute
 from chaincode.rail.events import BorderEvent
+from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network import signing
 from network.node import Node
+from network.rail import LocalOutbox, RailDesk
+from network.rail.views import rail_status_json
 from tests.conftest import EXAMPLES
 
 NOTE = json.loads((EXAMPLES / "rail_chongqing_almaty.json").read_text())
@@ -86,6 +89,12 @@ def test_a_held_consignment_takes_the_holding_countrys_events_and_nothing_else(n
         lambda: node.submit("kz-ktz", Op.RAIL_EVENT, doc=held.doc, event=_arrival(ALASHANKOU)),
     )
     assert "recorder_country" in str(wrong)
+    # Its journey and the release-time report read it from the route and events alone.
+    desk = RailDesk(node, LocalOutbox())
+    journey = rail_status_json(desk.status(held.doc, OPERATOR))
+    assert (journey["state"], journey["issuer"]) == ("HELD", "cn-railway")
+    (pair,) = desk.report(OPERATOR).pairs
+    assert pair.consignments == 1
     # Held once: a second import is a conflict.
     again = refused(node, lambda: held.submit("kz-customs"))
     assert again.kind is RefusalKind.CONFLICT

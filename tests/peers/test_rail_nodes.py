@@ -115,6 +115,18 @@ def test_registered_at_cn_held_at_kz_and_released_directly_by_kz_customs(nodes):
     assert decided["decision"] == "DIRECT_RELEASE"
     assert decided["findings"] == []
 
+    # KZ's journey of it, on KZ's node: held (no record of an issue here), decided there;
+    # read by those who recorded its events, not by any KZ organisation.
+    with nodes.client("KZ") as c:
+        url = f"/v1/rail/consignments/{doc}"
+        journey = c.get(url, headers=nodes.token("KZ", "kz-customs"))
+        other = c.get(url, headers=nodes.token("KZ", "kz-dostyk-terminal"))
+    assert journey.status_code == 200, journey.text
+    assert (journey.json()["state"], journey.json()["issuer"]) == ("HELD", "cn-railway")
+    (crossing,) = journey.json()["crossings"]
+    assert [d["decision"] for d in crossing["decisions"]] == ["DIRECT_RELEASE"]
+    assert other.status_code == 403, other.text
+
     # CN's ledger has none of KZ's events: each country keeps its own.
     with nodes.client("CN") as c:
         r = c.get(f"/v1/rail/consignments/{doc}", headers=nodes.token("CN", "cn-railway"))
