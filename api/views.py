@@ -25,6 +25,11 @@ def status_json(status: DocumentStatus) -> dict[str, Any]:
         ("supersededBy", doc.superseded_by),
         ("supersedes", doc.supersedes),
         ("batch", doc.batch),
+        # Control on another platform (chaincode.external_control).
+        ("away", doc.away.value if doc.away else None),
+        ("awayAt", doc.away_at),
+        ("carrierPlatform", doc.carrier_platform),
+        ("surrenderedFrom", doc.surrendered_from),
     ):
         if value:
             out[key] = value

@@ -28,129 +28,30 @@ country (see ``link_is_mutual``).
 
 from __future__ import annotations
 
-import datetime
-import enum
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from collections.abc import Callable
 
+from chaincode import external_control
 from chaincode.authority import ISSUER_ROLES, issue_refusal
 from chaincode.documents.registry import DocumentKind
-from chaincode.rail.consignment import EventRecord, RouteRecord
+from chaincode.rail import operations as rail_operations
 from chaincode.records import PENDING, Actor, DocState, DocumentRecord, PickupRight
+from chaincode.state import (
+    BatchAnchor,
+    Effects,
+    Refusal,
+    RefusalKind,
+    StateView,
+)
+from chaincode.state import conflict as _conflict
+from chaincode.state import forbidden as _forbidden
+from chaincode.state import invalid as _invalid
+from chaincode.state import known_party as _known_party
+from chaincode.state import need as _need
+from chaincode.state import not_found as _not_found
+from chaincode.state import on_ledger as _on_ledger
+from chaincode.state import state_conflict as _state_conflict
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
-
-T = TypeVar("T")
-
-
-class RefusalKind(enum.StrEnum):
-    INVALID = "invalid"  # the request itself is malformed or incomplete
-    FORBIDDEN = "forbidden"  # this actor may not do this
-    NOT_FOUND = "not_found"  # the document or right does not exist
-    CONFLICT = "conflict"  # the current state does not allow it
-
-
-class Refusal(Exception):  # noqa: N818 (a refusal is an outcome, not an error)
-    def __init__(self, kind: RefusalKind, rule: str) -> None:
-        super().__init__(rule)
-        self.kind = kind
-        self.rule = rule
-
-
-def _invalid(rule: str) -> Refusal:
-    return Refusal(RefusalKind.INVALID, rule)
-
-
-def _forbidden(rule: str) -> Refusal:
-    return Refusal(RefusalKind.FORBIDDEN, rule)
-
-
-def _conflict(rule: str) -> Refusal:
-    return Refusal(RefusalKind.CONFLICT, rule)
-
-
-def _not_found(rule: str) -> Refusal:
-    return Refusal(RefusalKind.NOT_FOUND, rule)
-
-
-class StateView(Protocol):
-    def document(self, doc_id: str, issuer: str | None = None) -> DocumentRecord | None:
-        """``issuer``'s record of the digest (anchored singly or in one of its batches);
-        without ``issuer``, the record anchored first under the digest."""
-        ...
-
-    def issuers(self, doc_id: str) -> Sequence[str]:
-        """Every organisation that anchored the digest, the first to anchor it first."""
-        ...
-
-    def existing(self, doc_ids: Sequence[str], issuer: str) -> list[str]:
-        """Which of these digests ``issuer`` has already anchored."""
-        ...
-
-    def pickup_right(self, container: str) -> PickupRight | None:
-        """The container's latest pickup right."""
-        ...
-
-    def released_under(self, container: str, ebl: str, carrier: str) -> bool:
-        """Whether the container was ever released under this eBL (digest and carrier)."""
-        ...
-
-    def party(self, org_id: str) -> Actor | None: ...
-
-
-@dataclass(frozen=True)
-class BatchAnchor:
-    """Documents issued together under one Merkle root: each is ISSUED, by one issuer, at
-    one time, in one country. Kept as one value rather than thousands of records."""
-
-    root: str
-    kind: DocumentKind
-    issuer: str
-    country: str | None
-    time: datetime.datetime
-    digests: Sequence[str]
-
-    def record(self, digest: str) -> DocumentRecord:
-        return DocumentRecord(
-            digest,
-            self.kind,
-            self.issuer,
-            self.country,
-            DocState.ISSUED,
-            self.time,
-            batch=self.root,
-        )
-
-
-@dataclass
-class Effects:
-    """What a transaction changes: records to store, and which documents it touched."""
-
-    documents: list[DocumentRecord] = field(default_factory=list)
-    rights: list[PickupRight] = field(default_factory=list)
-    batch: BatchAnchor | None = None
-    # The rail corridor: a consignment's route, and border events on it.
-    rail_route: RouteRecord | None = None
-    rail_events: list[EventRecord] = field(default_factory=list)
-
-    @property
-    def touched_records(self) -> list[tuple[str, str]]:
-        """The records it touched, as (digest, issuer): a right is its eBL's (whose issuer
-        is the carrier that released it), a batch its root's, a rail route or event its
-        consignment's."""
-        keys = [(d.id, d.issuer) for d in self.documents]
-        keys += [(r.ebl, r.released_by) for r in self.rights]
-        if self.batch is not None:
-            keys.append((self.batch.root, self.batch.issuer))
-        if self.rail_route is not None:
-            keys.append((self.rail_route.doc, self.rail_route.issuer))
-        keys += [(e.doc, e.issuer) for e in self.rail_events]
-        return list(dict.fromkeys(keys))
-
-    @property
-    def touched(self) -> list[str]:
-        return list(dict.fromkeys(d for d, _ in self.touched_records))
 
 
 def link_is_mutual(linking_country: str | None, linked_country: str | None) -> bool:
@@ -161,38 +62,6 @@ def link_is_mutual(linking_country: str | None, linked_country: str | None) -> b
     side; from the linked side only when both documents name the same issuing country
     (a document naming none claims nothing for anyone else's)."""
     return linking_country is not None and linked_country == linking_country
-
-
-def _need(value: T | None, op: Op, name: str) -> T:
-    if value is None:
-        raise _invalid(f"{op.value} needs {name}")
-    return value
-
-
-def _on_ledger(doc_id: str) -> Refusal:
-    return _not_found(f"document {doc_id} is not on the ledger")
-
-
-def _known_party(view: StateView, org_id: str | None, op: Op, name: str = "to") -> Actor:
-    party = view.party(_need(org_id, op, name))
-    if party is None:
-        raise _invalid(f"unknown organisation {org_id}")
-    return party
-
-
-def _state_conflict(doc: DocumentRecord) -> Refusal:
-    texts = {
-        DocState.AMENDED: "already amended",
-        DocState.REPLACED: "already replaced",
-        DocState.REVOKED: "already revoked",
-        DocState.VOIDED: "voided",
-        DocState.PENDING_SURRENDER_FOR_DELIVERY: "surrender for delivery pending",
-        DocState.PENDING_SURRENDER_FOR_AMENDMENT: "surrender for amendment pending",
-        DocState.SURRENDERED_FOR_DELIVERY: "already surrendered",
-        DocState.SURRENDERED_FOR_AMENDMENT: "already surrendered",
-    }
-    text = texts.get(doc.state, f"state is {doc.state.value}")
-    return _conflict(f"{text} (state {doc.state.value})")
 
 
 def _require_issuer_authority(actor: Actor, kind: DocumentKind, country: str | None) -> None:
@@ -290,6 +159,7 @@ def _supersede(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if old.kind is DocumentKind.EBL:
         # A new eBL replaces one surrendered for amendment; control returns to the party
         # that surrendered it. Issued like any eBL: the carrier role, in its own country.
+        _control_here(old, tx.op)
         if old.state is not DocState.SURRENDERED_FOR_AMENDMENT:
             raise _conflict(
                 f"an eBL is amended only after its surrender for amendment is accepted "
@@ -353,7 +223,15 @@ def _ebl(view: StateView, tx: Transaction) -> DocumentRecord:
         doc = ebls[0] if ebls else records[0]
     if doc.kind is not DocumentKind.EBL:
         raise _invalid(f"{tx.op.value} applies to an eBL, not a {doc.kind.value}")
+    _control_here(doc, tx.op)
     return doc
+
+
+def _control_here(doc: DocumentRecord, op: Op) -> None:
+    """Refuse a local control action on an eBL whose control lives on another platform."""
+    elsewhere = external_control.local_refusal(doc, op)
+    if elsewhere is not None:
+        raise _conflict(elsewhere)
 
 
 def _controlled_by(doc: DocumentRecord, actor: Actor) -> None:
@@ -504,9 +382,6 @@ def _pickup(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     return Effects(rights=[right.evolve(picked_up_at=tx.time, picked_up_by=actor.id)])
 
 
-# Late: the rail rules raise this module's Refusal (a cycle).
-from chaincode.rail import operations as rail_operations  # noqa: E402
-
 _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.ISSUE: _issue,
     Op.ANCHOR_BATCH: _anchor_batch,
@@ -521,6 +396,12 @@ _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.RELEASE: _release,
     Op.DELEGATE: _delegate,
     Op.PICKUP: _pickup,
+    Op.EXPORT_EBL: external_control.export_ebl,
+    Op.RECLAIM_EBL: external_control.reclaim_ebl,
+    Op.BEGIN_TRANSFER_OUT: external_control.begin_transfer_out,
+    Op.COMPLETE_TRANSFER_OUT: external_control.complete_transfer_out,
+    Op.CANCEL_TRANSFER_OUT: external_control.cancel_transfer_out,
+    Op.RECORD_RECEIVED: external_control.record_received,
     Op.RAIL_REGISTER: rail_operations.register_route,
     Op.RAIL_EVENT: rail_operations.record_event,
     Op.RAIL_IMPORT: rail_operations.import_route,

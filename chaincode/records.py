@@ -28,6 +28,15 @@ class DocState(enum.StrEnum):
     VOIDED = "VOIDED"
 
 
+class Away(enum.StrEnum):
+    """Where control of an eBL lives while it is not on this ledger
+    (``chaincode.external_control``)."""
+
+    EXPORTED = "exported"  # minted on a TradeTrust token registry
+    IN_FLIGHT = "in_flight"  # a PINT envelope awaits the receiving platform's signed answer
+    TRANSFERRED_OUT = "transferred_out"  # another PINT platform accepted it
+
+
 PENDING = {
     DocState.PENDING_SURRENDER_FOR_DELIVERY: DocState.SURRENDERED_FOR_DELIVERY,
     DocState.PENDING_SURRENDER_FOR_AMENDMENT: DocState.SURRENDERED_FOR_AMENDMENT,
@@ -66,6 +75,17 @@ class DocumentRecord:
     endorsee: str | None = None
     to_order: bool = False
     surrendered_by: str | None = None
+    # Exclusive control across platforms (``chaincode.external_control``): where control
+    # lives while it is not here (``away``, at ``away_at``: a token registry as
+    # ``eip155:<chain id>:<address>``, or a PINT platform code), the transfer that moved it
+    # last (a PINT envelope's last chain entry checksum, or the TradeTrust token id), the
+    # PINT platform of its carrier when that is another one (an eBL received by PINT), and
+    # the platform a pending surrender came from.
+    away: Away | None = None
+    away_at: str | None = None
+    transfer: str | None = None
+    carrier_platform: str | None = None
+    surrendered_from: str | None = None
 
     def evolve(self, **changes: object) -> DocumentRecord:
         return replace(self, **changes)  # type: ignore[arg-type]

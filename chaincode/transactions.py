@@ -23,6 +23,28 @@ from chaincode.rail.events import BorderEvent
 # on the ledger too.
 Container = Annotated[ContainerNumber, Field(pattern=CONTAINER_PATTERN)]
 Reason = Annotated[str, Field(max_length=500)]
+# Exclusive control across platforms (chaincode.external_control): a TradeTrust token
+# registry (CAIP-10: eip155:<chain id>:<address>) or a PINT platform code; a transfer's
+# identity (a PINT last chain entry checksum, a TradeTrust token id) and a signed answer's
+# SHA-256, as 64 lowercase hex digits.
+Where = Annotated[
+    str, Field(pattern=r"^(eip155:[1-9][0-9]{0,18}:0x[0-9a-fA-F]{40}|[A-Z0-9]{2,4})$")
+]
+PlatformCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,4}$")]
+Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+# DCSA PINT 3.0.0's transaction codes (EnvelopeTransferChainEntry.transactions[].actionCode).
+PintAction = Literal[
+    "ISSUE",
+    "TRANSFER",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "SURRENDER_FOR_DELIVERY",
+    "SURRENDER_FOR_AMENDMENT",
+    "SACC",
+    "SREJ",
+]
 
 TX_FORMAT: Literal[1] = 1
 
@@ -41,6 +63,13 @@ class Op(enum.StrEnum):
     RELEASE = "RELEASE"
     DELEGATE = "DELEGATE"
     PICKUP = "PICKUP"
+    # Exclusive control across platforms (chaincode.external_control).
+    EXPORT_EBL = "EXPORT_EBL"
+    RECLAIM_EBL = "RECLAIM_EBL"
+    BEGIN_TRANSFER_OUT = "BEGIN_TRANSFER_OUT"
+    COMPLETE_TRANSFER_OUT = "COMPLETE_TRANSFER_OUT"
+    CANCEL_TRANSFER_OUT = "CANCEL_TRANSFER_OUT"
+    RECORD_RECEIVED = "RECORD_RECEIVED"
     # The rail corridor (chaincode.rail.operations).
     RAIL_REGISTER = "RAIL_REGISTER"
     RAIL_EVENT = "RAIL_EVENT"
@@ -78,6 +107,14 @@ class Transaction(BaseModel):
     expires: IsoDateTime | None = None
     container: Container | None = None
     terminal: OrgId | None = None  # RELEASE: the one terminal that may hand the containers out
+    # Exclusive control across platforms (chaincode.external_control): where control goes
+    # or comes from, the transfer, its PINT code, the signed answer that ended it, and the
+    # platform of a received eBL's carrier when it is not this one.
+    where: Where | None = None
+    ref: Hex64 | None = None
+    action: PintAction | None = None
+    proof: Hex64 | None = None
+    carrierPlatform: PlatformCode | None = None  # noqa: N815 (the wire's casing)
     # The rail corridor (chaincode.rail.operations): a consignment's route, wagons and seals
     # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT), and where a
     # consignment registered on another country's ledger came from (RAIL_IMPORT).

@@ -41,6 +41,13 @@ class CheckName(enum.StrEnum):
     TRUST_LIST = "trust-list"
     ENTRY = "entry"
     BATCH = "batch"
+    # An OpenAttestation v2 document in the pipeline: OA's own checks, in its fragment names.
+    OA_HASH = "OpenAttestationHash"
+    OA_DOCUMENT_STORE = "OpenAttestationEthereumDocumentStoreStatus"
+    OA_TOKEN_REGISTRY = "OpenAttestationEthereumTokenRegistryStatus"  # noqa: S105 (a name)
+    OA_DNS_TXT = "OpenAttestationDnsTxtIdentityProof"
+    # A DCSA PINT envelope in the pipeline: its signatures, checksums and chain (BSIG, BENV).
+    PINT_ENVELOPE = "pint-envelope"
     # A document of another country's, asked about at its issuing country's node.
     ISSUER_NODE = "issuer-node"
 

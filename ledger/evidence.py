@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 
 from chaincode.documents.registry import DocumentKind
+from chaincode.external_control import elsewhere
 from chaincode.records import DocState, DocumentRecord
 
 
@@ -81,6 +82,8 @@ class Evidence:
     holder: str | None = None
     superseded_by: str | None = None
     proof: MerkleInclusion | BlockRead | ChannelRead | PeerInclusion | None = None
+    # An eBL whose control lives on another platform: where (``external_control.elsewhere``).
+    elsewhere: str | None = None
     # Set when this node issued the digest's document itself and validated it then.
     validated: IssueValidation | None = None
 
@@ -100,6 +103,7 @@ class Evidence:
             record.holder,
             record.superseded_by,
             proof,
+            elsewhere(record),
             validated,
         )
 

@@ -1,8 +1,9 @@
 """Rows for chaincode records (documents and pickup rights) in the ledger's tables.
 
 A document's common fields are columns; the rest (containers, links, succession, eBL
-control) go in one JSON ``detail`` column, NULL when all are empty, which keeps a batch
-of plain anchored documents cheap to write.
+control, and where control lives when it is on another platform) go in one JSON ``detail``
+column, NULL when all are empty, which keeps a batch of plain anchored documents cheap to
+write.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from typing import Any
 
 from chaincode.documents.registry import DocumentKind
-from chaincode.records import DocState, DocumentRecord, PickupRight
+from chaincode.records import Away, DocState, DocumentRecord, PickupRight
 
 DOCUMENT_COLUMNS = "id, kind, issuer, country, state, issued_at, batch, holder, detail"
 DocumentRow = tuple[str, str, str, str | None, str, str, str | None, str | None, str | None]
@@ -38,6 +39,11 @@ def document_to_row(doc: DocumentRecord, issued_at: str | None = None) -> Docume
             ("endorsee", doc.endorsee),
             ("toOrder", doc.to_order),
             ("surrenderedBy", doc.surrendered_by),
+            ("away", doc.away.value if doc.away else None),
+            ("awayAt", doc.away_at),
+            ("transfer", doc.transfer),
+            ("carrierPlatform", doc.carrier_platform),
+            ("surrenderedFrom", doc.surrendered_from),
         )
         if v
     }
@@ -74,6 +80,11 @@ def document_from_row(row: DocumentRow) -> DocumentRecord:
         endorsee=d.get("endorsee"),
         to_order=bool(d.get("toOrder", False)),
         surrendered_by=d.get("surrenderedBy"),
+        away=Away(d["away"]) if "away" in d else None,
+        away_at=d.get("awayAt"),
+        transfer=d.get("transfer"),
+        carrier_platform=d.get("carrierPlatform"),
+        surrendered_from=d.get("surrenderedFrom"),
     )
 
 

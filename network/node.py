@@ -15,10 +15,11 @@ import datetime
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from chaincode.documents import envelope as envelope_format
 from chaincode.documents.registry import DocumentKind, ValidDocument, validate_document
 from chaincode.facts import PartyRef, facts_of
 from chaincode.lifecycle import Refusal, RefusalKind
@@ -59,14 +60,23 @@ from network.peers.http_signatures import SignedBy
 from network.peers.inbox import Handler
 from network.peers.outbox import Outbox, OutboxSender, Pushed
 from network.peers.service import Peers
+from network.platforms.oa_format import OaFormat
+from network.platforms.pint_format import PintFormat
 from network.proof_bundle import standalone
 from network.replay import ReplayCache
 from network.store import DocumentStore, encode
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification, rules
 
+if TYPE_CHECKING:
+    from network.platforms.pint_platform import PintPlatform
+
 
 def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+# Operations after which a document is no longer in force.
+_ENDS_FORCE = frozenset({Op.REVOKE, Op.AMEND, Op.REPLACE})
 
 
 class NotOffered(Exception):  # noqa: N818 (an answer: this node's engine lacks it)
@@ -115,12 +125,12 @@ class Node:
         engine: LedgerEngine | str = LedgerEngine.EMBEDDED,
         rpc: str | None = None,
         audience: str | None = None,
-        formats: Sequence[Format] = (TDX_ENVELOPE,),
+        formats: Sequence[Format] | None = None,
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
         ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
-        ``formats`` are the document formats ``verify`` reads (an interop package adds its
-        own, e.g. OpenAttestation or PINT, after the tdx envelope)."""
+        ``formats`` are the document formats ``verify`` reads (by default the tdx envelope,
+        then a tdx export to OpenAttestation: ``network.platforms.oa_format``)."""
         self.home = home
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
@@ -134,6 +144,8 @@ class Node:
         self.keeper = self.ledger if isinstance(self.ledger, DocumentKeeper) else None
         self.store = DocumentStore(home.path / "store", self.keeper)
         policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
+        if formats is None:  # the tdx envelope, an export to OpenAttestation, a PINT envelope
+            formats = (TDX_ENVELOPE, OaFormat(home), PintFormat(self.pint, self._tdx_signature))
         self.pipeline = Pipeline(policy, formats)
         self.audience = audience or home.setting("origin")
         self.directory = PartyDirectory(lambda: list(home.organisations()))
@@ -142,6 +154,9 @@ class Node:
         self._document_signers: dict[str, signing.DocumentSigner] = {}
         self._replay: ReplayCache | None = None
         self._replay_lock = threading.Lock()
+        self._pint: PintPlatform | None = None
+        self._pint_opened = False
+        self._pint_lock = threading.Lock()
         # Other countries' nodes: the outbox (every node has one; a push to a country this
         # home serves itself is a no-op) and, in a country's home, its peers.
         self.outbox = Outbox(home.path / "outbox.db", home.countries(), clock)
@@ -172,6 +187,8 @@ class Node:
         self.close()
 
     def close(self) -> None:
+        if self._pint is not None:
+            self._pint.close()
         self.stop_exchange()
         self.ledger.close()
         if self._replay is not None:
@@ -179,6 +196,25 @@ class Node:
         if self.peers is not None:
             self.peers.close()
         self.outbox.close()
+
+    # --- other platforms ----------------------------------------------------------------
+
+    def pint(self) -> PintPlatform | None:
+        """This node as a DCSA PINT platform (``HOME/pint.json``), opened on first use; None
+        if it is not one. Its ledger port is this node's ledger (``NodePintLedger``)."""
+        with self._pint_lock:
+            if not self._pint_opened:
+                # Imported here: a node that is no PINT platform never loads PINT.
+                from network.platforms.pint_platform import PintPlatform
+
+                self._pint = PintPlatform.open(self)
+                self._pint_opened = True
+            return self._pint
+
+    def _tdx_signature(self, doc_id: str) -> str | None:
+        """The tdx signature (compact JWS) of a document this node stores, if any."""
+        stored = self.store.get(doc_id)
+        return None if stored is None else envelope_format.parse(stored).signature
 
     # --- authentication -----------------------------------------------------------------
 
@@ -221,7 +257,17 @@ class Node:
         return sign(tx, kid, signer)
 
     def submit(self, org_id: str, op: Op, **fields: Any) -> Receipt:
-        return self.ledger.submit(self.transaction(org_id, op, **fields))
+        receipt = self.ledger.submit(self.transaction(org_id, op, **fields))
+        self._after_commit(op, fields.get("doc"))
+        return receipt
+
+    def _after_commit(self, op: Op, doc_id: object) -> None:
+        if op in _ENDS_FORCE and (self.home.path / "oa.json").is_file():
+            # A document exported to TradeTrust is revoked there too (see
+            # network.platforms.oa_exports: the ledger is the outbox, nothing is lost).
+            from network.platforms.oa_exports import after_end_of_force
+
+            after_end_of_force(self, str(doc_id))
 
     # --- documents ----------------------------------------------------------------------
 
@@ -252,7 +298,9 @@ class Node:
                 document.kind, rules.fingerprint(), document.model.issuing_country()
             )
             kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
-            return self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
+            receipt = self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
+            self._after_commit(op, fields.get("doc"))  # an amendment ends the old one's force
+            return receipt
         created = self.store.put(document.digest, envelope.to_json())
         try:
             return self.submit(org_id, op, **fields)

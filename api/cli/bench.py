@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli import fabric as cli_fabric
-from api.cli.common import emit_json, err
+from api.cli.common import emit_json, err, fail
 from network.bench import http as bench_http
 from network.bench import ledger as bench
 
@@ -130,6 +130,46 @@ def evm(
     if submits:
         result["engine"] = submit_report(rpc, say, single=submits, pipelined=pipelined)
     emit_json(result)
+
+
+@app.command("oa")
+def oa(
+    rpc: Annotated[
+        str | None,
+        typer.Option("--rpc", help="JSON-RPC URL of an anvil (chain id 1337) [default: its own]."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=100_000)] = 1000,
+    batches: Annotated[int, typer.Option("--batches", min=1, max=100)] = 3,
+    verifications: Annotated[
+        int, typer.Option("--verifications", min=1, help="Documents verified one per call.")
+    ] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
+) -> None:
+    """OpenAttestation v2: wrap and wrap + issue (on TradeTrust's DocumentStore) per second in
+    batches, verifications per second, beside the official library's wrap rate measured in
+    the same run (a node loop), and the ratio. Starts its own anvil unless --rpc is given."""
+    import contextlib
+    import tempfile
+    from pathlib import Path
+
+    from chaincode.documents.registry import DocumentKind, validate_document
+    from network.bench.oa import oa_bench
+    from network.evm.anvil import AnvilError, run_anvil
+    from network.examples import CO, read
+
+    def say(text: str) -> None:
+        err.print(f"bench: {text}", markup=False)
+
+    sample = validate_document(DocumentKind.CO, read(CO))
+    with contextlib.ExitStack() as stack:
+        url = rpc
+        if url is None:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tdx-bench-oa-")))
+            try:
+                url = stack.enter_context(run_anvil(tmp / "anvil.log"))
+            except AnvilError as exc:
+                fail(f"{exc} (make tools installs anvil; or pass --rpc URL)")
+        emit_json(oa_bench(url, sample, say, batch_size, batches, verifications))
 
 
 @app.command("pages")

@@ -1,7 +1,12 @@
 """tdx oa ...: OpenAttestation v2 / TradeTrust documents, wrapped, exported and verified.
 
-Transactions are signed with ``--key`` (hex; or $TDX_OA_KEY). On a development chain
-(anvil, chain id 1337 or 31337) it defaults to anvil's well-known account 0.
+The node's own TradeTrust presence lives in ``HOME/oa.json`` (``network.platforms``):
+``deploy-store`` / ``deploy-registry --as ORG`` write it (that organisation's ledger key, its
+EVM account, then signs for the contract); ``export ID...`` issues documents from the
+node's store, ``export-ebl`` and ``reclaim`` move an eBL's control to a token registry and
+back, ``sync`` carries revocations still due. Transactions of the other commands are
+signed with ``--key`` (hex; or $TDX_OA_KEY); on a development chain (anvil, chain id 1337
+or 31337) it defaults to anvil's well-known account 0.
 """
 
 from __future__ import annotations
@@ -15,7 +20,19 @@ import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from api.cli.common import JsonOpt, KindArg, emit_json, err, fail, out
+from api.cli.common import (
+    HomeOpt,
+    IdArg,
+    JsonOpt,
+    KindArg,
+    emit_json,
+    err,
+    fail,
+    guard,
+    home_of,
+    node_of,
+    out,
+)
 from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.documents.registry import InvalidDocumentError, validate_document
 from interop.oa import (
@@ -38,6 +55,9 @@ from interop.oa.issuance import issue_batch, mint_title
 from interop.oa.merkle import path_nodes
 from ledger.evm.chain import Chain, TxError
 from network.evm.anvil import dev_accounts
+from network.evm.home import org_account
+from network.home import Home, default_home
+from network.platforms import oa_exports, oa_settings, tradetrust
 
 app = typer.Typer(
     no_args_is_help=True, help="OpenAttestation v2 (TradeTrust): wrap, export, verify."
@@ -65,7 +85,7 @@ OutOpt = Annotated[
 
 def _guarded(fn: Callable[[], T]) -> T:
     try:
-        return fn()
+        return guard(fn)
     except (OaError, ContractsMissingError, TxError, ValueError, OSError) as exc:
         fail(str(exc))
 
@@ -77,7 +97,11 @@ def _read(path: Path) -> Any:
         fail(f"{path}: {exc}")
 
 
-def _account(chain: Chain, key: str | None) -> LocalAccount:
+def _account(
+    chain: Chain, key: str | None, home: Home | None = None, org: str | None = None
+) -> LocalAccount:
+    if org is not None and home is not None:
+        return oa_settings.funded(chain, _guarded(lambda: org_account(home, org)))
     if key:
         account: LocalAccount = Account.from_key(key)
         return account
@@ -118,22 +142,89 @@ def _contract(wrapped: Wrapped, kind: str) -> str:
     return issuers[0].address
 
 
+AsSignerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="The organisation whose ledger key owns the contract (written to HOME/oa.json).",
+    ),
+]
+
+
+def _unchecked(home: Path | None) -> Home:
+    """The home named (or the default one), which may not exist: the commands that take no
+    organisation's key work without one, and remember their contracts in one that does."""
+    return Home(home or default_home())
+
+
+def _remember(home: Path | None, **settings: object) -> str | None:
+    """Write the node's TradeTrust settings into its home, if there is one."""
+    target = _unchecked(home)
+    if not target.exists():
+        return None
+    _guarded(lambda: oa_settings.save(target, **settings))
+    return str(oa_settings.path_of(target))
+
+
+def _current(home: Path | None) -> oa_settings.OaSettings | None:
+    target = _unchecked(home)
+    if not oa_settings.path_of(target).is_file():
+        return None
+    return _guarded(lambda: oa_settings.load(target))
+
+
+def _txt(current: oa_settings.OaSettings | None, location: str, record: str) -> dict[str, Any]:
+    """The TXT records the home knows, with this contract's at ``location``."""
+    txt = {k: list(v) for k, v in current.dnsTxt.items()} if current else {}
+    txt[location] = [*[r for r in txt.get(location, []) if r != record], record]
+    return txt
+
+
+def _issuer_name(home: Path | None, org: str | None, name: str) -> str:
+    if org is None or not _unchecked(home).exists():
+        return name
+    found = next((o.name for o in home_of(home).organisations() if o.id == org), None)
+    return found or name
+
+
 @app.command("deploy-store")
 def deploy_store(
     rpc: RpcOpt,
     name: Annotated[str, typer.Option("--name", help="The store's name.")] = "tdx",
     domain: Annotated[
-        str | None, typer.Option("--dns-location", help="Print the TXT record for this domain.")
+        str | None, typer.Option("--dns-location", help="The issuer's DNS domain (its TXT record).")
     ] = None,
+    as_org: AsSignerOpt = None,
     key: KeyOpt = None,
+    home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Deploy TradeTrust's DocumentStore (the official bytecode)."""
+    """Deploy TradeTrust's DocumentStore (the official bytecode); the node's home remembers it."""
     chain = _connect(rpc)
-    store = _guarded(lambda: DocumentStore.deploy(chain, _account(chain, key), name))
+    account = _account(chain, key, home_of(home) if as_org else None, as_org)
+    store = _guarded(lambda: DocumentStore.deploy(chain, account, name))
     record = record_text(store.address, chain.chain_id)
+    current = _current(home)
+    location = domain or (current.dnsLocation if current else "tradetrust.tdx.example")
+    written = _remember(
+        home,
+        rpc=rpc,
+        chainId=chain.chain_id,
+        issuerName=_issuer_name(home, as_org, name),
+        dnsLocation=location,
+        documentStore=store.address,
+        storeSigner=as_org,
+        dnsTxt=_txt(current, location, record),
+    )
     if as_json:
-        emit_json({"documentStore": store.address, "chainId": chain.chain_id, "dnsTxt": record})
+        emit_json(
+            {
+                "documentStore": store.address,
+                "chainId": chain.chain_id,
+                "dnsTxt": record,
+                "settings": written,
+            }
+        )
         return
     out.print(f"DocumentStore {store.address} on chain {chain.chain_id}")
     out.print(f"DNS TXT record{' at ' + domain if domain else ''}: {record}", markup=False)
@@ -144,15 +235,41 @@ def deploy_registry(
     rpc: RpcOpt,
     name: Annotated[str, typer.Option("--name")] = "tdx eBL",
     symbol: Annotated[str, typer.Option("--symbol")] = "TDXEBL",
+    domain: Annotated[
+        str | None, typer.Option("--dns-location", help="The issuer's DNS domain (its TXT record).")
+    ] = None,
+    as_org: AsSignerOpt = None,
     key: KeyOpt = None,
+    home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Deploy TradeTrust's token registry (TitleEscrowFactory + TradeTrustToken) for eBLs."""
+    """Deploy TradeTrust's token registry (TitleEscrowFactory + TradeTrustToken) for eBLs;
+    the node's home remembers it (the --as organisation mints and burns its titles)."""
     chain = _connect(rpc)
-    registry = _guarded(lambda: TokenRegistry.deploy(chain, _account(chain, key), name, symbol))
+    account = _account(chain, key, home_of(home) if as_org else None, as_org)
+    registry = _guarded(lambda: TokenRegistry.deploy(chain, account, name, symbol))
     record = record_text(registry.address, chain.chain_id)
+    current = _current(home)
+    location = domain or (current.dnsLocation if current else "tradetrust.tdx.example")
+    written = _remember(
+        home,
+        rpc=rpc,
+        chainId=chain.chain_id,
+        issuerName=current.issuerName if current else _issuer_name(home, as_org, name),
+        dnsLocation=location,
+        tokenRegistry=registry.address,
+        registrySigner=as_org,
+        dnsTxt=_txt(current, location, record),
+    )
     if as_json:
-        emit_json({"tokenRegistry": registry.address, "chainId": chain.chain_id, "dnsTxt": record})
+        emit_json(
+            {
+                "tokenRegistry": registry.address,
+                "chainId": chain.chain_id,
+                "dnsTxt": record,
+                "settings": written,
+            }
+        )
         return
     out.print(f"TradeTrustToken {registry.address} on chain {chain.chain_id}")
     out.print(f"DNS TXT record: {record}", markup=False)
@@ -169,8 +286,8 @@ def wrap(files: FilesArg, output: OutOpt = None, as_json: JsonOpt = False) -> No
         err.print(f"Wrapped {len(files)} document(s) under {wrapped[0]['signature']['merkleRoot']}")
 
 
-@app.command()
-def export(
+@app.command("export-files")
+def export_files(
     kind: KindArg,
     files: FilesArg,
     issuer_name: Annotated[str, typer.Option("--issuer-name", help="The issuer's name.")],
@@ -217,6 +334,119 @@ def export(
         emit_json(done)
     elif done["files"] != ["-"]:
         err.print(json.dumps(done, indent=2), markup=False)
+
+
+def _oa_fail(fn: Callable[[], T]) -> T:
+    try:
+        return _guarded(fn)
+    except (oa_exports.ExportError, oa_settings.OaSettingsError, tradetrust.TitleError) as exc:
+        fail(str(exc))
+
+
+HideOpt = Annotated[
+    list[str] | None,
+    typer.Option("--hide", help="A field path to hide, as obfuscateDocument (repeatable)."),
+]
+
+
+@app.command()
+def export(
+    doc_ids: Annotated[list[str], typer.Argument(help="Document ids, sha256:<hex> (a batch).")],
+    output: Annotated[
+        Path, typer.Option("--out", help="A .json file (one document), else a directory.")
+    ],
+    hide: HideOpt = None,
+    no_issue: Annotated[
+        bool, typer.Option("--no-issue", help="Wrap only; do not issue the root.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export documents of this node's store as one OpenAttestation batch, issued on the
+    node's DocumentStore (HOME/oa.json); a revocation in tdx later revokes them there."""
+    with node_of(home) as node:
+        done = _oa_fail(
+            lambda: oa_exports.export_from_store(node, doc_ids, hide or (), not no_issue)
+        )
+    names = [d.removeprefix("sha256:")[:16] for d in dict.fromkeys(doc_ids)]
+    written = oa_exports.write(done.documents, names, output)
+    result = {
+        "merkleRoot": done.merkle_root,
+        "issued": done.issued,
+        "files": [str(p) for p in written],
+    }
+    if as_json:
+        emit_json(result)
+    else:
+        where = f" on {done.issued['documentStore']}" if done.issued else " (not issued)"
+        out.print(f"Exported {len(written)} document(s) under {done.merkle_root}{where}")
+
+
+@app.command("export-ebl")
+def export_ebl(
+    doc_id: IdArg,
+    registry: Annotated[str, typer.Option("--registry", help="The token registry's address.")],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the OA document here.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move the eBL's control to a TradeTrust token registry: the ledger first, then the
+    title minted in a TitleEscrow held by the current holder's own account."""
+    with node_of(home) as node:
+        title = _oa_fail(lambda: tradetrust.export_ebl(node, doc_id, registry))
+    if output is not None:
+        output.write_text(dumps(title.document, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        emit_json(title.to_json() | {"file": str(output) if output else None})
+    else:
+        out.print(f"eBL {doc_id} is on {title.registry} as token 0x{title.token}", markup=False)
+        for k, v in title.title.to_json().items():
+            out.print(f"  {k}: {v}", markup=False)
+
+
+@app.command()
+def reclaim(
+    doc_id: IdArg,
+    by: Annotated[
+        str | None,
+        typer.Option("--from", help="The organisation that returned it [default: its exporter]."),
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring an eBL's control home once its title was returned to the issuer on the registry
+    (checked on chain; the title is burnt there first): a surrender pending with the carrier."""
+    with node_of(home) as node:
+        title = _oa_fail(lambda: tradetrust.reclaim_ebl(node, doc_id, by))
+        record = node.require(doc_id)
+    result = {
+        "documentId": doc_id,
+        "state": record.state.value,
+        "holder": record.holder,
+        "surrenderedBy": record.surrendered_by,
+        "title": title.to_json(),
+    }
+    if as_json:
+        emit_json(result)
+    else:
+        out.print(
+            f"eBL {doc_id} is home: {record.state.value}, surrendered by {record.surrendered_by}",
+            markup=False,
+        )
+
+
+@app.command()
+def sync(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Carry to the DocumentStore every revocation still due (documents revoked, amended or
+    replaced in tdx since their export); nothing is lost, each is sent once."""
+    with node_of(home) as node:
+        done = _oa_fail(lambda: oa_exports.propagate_revocations(node))
+    if as_json:
+        emit_json([r.to_json() for r in done])
+    else:
+        out.print(f"{len(done)} revocation(s) carried to the DocumentStore")
 
 
 @app.command("obfuscate")
@@ -286,12 +516,19 @@ def verify(
         Path | None,
         typer.Option("--dns-file", exists=True, help='JSON {"domain": ["record", ...]}.'),
     ] = None,
+    home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not."""
+    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not. A node
+    home with TradeTrust settings (HOME/oa.json) adds the TXT records it knows and its RPC
+    URL as the default."""
     resolver = _guarded(lambda: StaticDnsTxt.from_pairs(dns_txt or []))
     if dns_file is not None:
         resolver = resolver.merged(_guarded(lambda: StaticDnsTxt.from_file(dns_file)))
+    settings = _current(home)
+    if settings is not None:
+        resolver = resolver.merged(settings.resolver())
+        rpc = rpc or settings.rpc
     results = verify_documents([_read(f) for f in files], rpc, resolver)
     if as_json:
         reports = [{"file": str(f)} | r.to_json() for f, r in zip(files, results, strict=True)]

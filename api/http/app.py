@@ -5,6 +5,12 @@ a bearer JWT with x5c, checked against the trust store, audience, expiry and the
 cache), calls the node and renders. Every error is problem+json;
 request bodies are capped; every request is logged as one JSON line with its request id,
 never with a token or key.
+
+A node that is a DCSA PINT platform (``HOME/pint.json``) also serves PINT's receiving
+endpoints under ``/v3`` (``PINT_PREFIX``), as DCSA specifies them rather than as ``/v1``:
+no bearer token (PINT authenticates the platforms by their JWS signatures), DCSA's own
+``ErrorResponse`` instead of problem+json, its own body reading and limit (20 MiB: an
+envelope, or one additional document in base64) and its own content-type handling.
 """
 
 from __future__ import annotations
@@ -42,10 +48,12 @@ from chaincode.canonical import CanonicalizationError
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal
 from chaincode.read_policy import ReadRefusal
+from interop.pint.server import error_response as pint_error
 from network.node import Node, NotOffered
 from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
+PINT_PREFIX = "/v3/"
 # The API's bodies are JSON; the web pages' forms are form-encoded (api.http.pages).
 _JSON_ONLY = "/v1/"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -73,14 +81,16 @@ def _configure_logging(level: str) -> None:
 
 
 class BodyLimit:
-    """413 for a body over the limit, whether declared (Content-Length) or streamed."""
+    """413 for a body over the limit, whether declared (Content-Length) or streamed; paths
+    under ``exempt`` prefixes read (and limit) their bodies themselves."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.limit = limit
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
             await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -172,6 +182,9 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.state.node = node
     app.state.metrics = metrics
     app.include_router(routes.router)
+    pint = node.pint()
+    if pint is not None:
+        app.include_router(pint.router())
     app.include_router(peers.router)
     app.include_router(rail_routes.router)
     app.include_router(witness.router)
@@ -181,9 +194,10 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     documented = next(
         r for r in routes.router.routes if getattr(r, "path", None) == verify_endpoint.PATH
     )
+    exempt = (PINT_PREFIX,) if pint is not None else ()
     app.add_middleware(VerifyEndpoint, node=node, route=documented)
-    app.add_middleware(BodyLimit, limit=max_body)
-    app.add_middleware(Observe, metrics=metrics)
+    app.add_middleware(BodyLimit, limit=max_body, exempt=exempt)
+    app.add_middleware(Observe, metrics=metrics, exempt=exempt)
     return app
 
 
@@ -257,6 +271,8 @@ def _add_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith(PINT_PREFIX):  # DCSA's ErrorResponse under /v3
+            return pint_error(request, exc.status_code, str(exc.detail))
         return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
 
     for cls, handler in (
@@ -280,9 +296,10 @@ class Observe:
     a request, which is most of a verification's budget.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.exempt = exempt  # paths that read their bodies themselves (PINT's /v3)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -309,6 +326,7 @@ class Observe:
                 and path.startswith(_JSON_ONLY)
                 and ctype != b"application/json"
                 and path not in witness.TEXT_BODY_PATHS  # tlog-witness: a text body
+                and not path.startswith(self.exempt)
             ):
                 problem = Problem(
                     415, "send the body as application/json", "unsupported-media-type"

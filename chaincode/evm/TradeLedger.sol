@@ -46,6 +46,20 @@ contract TradeLedger {
     uint8 internal constant SURRENDERED_FOR_AMENDMENT = 8;
     uint8 internal constant VOIDED = 9;
 
+    // Exclusive control across platforms (chaincode/external_control.py): Doc.control holds
+    // where control is (bits 0-1: AWAY_*) and two flags (bits 2, 3).
+    uint8 internal constant EXPORTED = 1; // on a TradeTrust token registry
+    uint8 internal constant IN_FLIGHT = 2; // a PINT envelope awaits its answer
+    uint8 internal constant OUT = 3; // another PINT platform accepted it
+    uint8 internal constant CARRIER_ELSEWHERE = 4; // received by PINT; its carrier is elsewhere
+    uint8 internal constant SURRENDERED_ELSEWHERE = 8; // its pending surrender came by PINT
+    // moveControl's operations, as chaincode.transactions.Op names them.
+    uint8 internal constant EXPORT_EBL = 1;
+    uint8 internal constant RECLAIM_EBL = 2;
+    uint8 internal constant BEGIN_TRANSFER_OUT = 3;
+    uint8 internal constant COMPLETE_TRANSFER_OUT = 4;
+    uint8 internal constant RECORD_RECEIVED = 6;
+
     /// Where records live: keccak256(digest, owner, DOCUMENTS) (see _record). The value is
     /// keccak256("tdx.TradeLedger.documents"), written out because assembly reads only literals.
     uint256 internal constant DOCUMENTS = 0xb8a94e71bc0eaee97a925fa1a5132af4a21c8e59ee3986833ed598547a7fc3cd;
@@ -54,6 +68,7 @@ contract TradeLedger {
 
     /// One slot. `holder` is the party in control while ISSUED; from a surrender on, the
     /// carrier (`issuer`) controls the eBL and `holder` keeps the party that surrendered it.
+    /// `control` says whether control lives on another platform (see EXPORTED and after).
     struct Doc {
         uint32 issuer;
         uint32 holder;
@@ -63,6 +78,7 @@ contract TradeLedger {
         bytes2 country; // 0: the document names no issuing country
         bool toOrder;
         uint64 time;
+        uint8 control;
     }
 
     /// One slot for a whole batch; its documents are ISSUED unless their own record says otherwise.
@@ -111,6 +127,7 @@ contract TradeLedger {
     mapping(bytes32 => bytes32) public containersOf; // eBL record key => keccak256 of its containers
     mapping(bytes32 => Right) internal _rights;
     mapping(bytes32 => bool) public releasedUnder; // keccak256(container, ebl, carrier)
+    mapping(uint256 => bytes32) internal _awayRef; // record slot => the transfer moving it out
 
     // --- events -------------------------------------------------------------------------------
 
@@ -154,6 +171,9 @@ contract TradeLedger {
     event PickedUp(
         bytes32 indexed container, address indexed terminal, address indexed holder, bytes32 ebl, uint32 carrier
     );
+    /// moveControl's: `record` is the record's new word (see Doc), the actor's number in bits
+    /// 208-239; `move`, `ref` and `where` are the call's.
+    event ControlMoved(bytes32 indexed doc, uint256 record, uint256 move, bytes32 ref, bytes32 where);
 
     // --- refusals -----------------------------------------------------------------------------
 
@@ -218,6 +238,8 @@ contract TradeLedger {
     error WrongTerminal(address terminal);
     error WrongPickupCountry(bytes2 country, bytes2 terminalCountry);
     error NotRightHolder(address holder);
+    error ControlElsewhere(uint8 control);
+    error ControlRefused(uint256 record, uint256 move);
 
     // --- governance ---------------------------------------------------------------------------
 
@@ -458,7 +480,7 @@ contract TradeLedger {
     /// The holder surrenders the eBL for delivery or for amendment; the carrier controls it
     /// until it accepts or rejects.
     function surrender(bytes32 doc, uint32 carrier, bool forAmendment) external {
-        Doc storage d = _ebl(doc, carrier);
+        Doc storage d = _ebl(doc, carrier, OUT | CARRIER_ELSEWHERE);
         _controlledBy(d, _org(msg.sender).id);
         uint8 state = forAmendment ? PENDING_SURRENDER_FOR_AMENDMENT : PENDING_SURRENDER_FOR_DELIVERY;
         d.state = state; // `holder` stays: it is the party that surrendered
@@ -467,7 +489,7 @@ contract TradeLedger {
 
     /// SACC: the carrier accepts the pending surrender.
     function accept(bytes32 doc, uint32 carrier) external {
-        Doc storage d = _pendingForCarrier(doc, carrier);
+        Doc storage d = _pendingForCarrier(doc, carrier, OUT);
         uint8 state = d.state + 2; // PENDING_* -> SURRENDERED_*
         d.state = state;
         emit SurrenderAnswered(doc, msg.sender, state, "");
@@ -475,7 +497,7 @@ contract TradeLedger {
 
     /// SREJ: the carrier rejects the pending surrender; control returns to who surrendered.
     function reject(bytes32 doc, uint32 carrier, string calldata reason) external {
-        Doc storage d = _pendingForCarrier(doc, carrier);
+        Doc storage d = _pendingForCarrier(doc, carrier, OUT | SURRENDERED_ELSEWHERE);
         if (bytes(reason).length == 0) revert ReasonRequired();
         d.state = ISSUED;
         emit SurrenderAnswered(doc, msg.sender, ISSUED, reason);
@@ -495,7 +517,7 @@ contract TradeLedger {
         if (bytes(reason).length == 0) revert ReasonRequired();
         if (newDoc == old) revert SupersedeItself();
         uint32 carrier = _org(msg.sender).id;
-        Doc storage d = _ebl(old, carrier);
+        Doc storage d = _ebl(old, carrier, 15);
         if (d.state != SURRENDERED_FOR_AMENDMENT) revert NotSurrenderedForAmendment(d.state);
         _issuerId(KIND_EBL, country);
         uint256 slot = _record(newDoc, carrier);
@@ -525,7 +547,7 @@ contract TradeLedger {
     ) external {
         Right memory grant;
         {
-            Doc storage d = _ebl(doc, carrier);
+            Doc storage d = _ebl(doc, carrier, OUT | CARRIER_ELSEWHERE);
             if (d.state != SURRENDERED_FOR_DELIVERY) revert NotSurrenderedForDelivery(d.state);
             if (_org(msg.sender).id != carrier) revert NotCarrier(accountOf[carrier]);
             if (containers.length == 0) revert NoContainers();
@@ -575,6 +597,133 @@ contract TradeLedger {
         emit PickedUp(container, msg.sender, current, r.ebl, r.releasedBy);
     }
 
+    // --- exclusive control across platforms -------------------------------------------------
+
+    /// chaincode/external_control.py's operations on an eBL record. `move` packs the call:
+    /// `who` (bits 0-159: the party that returned the title, for RECLAIM_EBL), `owner`
+    /// (160-191: the record's organisation number), `op` (192-199) and `state` (200-207):
+    ///   1 EXPORT_EBL: to a token registry, by the possessor of an ISSUED eBL;
+    ///   2 RECLAIM_EBL: home again, by the carrier, a surrender pending (`state`) by `who`;
+    ///   3 BEGIN_TRANSFER_OUT: in flight, by its controller (possessor; carrier if pending);
+    ///   4 COMPLETE_TRANSFER_OUT: transferred out, leaving in `state`;
+    ///   5 CANCEL_TRANSFER_OUT: home again;
+    ///   6 RECORD_RECEIVED: arriving in `state` (ISSUED; PENDING_*: a surrender, to the carrier
+    ///     here; SURRENDERED_*: SACC of the surrender sent from here) into the record that
+    ///     went out, or (bit 7 of `state`: to order) a new one in the sender's own namespace.
+    /// `ref` names the transfer (a PINT chain entry checksum, a token id); `where` (the
+    /// registry, or the PINT platforms) is only logged.
+    /// @dev One function for the six, in assembly on the record's word, with one refusal:
+    ///      EIP-170 leaves no room for more. The chaincode names the broken rule (it checks
+    ///      first, and again after a revert), the PINT codes behind `state`, and every record
+    ///      of the digest on arrival. ControlMoved carries the new word, the actor's number
+    ///      in bits 208-239; ControlRefused the word as it was and `move`.
+    function moveControl(bytes32 doc, uint256 move, bytes32 ref, bytes32 where) external {
+        uint256 slot = _record(doc, uint32(move >> 160));
+        assembly ("memory-safe") {
+            function orgId(account) -> id {
+                mstore(0, account)
+                mstore(0x20, _orgs.slot)
+                id := and(sload(keccak256(0, 0x40)), 0xffffffff)
+            }
+            // _awayRef[record]: the transfer moving the record out.
+            function refSlot(record) -> s {
+                mstore(0, record)
+                mstore(0x20, _awayRef.slot)
+                s := keccak256(0, 0x40)
+            }
+            let actor := orgId(caller())
+            let op := and(shr(192, move), 0xff)
+            let state := and(shr(200, move), 0x7f)
+            let w := sload(slot)
+            if and(iszero(w), and(eq(op, 6), eq(and(shr(160, move), 0xffffffff), actor))) {
+                // New here: the receiver's own record, an ISSUED eBL (to order from bit 7 of
+                // `state`), its carrier elsewhere (4), as if transferred out (3).
+                w := or(or(actor, shl(128, shr(207, move))), or(shl(136, timestamp()), 0x700000000000000000000000101000000000000000000000000))
+            }
+            let control := shr(200, w)
+            let current := and(shr(104, w), 0xff)
+            let possessor := and(shr(32, w), 0xffffffff)
+            // Who controls it here: the possessor while ISSUED, else the carrier (its issuer).
+            let holder := and(w, 0xffffffff)
+            if eq(current, 1) { holder := possessor }
+            // An eBL, and an actor; `state` (ops 2, 4) and the current state (1, 3) must be
+            // ISSUED or PENDING_* (bits of 0x62).
+            let ok := and(iszero(iszero(actor)), eq(and(shr(96, w), 0xff), 1))
+            let mine := and(eq(sload(refSlot(slot)), ref), eq(holder, actor)) // the transfer's own
+            switch op
+            case 2 {
+                // RECLAIM_EBL: by the carrier, a surrender (`state`) pending by `who`
+                possessor := orgId(shr(96, shl(96, move)))
+                ok := and(and(ok, iszero(iszero(possessor))), and(eq(and(control, 3), 1), eq(sload(refSlot(slot)), ref)))
+                ok := and(ok, and(eq(and(w, 0xffffffff), actor), and(gt(state, 4), and(shr(state, 0x62), 1))))
+                control := 0
+            }
+            case 6 {
+                // RECORD_RECEIVED into the record that went out
+                ok := and(ok, eq(and(control, 3), 3))
+                switch lt(state, 7)
+                case 0 {
+                    // SACC: the surrender sent from here was accepted
+                    ok := and(ok, eq(state, add(current, 2)))
+                    control := and(control, 4)
+                }
+                default {
+                    switch eq(state, 1)
+                    case 1 {
+                        possessor := actor
+                        control := and(control, 4)
+                    }
+                    default {
+                        // A surrender, to the carrier here, from a party elsewhere
+                        ok := and(ok, and(gt(state, 4), and(eq(and(w, 0xffffffff), actor), iszero(and(control, 4)))))
+                        possessor := 0
+                        control := 8
+                    }
+                }
+            }
+            case 5 {
+                // CANCEL_TRANSFER_OUT: home again
+                ok := and(ok, and(eq(and(control, 3), 2), mine))
+                control := and(control, 12)
+                state := current
+            }
+            case 4 {
+                // COMPLETE_TRANSFER_OUT: transferred out, leaving in `state`
+                ok := and(and(ok, eq(and(control, 3), 2)), and(mine, and(shr(state, 0x62), 1)))
+                control := or(and(control, 4), 3)
+            }
+            default {
+                // EXPORT_EBL (1: an ISSUED eBL, its carrier here) or BEGIN_TRANSFER_OUT (3), by
+                // its controller
+                ok := and(and(ok, or(eq(op, 1), eq(op, 3))), eq(holder, actor))
+                ok := and(ok, iszero(and(control, add(3, shl(2, eq(op, 1))))))
+                ok := and(ok, and(shr(current, 0x62), or(eq(current, 1), eq(op, 3))))
+                control := or(control, shr(1, add(op, 1))) // EXPORTED, IN_FLIGHT
+                state := current
+                sstore(refSlot(slot), ref)
+            }
+            if iszero(ok) {
+                let e := mload(0x40)
+                mstore(e, shl(224, 0xe918652d)) // ControlRefused(uint256,uint256)
+                mstore(add(e, 4), w)
+                mstore(add(e, 0x24), move)
+                revert(e, 0x44)
+            }
+            w := or(
+                and(w, not(or(shl(200, 0xff), or(shl(104, 0xff), shl(32, 0xffffffff))))),
+                or(shl(32, possessor), or(shl(104, state), shl(200, control)))
+            )
+            sstore(slot, w)
+            let p := mload(0x40)
+            mstore(p, or(w, shl(208, actor)))
+            mstore(add(p, 0x20), move)
+            mstore(add(p, 0x40), ref)
+            mstore(add(p, 0x60), where)
+            // ControlMoved(bytes32 indexed doc, uint256 record, uint256 move, bytes32 ref, bytes32 where)
+            log2(p, 0x80, 0xf39bc1f8cf5e36b1a8b05b67565d376fb7c0f05eef7168e4edbfcae9761a5fb1, doc)
+        }
+    }
+
     // --- reads --------------------------------------------------------------------------------
 
     function organisation(address account) external view returns (uint32 id, uint16 roles, bytes2 country) {
@@ -596,7 +745,8 @@ contract TradeLedger {
             address controller,
             address surrenderedBy,
             address endorsee,
-            bool toOrder
+            bool toOrder,
+            uint8 control
         )
     {
         Doc memory d = _at(_record(doc, issuer));
@@ -611,7 +761,8 @@ contract TradeLedger {
             carrierHolds ? accountOf[d.issuer] : holder,
             carrierHolds && d.state != VOIDED ? holder : address(0),
             accountOf[d.endorsee],
-            d.toOrder
+            d.toOrder,
+            d.control
         );
     }
 
@@ -668,18 +819,14 @@ contract TradeLedger {
     /// RFC 9162 leaf hash of a document id: sha256(0x00 || "sha256:" || lowercase hex).
     function leafHash(bytes32 doc) public pure returns (bytes32) {
         bytes memory s = new bytes(72);
-        bytes16 digits = "0123456789abcdef";
-        s[1] = "s";
-        s[2] = "h";
-        s[3] = "a";
-        s[4] = "2";
-        s[5] = "5";
-        s[6] = "6";
-        s[7] = ":";
-        for (uint256 i; i < 32; ++i) {
-            uint8 b = uint8(doc[i]);
-            s[8 + 2 * i] = digits[b >> 4];
-            s[9 + 2 * i] = digits[b & 15];
+        assembly ("memory-safe") {
+            mstore(add(s, 0x20), shl(192, 0x007368613235363a)) // 0x00 "sha256:"
+            for { let i := 0 } lt(i, 32) { i := add(i, 1) } {
+                let b := byte(i, doc)
+                let at := add(add(s, 0x28), shl(1, i))
+                mstore8(at, byte(shr(4, b), "0123456789abcdef"))
+                mstore8(add(at, 1), byte(and(b, 15), "0123456789abcdef"))
+            }
         }
         return sha256(s);
     }
@@ -817,14 +964,14 @@ contract TradeLedger {
         internal
     {
         if (_word(slot) != 0) revert AlreadyOnLedger(doc);
-        _store(slot, Doc(issuer, holder, 0, kind, ISSUED, country, toOrder, uint64(block.timestamp)));
+        _store(slot, Doc(issuer, holder, 0, kind, ISSUED, country, toOrder, uint64(block.timestamp), 0));
     }
 
     /// A whole record in one SSTORE (the layout of Doc).
     function _store(uint256 slot, Doc memory d) internal {
         uint256 word = uint256(d.issuer) | (uint256(d.holder) << 32) | (uint256(d.endorsee) << 64)
             | (uint256(d.kind) << 96) | (uint256(d.state) << 104) | (uint256(uint16(d.country)) << 112)
-            | (d.toOrder ? uint256(1) << 128 : 0) | (uint256(d.time) << 136);
+            | (d.toOrder ? uint256(1) << 128 : 0) | (uint256(d.time) << 136) | (uint256(d.control) << 200);
         assembly ("memory-safe") {
             sstore(slot, word)
         }
@@ -850,7 +997,7 @@ contract TradeLedger {
         if (!verifyInclusion(leafHash(doc), index, b.size, proof, root)) revert InvalidProof();
         slot = _record(doc, uint256(key));
         d = _at(slot);
-        if (d.state == 0) d = Doc(b.issuer, 0, 0, b.kind, ISSUED, b.country, false, b.time);
+        if (d.state == 0) d = Doc(b.issuer, 0, 0, b.kind, ISSUED, b.country, false, b.time, 0);
     }
 
     function _stateError(uint8 state) internal pure {
@@ -907,10 +1054,13 @@ contract TradeLedger {
         emit Revoked(doc, msg.sender, root, reason);
     }
 
-    function _ebl(bytes32 doc, uint32 carrier) internal view returns (Doc storage d) {
+    /// The eBL (doc, carrier) for a local control action, refused while its `control` has a
+    /// bit of `mask` (OUT covers every away state).
+    function _ebl(bytes32 doc, uint32 carrier, uint8 mask) internal view returns (Doc storage d) {
         d = _at(_record(doc, carrier));
         if (d.state == 0) revert NotOnLedger(doc);
         if (d.kind != KIND_EBL) revert NotAnEbl(d.kind);
+        if (d.control & mask != 0) revert ControlElsewhere(d.control);
     }
 
     function _controlledBy(Doc storage d, uint32 actor) internal view {
@@ -919,7 +1069,7 @@ contract TradeLedger {
     }
 
     function _transfer(bytes32 doc, uint32 carrier, address to, bool endorsing) internal {
-        Doc storage d = _ebl(doc, carrier);
+        Doc storage d = _ebl(doc, carrier, OUT);
         uint32 actor = _org(msg.sender).id;
         _controlledBy(d, actor);
         uint32 next = _org(to).id;
@@ -932,8 +1082,8 @@ contract TradeLedger {
         emit Transferred(doc, msg.sender, to, carrier, endorsing);
     }
 
-    function _pendingForCarrier(bytes32 doc, uint32 carrier) internal view returns (Doc storage d) {
-        d = _ebl(doc, carrier);
+    function _pendingForCarrier(bytes32 doc, uint32 carrier, uint8 mask) internal view returns (Doc storage d) {
+        d = _ebl(doc, carrier, mask);
         if (d.state != PENDING_SURRENDER_FOR_DELIVERY && d.state != PENDING_SURRENDER_FOR_AMENDMENT) {
             revert NoSurrenderPending(d.state);
         }

@@ -40,13 +40,14 @@ from chaincode.rail import recording
 from chaincode.rail.consignment import EventRecord, RailRoute, RouteRecord
 from chaincode.rail.events import RecordedEvent
 from chaincode.records import Actor, DocState, DocumentRecord
+from chaincode.state import Effects, Refusal, RefusalKind, StateView
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
 
 
 @runtime_checkable
 class RailView(Protocol):
-    """The rail records of a ledger's state (``chaincode.lifecycle.StateView`` besides)."""
+    """The rail records of a ledger's state (``chaincode.StateView`` besides)."""
 
     def rail_route(self, doc_id: str) -> RouteRecord | None:
         """The consignment's registered route, or None."""
@@ -57,7 +58,7 @@ class RailView(Protocol):
         ...
 
 
-def _rail(view: lifecycle.StateView, op: Op) -> RailView:
+def _rail(view: StateView, op: Op) -> RailView:
     if not isinstance(view, RailView):
         raise _refuse(
             "invalid",
@@ -67,11 +68,11 @@ def _rail(view: lifecycle.StateView, op: Op) -> RailView:
     return view
 
 
-def _refuse(kind: str, rule: str) -> lifecycle.Refusal:
-    return lifecycle.Refusal(lifecycle.RefusalKind(kind), rule)
+def _refuse(kind: str, rule: str) -> Refusal:
+    return Refusal(RefusalKind(kind), rule)
 
 
-def _consignment(view: lifecycle.StateView, doc_id: str, issuer: str | None) -> DocumentRecord:
+def _consignment(view: StateView, doc_id: str, issuer: str | None) -> DocumentRecord:
     record = (view.document(doc_id, issuer) if issuer else None) or view.document(doc_id)
     if record is None:
         raise _refuse("not_found", f"document {doc_id} is not on the ledger")
@@ -80,7 +81,7 @@ def _consignment(view: lifecycle.StateView, doc_id: str, issuer: str | None) -> 
     return record
 
 
-def register_route(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
+def register_route(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if tx.doc is None or tx.route is None:
         raise _refuse("invalid", f"{Op.RAIL_REGISTER.value} needs doc and route")
     rail = _rail(view, Op.RAIL_REGISTER)
@@ -108,10 +109,10 @@ def register_route(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> 
             f"route.departureStation.country: the route departs from {departs}, the "
             f"consignment was issued in {record.country}",
         )
-    return lifecycle.Effects(rail_route=RouteRecord(tx.doc, actor.id, tx.route, tx.time))
+    return Effects(rail_route=RouteRecord(tx.doc, actor.id, tx.route, tx.time))
 
 
-def record_event(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
+def record_event(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if tx.doc is None or tx.event is None:
         raise _refuse("invalid", f"{Op.RAIL_EVENT.value} needs doc and event")
     if tx.event.time > tx.time:
@@ -137,14 +138,14 @@ def record_event(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> li
             "ISSUED consignment",
         )
     recorded = recording.check_event(route.route, rail.rail_events(tx.doc), tx.event, actor)
-    return lifecycle.Effects(rail_events=[EventRecord(tx.doc, route.issuer, recorded)])
+    return Effects(rail_events=[EventRecord(tx.doc, route.issuer, recorded)])
 
 
 # Who may hold another country's consignment on this ledger: those who record its events.
 _IMPORTER_ROLES = frozenset({Role.RAIL, Role.CUSTOMS})
 
 
-def import_route(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> lifecycle.Effects:
+def import_route(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     if tx.doc is None or tx.route is None or tx.origin is None:
         raise _refuse("invalid", f"{Op.RAIL_IMPORT.value} needs doc, route and origin")
     rail = _rail(view, Op.RAIL_IMPORT)
@@ -186,10 +187,7 @@ def import_route(tx: Transaction, actor: Actor, view: lifecycle.StateView) -> li
         raise _refuse(
             "conflict", f"consignment {tx.doc} is on this ledger already: nothing to hold"
         )
-    return lifecycle.Effects(rail_route=RouteRecord(tx.doc, origin.issuer, tx.route, tx.time))
+    return Effects(rail_route=RouteRecord(tx.doc, origin.issuer, tx.route, tx.time))
 
-
-# A cycle: lifecycle's rule table names these rules, and they raise lifecycle's Refusal.
-from chaincode import lifecycle  # noqa: E402
 
 __all__ = ["RailView", "import_route", "record_event", "register_route"]

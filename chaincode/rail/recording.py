@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.rail.custody import custody
 from chaincode.rail.events import BorderEvent, EventType, Outcome, RecordedEvent, SealResult
 from chaincode.rail.release import assess_release
 from chaincode.rail.route import Consignment, crossing_at, route_stations
 from chaincode.records import Actor
+from chaincode.state import Refusal, RefusalKind
 from identity.roles import Role
 
 # Rail operators and customs record what happens to the train; only customs decides release.

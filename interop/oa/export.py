@@ -7,13 +7,17 @@ The OA ``data`` of an export is::
       "name": "Certificate of Origin",            by kind
       "issuers": [{"name": ..., "documentStore" | "tokenRegistry": "0x...",
                    "identityProof": {"type": "DNS-TXT", "location": "<domain>"}}],
-      "tdx": {"kind": "co", "digest": "sha256:<hex>", "canonicalization": "RFC 8785, SHA-256"},
+      "tdx": {"kind": "co", "digest": "sha256:<hex>", "canonicalization": "RFC 8785, SHA-256",
+              "signature": "<compact JWS>"},       the issuer's tdx signature, when known
       "document": { ...the whole tdx document, as validated... }
     }
 
 ``data.tdx.digest`` is a field of its own, so it stays readable when parts of the document
 are hidden, and a verifier that sees the whole document can recompute it (the
-``TdxDocumentDigest`` check). An export is refused when OpenAttestation would change a
+``TdxDocumentDigest`` check). A node exporting a document it signed adds that signature
+(the ``tdx-signed-document/1`` JWS with its ``x5c`` chain), so that a tdx verifier judges
+the OA document's signer, chain, role and ledger status as it judges the signed original.
+An export is refused when OpenAttestation would change a
 value on the way (an integer beyond 2**53, which JavaScript rounds) or cannot carry a key
 (one with a ``.``): the error names the field.
 """
@@ -80,27 +84,40 @@ def check_exportable(value: Any, path: str = "document") -> None:
         )
 
 
-def oa_data(document: ValidDocument, issuer: OaIssuer) -> dict[str, Any]:
-    """The raw OA ``data`` of one tdx document."""
+def oa_data(
+    document: ValidDocument, issuer: OaIssuer, signature: str | None = None
+) -> dict[str, Any]:
+    """The raw OA ``data`` of one tdx document (with its tdx ``signature``, if given)."""
     check_exportable(document.content)
+    tdx: dict[str, Any] = {
+        "kind": document.kind.value,
+        "digest": document.digest,
+        "canonicalization": CANONICALIZATION,
+    }
+    if signature is not None:
+        tdx["signature"] = signature
     data = {
         "id": document.digest,
         "name": TITLES[document.kind.value],
         "issuers": [issuer.block()],
-        "tdx": {
-            "kind": document.kind.value,
-            "digest": document.digest,
-            "canonicalization": CANONICALIZATION,
-        },
+        "tdx": tdx,
         "document": document.content,
     }
     check_raw(data)
     return data
 
 
-def export_documents(documents: Sequence[ValidDocument], issuer: OaIssuer) -> list[WrappedDocument]:
-    """tdx documents wrapped as one OA batch (one Merkle root to issue)."""
-    return wrap_documents([oa_data(d, issuer) for d in documents])
+def export_documents(
+    documents: Sequence[ValidDocument],
+    issuer: OaIssuer,
+    signatures: Sequence[str | None] | None = None,
+) -> list[WrappedDocument]:
+    """tdx documents wrapped as one OA batch (one Merkle root to issue), each with its tdx
+    signature when ``signatures`` are given."""
+    signed = signatures if signatures is not None else [None] * len(documents)
+    if len(signed) != len(documents):
+        raise OaError("signatures", "one signature (or None) per document")
+    return wrap_documents([oa_data(d, issuer, s) for d, s in zip(documents, signed, strict=True)])
 
 
 def tdx_digest_of(wrapped: Mapping[str, Any]) -> str | None:

@@ -178,20 +178,27 @@ def last_checksum_of(body: Any) -> str | None:
 
 
 def inspect_envelope(
-    body: Any, platform: str, ring: KeyRing, directory: PartyDirectory
+    body: Any, platform: str, ring: KeyRing, directory: PartyDirectory, *, receiving: bool = True
 ) -> Judgement:
-    """Everything about an ``EblEnvelope`` that does not depend on this platform's history."""
+    """Everything about an ``EblEnvelope`` that does not depend on this platform's history.
+    ``receiving=False`` (a verifier's question, not a receipt) leaves out the ``recipient``
+    check: whether the envelope is addressed to this platform."""
     trail = _Trail(ENVELOPE_CHECKS)
     last = last_checksum_of(body)
     try:
-        inspected = _inspect(trail, body, platform, ring, directory)
+        inspected = _inspect(trail, body, platform, ring, directory, receiving)
     except _Refused as refused:
         return Judgement(refused.code, refused.reason, tuple(trail.checks), last)
     return Judgement(None, "the envelope is sound", tuple(trail.checks), last, inspected)
 
 
 def _inspect(
-    trail: _Trail, body: Any, platform: str, ring: KeyRing, directory: PartyDirectory
+    trail: _Trail,
+    body: Any,
+    platform: str,
+    ring: KeyRing,
+    directory: PartyDirectory,
+    receiving: bool = True,
 ) -> Inspected:
     _schema(trail, "envelope", "EblEnvelope", body, "the envelope")
     td: dict[str, Any] = body["transportDocument"]
@@ -284,8 +291,10 @@ def _inspect(
         "transactions", f"{sum(len(e.transactions) for e in entries)} transactions in order"
     )
 
-    account = _recipient(trail, facts, sender, platform, directory)
-    trail.passed("recipient", f"{facts.last.actionCode} to account {account} on {platform}")
+    account = ""
+    if receiving:
+        account = _recipient(trail, facts, sender, platform, directory)
+        trail.passed("recipient", f"{facts.last.actionCode} to account {account} on {platform}")
 
     checksums_listed = [d.documentChecksum for d in manifest.documents()]
     if len(set(checksums_listed)) != len(checksums_listed):

@@ -1,9 +1,11 @@
-"""A platform's PINT settings: its code, whose key signs for it, and the platforms it
-trades with (their URLs and public keys, exchanged out of band as DCSA expects).
+"""A platform's PINT settings: its code, whose key signs for it, the platforms it trades
+with (their URLs and public keys, exchanged out of band as DCSA expects), and which of the
+home's organisations hold accounts on it (organisation ids, or country codes for all of a
+country's; every organisation when left out).
 
 The file is JSON, strict (unknown fields refused)::
 
-    {"platform": "AEOT", "signer": "cn-cosco",
+    {"platform": "AEOT", "signer": "cn-cosco", "accounts": ["CN"],
      "peers": [{"platform": "SGTD", "url": "https://sgtd.example",
                 "keys": ["-----BEGIN PUBLIC KEY-----..."]}]}
 """
@@ -73,8 +75,15 @@ class PlatformConfig(BaseModel):
     platform: PlatformCode
     signer: str = Field(min_length=1, description="the organisation whose document key signs")
     peers: list[PeerConfig] = Field(default_factory=list)
+    accounts: list[str] | None = Field(
+        default=None, description="organisation ids or country codes with accounts here"
+    )
 
     _check_platform = field_validator("platform")(_platform)
+
+    def has_account(self, org_id: str, country: str) -> bool:
+        """Whether the organisation holds an account on this platform."""
+        return self.accounts is None or org_id in self.accounts or country in self.accounts
 
     def peer(self, url: str) -> Peer:
         wanted = url.rstrip("/")

@@ -32,6 +32,12 @@ log = logging.getLogger("tdx.pint")
 _ERROR_CODES = {400: 7400, 404: 7404, 413: 7413, 500: 7500, 503: 7503}
 
 
+def error_response(request: Request, status: int, message: str) -> JSONResponse:
+    """DCSA's unsigned ``ErrorResponse``, with the ``API-Version`` header: for a node that
+    mounts ``router`` and answers its own errors under ``/v3`` (404, 405, 413) this way."""
+    return _error(request, status, message)
+
+
 def _error(request: Request, status: int, message: str) -> JSONResponse:
     text = HTTPStatus(status).phrase
     body = {

@@ -660,6 +660,11 @@ class EmbeddedLedger:
                     "containers",
                     "container",
                     "expires",
+                    "where",
+                    "ref",
+                    "action",
+                    "proof",
+                    "carrierPlatform",
                 )
                 if k in tx
             }

@@ -13,8 +13,14 @@ from web3.contract.contract import ContractFunction, ContractFunctions
 from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects
 from chaincode.transactions import Op, Transaction
-from ledger.evm.chain import container_bytes, country_bytes, doc_id_bytes, kind_country
-from ledger.evm.codes import KIND
+from ledger.evm.chain import (
+    container_bytes,
+    country_bytes,
+    doc_id_bytes,
+    kind_country,
+    where_bytes,
+)
+from ledger.evm.codes import CONTROL_OP, KIND, STATE, TO_ORDER
 
 ZERO32 = b"\0" * 32
 
@@ -40,6 +46,7 @@ GAS_BASE = {
     "release": 120_000,
     "delegate": 100_000,
     "pickup": 100_000,
+    "moveControl": 120_000,
 }
 GAS_PER_ITEM = 5_000  # a container, link or proof node listed in the call
 GAS_PER_RELEASE = 120_000  # a container released: its right (two slots) and its mark
@@ -87,6 +94,8 @@ def contract_call(
         return _change(tx, effects, f, state, doc, country, containers)
     if op in (Op.RELEASE, Op.DELEGATE, Op.PICKUP):
         return _rights(tx, effects, f, state, doc, containers)
+    if op in CONTROL_OP:
+        return _move_control(tx, effects, f, state, doc)
     carrier = state.number(effects.documents[0].issuer)  # the eBL's record
     if op in (Op.TRANSFER, Op.ENDORSE):
         target = f.endorse if op is Op.ENDORSE else f.transfer
@@ -154,6 +163,26 @@ def _rights(
     if tx.op is Op.DELEGATE:
         return f.delegate(container, doc, state.address(tx.to))
     return f.pickup(container, doc, state.address(tx.to))
+
+
+_STATE_NUMBER = {name: number for number, name in STATE.items() if name}
+
+
+def _move_control(
+    tx: Transaction, effects: Effects, f: ContractFunctions, state: CallState, doc: bytes
+) -> ContractFunction:
+    """The six operations of ``chaincode.external_control`` as one ``moveControl`` call:
+    ``move`` packs who (RECLAIM_EBL's party), the record's owner, the op and the state the
+    record ends in (with the to-order bit for a record new here)."""
+    record = effects.documents[0]
+    new_state = _STATE_NUMBER[record.state.value]
+    if tx.op is Op.RECORD_RECEIVED and record.to_order:
+        new_state |= TO_ORDER
+    who = int(state.address(tx.to), 16) if tx.op is Op.RECLAIM_EBL else 0
+    move = who | state.number(record.issuer) << 160 | CONTROL_OP[tx.op] << 192 | new_state << 200
+    ref = bytes.fromhex(tx.ref or "00" * 32)
+    where = where_bytes(tx.where, tx.carrierPlatform)
+    return f.moveControl(doc, move, ref, where)
 
 
 def gas_limit(fn: ContractFunction) -> int:

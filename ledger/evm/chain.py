@@ -63,6 +63,17 @@ def kind_country(kind: str, country: str | None) -> bytes:
     return bytes([KIND[kind]]) + country_bytes(country)
 
 
+def where_bytes(where: str | None, carrier_platform: str | None = None) -> bytes:
+    """``moveControl``'s logged ``where``: a token registry ``eip155:<chain>:<address>`` as
+    (chain id << 160 | address); PINT platform codes as ASCII, the platform in bytes 0-3 and
+    a received eBL's carrier platform in bytes 4-7."""
+    if where is not None and where.startswith("eip155:"):
+        _, chain, address = where.split(":")
+        return ((int(chain) << 160) | int(address, 16)).to_bytes(32, "big")
+    first = (where or "").encode("ascii").ljust(4, b"\0")
+    return (first + (carrier_platform or "").encode("ascii")).ljust(32, b"\0")
+
+
 def registration_digest(
     chain_id: int, contract: str, account: str, country: str, certificate: bytes
 ) -> bytes:

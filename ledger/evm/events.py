@@ -14,8 +14,15 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from chaincode.transactions import Op, utc
-from ledger.evm.codes import STATE
-from ledger.evm.text import KIND_OF, container_text, doc_text, when
+from ledger.evm.codes import OP_OF_CONTROL, STATE
+from ledger.evm.text import (
+    KIND_OF,
+    container_text,
+    doc_text,
+    platforms_text,
+    registry_text,
+    when,
+)
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,8 @@ def derive(
         op = Op.REJECT if STATE[int(a["state"])] == "ISSUED" else Op.ACCEPT
         details = {"reason": a["reason"]} if a["reason"] else {}
         return op.value, who(a["carrier"]), doc_text(a["doc"]), details
+    if "ControlMoved" in names:
+        return _control_moved(names["ControlMoved"], who, numbered)
     if "Released" in names:
         released = [e.args for e in events if e.name == "Released"]
         a = released[0]
@@ -197,3 +206,24 @@ def derive(
             "to": who(a["holder"]),
         },
     )
+
+
+def _control_moved(
+    a: dict[str, Any], who: Callable[[str], str], numbered: Callable[[int], str]
+) -> tuple[str, str, str | None, dict[str, Any]]:
+    """moveControl's event: the op, its actor (by number, in the record word) and where."""
+    word, move = int(a["record"]), int(a["move"])
+    op = OP_OF_CONTROL[(move >> 192) & 0xFF]
+    raw = bytes(a["where"])
+    details: dict[str, Any] = {"ref": bytes(a["ref"]).hex()}
+    if op in (Op.EXPORT_EBL, Op.RECLAIM_EBL):
+        details["where"] = registry_text(raw)
+    else:
+        platform, carrier_platform = platforms_text(raw)
+        details["where"] = platform
+        if carrier_platform:
+            details["carrierPlatform"] = carrier_platform
+    if op is Op.RECLAIM_EBL:
+        details["to"] = who("0x" + (move & ((1 << 160) - 1)).to_bytes(20, "big").hex())
+    actor = numbered((word >> 208) & 0xFFFFFFFF)
+    return op.value, actor, doc_text(a["doc"]), details

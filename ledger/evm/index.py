@@ -23,9 +23,18 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import link_is_mutual
 from chaincode.records import DocState, DocumentRecord, PickupRight
 from chaincode.transactions import Op, Transaction, utc
-from ledger.evm.codes import STATE
+from ledger.evm.codes import OP_OF_CONTROL, STATE
+from ledger.evm.control import control_change, with_control
 from ledger.evm.events import Event, Mined
-from ledger.evm.text import KIND_OF, container_text, country_text, doc_text, org_name, when
+from ledger.evm.text import (
+    KIND_OF,
+    container_text,
+    country_text,
+    doc_text,
+    org_name,
+    platforms_text,
+    when,
+)
 from ledger.interface import HistoryEntry
 from ledger.records_codec import right_from_json, right_to_json
 from ledger.sqlite_files import open_database
@@ -52,9 +61,11 @@ CREATE TABLE IF NOT EXISTS supersede (old TEXT NOT NULL, issuer TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS supersede_new ON supersede (new, issuer);
 -- The contract's state, as its events tell it: what the chaincode checks a transaction
 -- against, read here instead of from the node (a record's time is its block's).
+-- ``control``: where control lives when it is on another platform, as JSON (see
+-- ``control_of``), NULL while it is here.
 CREATE TABLE IF NOT EXISTS records (doc TEXT NOT NULL, issuer TEXT NOT NULL,
     kind TEXT NOT NULL, country TEXT, state TEXT NOT NULL, holder TEXT, endorsee TEXT,
-    to_order INTEGER NOT NULL, surrendered_by TEXT, time INTEGER NOT NULL,
+    to_order INTEGER NOT NULL, surrendered_by TEXT, time INTEGER NOT NULL, control TEXT,
     PRIMARY KEY (doc, issuer)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch_info (root TEXT NOT NULL, issuer TEXT NOT NULL,
     kind TEXT NOT NULL, country TEXT, time INTEGER NOT NULL, PRIMARY KEY (root, issuer))
@@ -74,7 +85,7 @@ CREATE TABLE IF NOT EXISTS sent (tx_id TEXT PRIMARY KEY, tx_hash TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS sent_hash ON sent (tx_hash);
 """
 
-VERSION = "2"  # the layout of every table but ``sent``, which outlives a rebuild
+VERSION = "3"  # the layout of every table but ``sent``, which outlives a rebuild
 
 DETAIL_KEYS = (
     "kind",
@@ -88,6 +99,11 @@ DETAIL_KEYS = (
     "carrier",
     "terminal",
     "country",
+    "where",
+    "ref",
+    "action",
+    "proof",
+    "carrierPlatform",
 )
 
 
@@ -527,6 +543,11 @@ class EvmIndex:
                     "INSERT OR REPLACE INTO rights VALUES (?, ?)", (container, right_to_json(right))
                 )
                 db.execute("INSERT OR IGNORE INTO released VALUES (?, ?, ?)", (container, *key))
+            elif e.name == "ControlMoved":
+                key, created = self._control_moved(a, stamp)
+                touched.append(key)
+                if created:
+                    anchored[key] = (None, None)
             elif e.name in ("Delegated", "PickedUp"):
                 touched.append((doc_text(a["ebl"]), self._numbered(int(a["carrier"]))))
                 container = container_text(a["container"])
@@ -558,11 +579,53 @@ class EvmIndex:
         to_order: bool,
         surrendered_by: str | None,
         stamp: int,
+        control: dict[str, str] | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, kind, country, state, holder, endorsee, int(to_order), surrendered_by, stamp),
-        )
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, kind, country, state, holder, endorsee, int(to_order), surrendered_by, stamp,
+             json.dumps(control) if control else None),
+        )  # fmt: skip
+
+    def _control_moved(self, a: dict[str, Any], stamp: int) -> tuple[Key, bool]:
+        """``moveControl``'s event, mirrored as ``chaincode.external_control`` changes the
+        record; whether it made a record new here (an eBL received by PINT)."""
+        word, move = int(a["record"]), int(a["move"])
+        key = (doc_text(a["doc"]), self._numbered(word & 0xFFFFFFFF))
+        actor = self._numbered((word >> 208) & 0xFFFFFFFF)
+        op = OP_OF_CONTROL[(move >> 192) & 0xFF]
+        state = str(STATE[(word >> 104) & 0xFF])
+        ref, where = bytes(a["ref"]).hex(), bytes(a["where"])
+        row = self.db.execute(
+            "SELECT kind, country, holder, endorsee, to_order, surrendered_by, time, control "
+            "FROM records WHERE doc = ? AND issuer = ?",
+            key,
+        ).fetchone()
+        new = row is None
+        if new:  # received by PINT, in the receiver's own namespace
+            platform = platforms_text(where)[1]
+            row = ("ebl", None, None, None, (word >> 128) & 1, None, stamp,
+                   json.dumps({"carrierPlatform": platform} if platform else {}))  # fmt: skip
+        kind, country, holder, endorsee, to_order, surrendered_by, time, control_json = row
+        control: dict[str, str] = json.loads(control_json) if control_json else {}
+        returned_by = "0x" + (move & ((1 << 160) - 1)).to_bytes(20, "big").hex()
+        holder, surrendered_by, moved = control_change(
+            op, state, ref, where, key[1], actor, control, holder, surrendered_by,
+            lambda: self._who(returned_by),
+        )  # fmt: skip
+        kept = {k: v for k, v in control.items() if k in ("carrierPlatform", "surrenderedFrom")}
+        self._put(key, kind, country, state, holder, endorsee, bool(to_order), surrendered_by,
+                  int(time), kept | moved)  # fmt: skip
+        return key, new
+
+    def control_of(self, doc_id: str, issuer: str) -> dict[str, str]:
+        """A record's control facts: ``away``, ``awayAt``, ``transfer`` (while away, and a
+        received eBL's last transfer), ``carrierPlatform``, ``surrenderedFrom``."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT control FROM records WHERE doc = ? AND issuer = ?", (doc_id, issuer)
+            ).fetchone()
+        return dict(json.loads(row[0])) if row and row[0] else {}
 
     def _field(self, key: Key, column: str) -> str | None:
         row = self.db.execute(
@@ -597,8 +660,8 @@ class EvmIndex:
         """``issuer``'s record of the digest, as the indexed events tell it."""
         with self.lock:
             row = self.db.execute(
-                "SELECT kind, country, state, holder, endorsee, to_order, surrendered_by, time "
-                "FROM records WHERE doc = ? AND issuer = ?",
+                "SELECT kind, country, state, holder, endorsee, to_order, surrendered_by, time, "
+                "control FROM records WHERE doc = ? AND issuer = ?",
                 (doc_id, issuer),
             ).fetchone()
             member = self._member(doc_id, issuer)
@@ -606,8 +669,8 @@ class EvmIndex:
             return None
         if row is None:
             assert member is not None
-            row = (member[1], member[2], "ISSUED", None, None, 0, None, member[3])
-        kind, country, state, holder, endorsee, to_order, surrendered_by, stamp = row
+            row = (member[1], member[2], "ISSUED", None, None, 0, None, member[3], None)
+        kind, country, state, holder, endorsee, to_order, surrendered_by, stamp, control = row
         containers, links = self.facts(doc_id, issuer)
         record = DocumentRecord(
             id=doc_id,
@@ -623,12 +686,15 @@ class EvmIndex:
             batch=member[0] if member else None,
         )
         if record.kind is DocumentKind.EBL:
-            record = record.evolve(
-                carrier=issuer,
-                holder=holder,
-                endorsee=endorsee,
-                to_order=bool(to_order),
-                surrendered_by=surrendered_by,
+            record = with_control(
+                record.evolve(
+                    carrier=issuer,
+                    holder=holder,
+                    endorsee=endorsee,
+                    to_order=bool(to_order),
+                    surrendered_by=surrendered_by,
+                ),
+                json.loads(control) if control else {},
             )
         return record
 

@@ -21,7 +21,8 @@ from chaincode.records import DocState, DocumentRecord, PickupRight
 from ledger.evidence import BlockRead, Evidence
 from ledger.evm.calls import ZERO32
 from ledger.evm.chain import Chain, container_bytes, doc_id_bytes
-from ledger.evm.codes import STATE
+from ledger.evm.codes import AWAY_OF, STATE
+from ledger.evm.control import with_control
 from ledger.evm.index import EvmIndex
 from ledger.evm.mirror import Mirror
 from ledger.evm.retry import retry
@@ -120,8 +121,13 @@ class ContractReads:
             lambda: self._contract.functions.document(raw, number).call(block_identifier=block)
         )
         state, kind, issuer_at, country, stamp, controller, surrendered_by, endorsee, to_order = (
-            values
+            values[:9]
         )
+        # Whether control is elsewhere, as the contract says; where, as its events said.
+        control = {k: v for k, v in self._index.control_of(doc_id, owner).items() if k != "away"}
+        away = AWAY_OF[int(values[9]) & 3]
+        if away is not None:
+            control["away"] = away.value
         root = None
         if int(state) == 0:
             root = self._index.batch_of(doc_id, owner)
@@ -162,6 +168,7 @@ class ContractReads:
                 to_order=bool(to_order),
                 surrendered_by=self.org(surrendered_by),
             )
+            record = with_control(record, control)
         return record
 
     def pickup_right(self, container: str) -> PickupRight | None:

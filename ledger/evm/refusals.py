@@ -17,7 +17,7 @@ from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.transactions import Op, Transaction
 from identity.roles import Role
 from ledger.evm.chain import TxError
-from ledger.evm.codes import STATE
+from ledger.evm.codes import AWAY_OF, CARRIER_ELSEWHERE, STATE, SURRENDERED_ELSEWHERE
 from ledger.evm.text import KIND_OF, container_text, country_text, doc_text, when
 
 INVALID, FORBIDDEN, CONFLICT, NOT_FOUND = (
@@ -210,6 +210,19 @@ def _texts(
             f"not in {country_text(args[1])}",
         ),
         "NotRightHolder": not_holder,
+        # Exclusive control across platforms: the chaincode's own text, on the state after a
+        # race, comes first (the engine runs it again); these say what the contract saw.
+        "ControlElsewhere": lambda: (
+            CONFLICT,
+            f"control of eBL {t.doc} lives on another platform ({_control(int(args[0]))}): "
+            "no control action here",
+        ),
+        "ControlRefused": lambda: (
+            CONFLICT,
+            f"{t.op.value} does not fit eBL {t.doc} as the chain has it (state "
+            f"{STATE[(int(args[0]) >> 104) & 0xFF] or 'none'}, "
+            f"{_control((int(args[0]) >> 200) & 0xFF)})",
+        ),
         # Governance.
         "NotCountryAuthority": lambda: (
             FORBIDDEN,
@@ -242,6 +255,17 @@ def _texts(
         ),
         "AccountInUse": lambda: (CONFLICT, f"{who(args[0])} is already an organisation's account"),
     }
+
+
+def _control(byte: int) -> str:
+    away = AWAY_OF[byte & 3]
+    flags = [
+        text
+        for bit, text in ((CARRIER_ELSEWHERE, "carrier elsewhere"),
+                          (SURRENDERED_ELSEWHERE, "surrendered from elsewhere"))
+        if byte & bit
+    ]  # fmt: skip
+    return ", ".join([away.value if away else "here", *flags])
 
 
 def _roles(mask: int) -> frozenset[Role]:

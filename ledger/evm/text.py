@@ -30,6 +30,22 @@ def country_text(raw: bytes) -> str | None:
     return None if raw == b"\0\0" else raw.decode("ascii")
 
 
+def registry_text(raw: bytes) -> str:
+    """A logged token registry (chain id << 160 | address) as ``eip155:<chain>:<address>``."""
+    value = int.from_bytes(raw, "big")
+    address = to_checksum_address((value & ((1 << 160) - 1)).to_bytes(20, "big"))
+    return f"eip155:{value >> 160}:{address}"
+
+
+def platforms_text(raw: bytes) -> tuple[str | None, str | None]:
+    """Logged PINT platform codes: the platform, and a received eBL's carrier platform."""
+
+    def code(part: bytes) -> str | None:
+        return part.rstrip(b"\0").decode("ascii") or None
+
+    return code(raw[:4]), code(raw[4:8])
+
+
 def when(seconds: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 

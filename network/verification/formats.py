@@ -22,6 +22,7 @@ from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.documents import envelope
 from chaincode.documents.registry import DocumentKind
 from identity import jws
+from identity.checks import Check, CheckName
 
 
 class FormatError(ValueError):
@@ -69,6 +70,9 @@ class Presented:
     kind: DocumentKind
     content: Mapping[str, Any]
     signature: object
+    # Checks of the format's own that it ran on reading (OpenAttestation's fragments): the
+    # report carries them after the pipeline's, and each must pass.
+    own_checks: tuple[Check[CheckName], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ ORDER = (
     CheckName.STATUS,
     CheckName.INCLUSION,
 )
+_IN_ORDER = frozenset(ORDER)
 # States in which a document is in force.
 LIVE = frozenset(
     {
@@ -151,6 +152,7 @@ class _Run:
             self.enter(self.step)  # the running step's time, up to the report
         by_name = {c.name: c for c in self.checks}
         ordered = tuple(by_name[n] for n in ORDER if n in by_name)
+        ordered += tuple(c for c in self.checks if c.name not in _IN_ORDER)  # a format's own
         return Report(ordered, DocumentFacts(**self.facts))
 
     # --- the steps --------------------------------------------------------------------
@@ -192,6 +194,7 @@ class _Run:
                 )
                 self.facts["format"] = presented.format
                 self.facts["kind"] = presented.kind
+                self.checks += presented.own_checks
                 return fmt, presented
         known = ", ".join(repr(f.name) for f in self.pipeline.formats)
         reason = self.data.json_error or f"not a signed document (expected format {known})"
@@ -355,7 +358,8 @@ class _Run:
 def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
-        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}")
+        away = f"; {evidence.elsewhere}" if evidence.elsewhere else ""
+        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}{away}")
     successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
     return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
 

@@ -210,3 +210,117 @@ def test_a_refused_send_gives_its_nonce_back_so_nothing_waits_behind_it(evm_node
     receipt = node.submit("cn-gacc", Op.ISSUE, doc=_co(21), **CO)  # not behind a gap
     assert receipt.block is not None
     assert node.ledger.document(_co(21)).state.value == "ISSUED"
+
+
+# --- exclusive control across platforms (issue 13) ------------------------------------------
+
+
+def _race(node, first, second):
+    """Two transactions sent before either is mined, then one block: their outcomes."""
+    results: dict[str, object] = {}
+    rpc(node, "evm_setAutomine", [False])
+    try:
+
+        def go(name, signed):
+            try:
+                results[name] = node.ledger.submit(signed)
+            except Refusal as refusal:
+                results[name] = refusal
+
+        threads = [threading.Thread(target=go, args=item) for item in (("a", first), ("b", second))]
+        for count, thread in enumerate(threads, start=1):
+            thread.start()
+            wait_for_pending(node, count, thread)
+        rpc(node, "evm_mine", [])
+    finally:
+        rpc(node, "evm_setAutomine", [True])
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_a_transfer_racing_a_pint_send_is_refused_by_the_contract(evm_node):
+    node = evm_node
+    ebl = node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    ).document.digest
+    out = node.transaction(
+        "cn-exporter", Op.BEGIN_TRANSFER_OUT, doc=ebl, where="SGTD", ref="1" * 64,
+        action="TRANSFER",
+    )  # fmt: skip
+    local = node.transaction("cn-exporter", Op.TRANSFER, doc=ebl, to="cn-boc")
+    results = _race(node, out, local)
+    assert not isinstance(results["a"], Refusal)
+    loser = results["b"]
+    assert isinstance(loser, Refusal)
+    assert loser.kind is RefusalKind.CONFLICT
+    assert "in flight to PINT platform SGTD" in loser.rule
+    record = node.ledger.document(ebl)
+    assert (record.holder, record.away_at) == ("cn-exporter", "SGTD")
+
+
+def test_the_contract_itself_refuses_moves_that_do_not_fit(evm_node):
+    """What the chaincode would refuse first, sent straight to the contract: one error."""
+    from ledger.evm.chain import doc_id_bytes, where_bytes
+    from network.evm.home import org_account
+
+    node = evm_node
+    ebl = node.issue(
+        DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+    ).document.digest
+    chain, contract = node.ledger._chain, node.ledger._contract
+    carrier = node.ledger._reads.number("cn-cosco")
+
+    def move(org, op, state=0, ref=b"\1" * 32):
+        fn = contract.functions.moveControl(
+            doc_id_bytes(ebl), carrier << 160 | op << 192 | state << 200, ref, where_bytes("SGTD")
+        )
+        return chain.refusal(org_account(node.home, org), fn)
+
+    assert move("cn-boc", 3).error == "ControlRefused"  # not the possessor
+    assert move("cn-exporter", 4, 1).error == "ControlRefused"  # nothing in flight
+    assert move("cn-exporter", 6, 1).error == "ControlRefused"  # held here: no arrival
+    assert move("cn-exporter", 9).error == "ControlRefused"  # no such operation
+    node.submit("cn-exporter", Op.EXPORT_EBL, doc=ebl, where="eip155:1337:0x" + "ab" * 20,
+                ref="2" * 64)  # fmt: skip
+    fn = contract.functions.transfer(
+        doc_id_bytes(ebl), carrier, node.ledger._reads.address("cn-boc")
+    )
+    refused = chain.refusal(org_account(node.home, "cn-exporter"), fn)
+    assert (refused.error, refused.error_args) == ("ControlElsewhere", (1,))
+    assert move("cn-cosco", 2, 5, b"\3" * 32).error == "ControlRefused"  # another token
+
+
+def test_another_node_reads_the_moves_from_the_events_alone(anvil, demo_home):
+    deploy(anvil, demo_home)
+    registry = "eip155:1337:0x" + "Ab" * 20
+    with Node(demo_home, engine="evm", rpc=anvil) as node:
+        ebl = node.issue(
+            DocumentKind.EBL, (EXAMPLES / "ebl_cnsha_sgsin.json").read_bytes(), "cn-cosco"
+        ).document.digest
+        node.submit("cn-exporter", Op.EXPORT_EBL, doc=ebl, where=registry, ref="2" * 64)
+        received = "sha256:" + "7" * 64
+        node.submit("sg-importer", Op.RECORD_RECEIVED, doc=received, where="AEOT",
+                    ref="3" * 64, action="TRANSFER", carrierPlatform="AEOT")  # fmt: skip
+        node.submit("sg-importer", Op.BEGIN_TRANSFER_OUT, doc=received, where="IQAX",
+                    ref="4" * 64, action="TRANSFER")  # fmt: skip
+        expected = [node.ledger.document(d) for d in (ebl, received)]
+        history = [node.ledger.history(d) for d in (ebl, received)]
+    (demo_home.path / "evm-index.db").rename(demo_home.path / "old-index.db")
+    with Node(demo_home, engine="evm", rpc=anvil) as fresh:
+        assert [fresh.ledger.document(d) for d in (ebl, received)] == expected
+        exported, flying = expected
+        assert (exported.away_at.lower(), exported.holder) == (registry.lower(), None)
+        assert (flying.issuer, flying.carrier_platform, flying.away_at) == (
+            "sg-importer",
+            "AEOT",
+            "IQAX",
+        )
+        assert fresh.ledger.issuers(received) == ["sg-importer"]
+        entries = [fresh.ledger.history(d) for d in (ebl, received)]
+        assert [[(e.op, e.actor) for e in h] for h in entries] == [
+            [(e.op, e.actor) for e in h] for h in history
+        ]
+        assert entries[0][-1].details["where"].lower() == registry.lower()
+        assert entries[1][0].details == {"ref": "3" * 64, "where": "AEOT",
+                                         "carrierPlatform": "AEOT"}  # fmt: skip

@@ -620,6 +620,7 @@ def _sample(kind: str) -> Any:
         "uint8": 1,
         "uint16": 4,
         "uint64": 1_800_000_000,
+        "uint256": 1 << 104,
     }[kind]
 
 

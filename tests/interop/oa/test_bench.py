@@ -24,3 +24,19 @@ def test_bench_runs_and_reports_every_figure(anvil: str, co: ValidDocument) -> N
     assert result["document"]["fields"] > 50
     assert 40_000 < result["issue_gas_per_batch"] < 60_000  # one DocumentStore.issue
     assert any("official" in line for line in lines)
+
+
+def test_tdx_bench_oa_prints_json(anvil: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    args = ["bench", "oa", "--rpc", anvil, "--batch-size", "10", "--batches", "1"]
+    done = CliRunner().invoke(app, [*args, "--verifications", "3", "--json"])
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert result["batch_size"] == 10
+    assert result["wrap_issue_per_second"] > 0
+    assert result["official"]["wrap_per_second"] > 0

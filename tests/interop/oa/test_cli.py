@@ -28,7 +28,7 @@ def test_deploy_export_verify_obfuscate_revoke(anvil: str, tmp_path: Path) -> No
 
     out = tmp_path / "exported"
     exported = tdx(
-        "oa", "export", "co", EXAMPLES / "co_cn_sg.json", EXAMPLES / "co_cn_sg.json",
+        "oa", "export-files", "co", EXAMPLES / "co_cn_sg.json", EXAMPLES / "co_cn_sg.json",
         "--issuer-name", "Shanghai Customs", "--dns-location", DOMAIN, "--store", store,
         "--rpc", anvil, "--out", out, "--json",
     )  # fmt: skip
@@ -101,7 +101,7 @@ def test_wrap_raw_data_and_bad_input(anvil: str, tmp_path: Path) -> None:
 
     invalid_co = tmp_path / "co.json"
     invalid_co.write_text("{}")
-    failed = tdx("oa", "export", "co", invalid_co, "--issuer-name", "x", "--dns-location", "d",
-                 "--store", "0x" + "ab" * 20)  # fmt: skip
+    failed = tdx("oa", "export-files", "co", invalid_co, "--issuer-name", "x",
+                 "--dns-location", "d", "--store", "0x" + "ab" * 20)  # fmt: skip
     assert failed.exit_code == 1
     assert "invalid co" in failed.stderr

@@ -116,7 +116,13 @@ def test_pint_send_transfers_the_ebl_once(net, demo_home, platform_keys, tmp_pat
 
     again = tdx(*args, "--as", "cn-boc")
     assert again.exit_code == 1
-    assert "transferred out" in again.output or "not the possessor" in again.output
+    assert "lives on PINT platform SGTD" in again.output
+    # Nor can anything else be done with it here: control lives on SGTD.
+    local = tdx(
+        "ebl", "transfer", doc_id, "--to", "cn-exporter", "--as", "cn-boc", "--home", demo_home.path
+    )
+    assert local.exit_code == 1
+    assert "lives on PINT platform SGTD" in local.output
     assert sgtd.store.count_accepted(checksum) == 1
 
     unknown = tdx(
