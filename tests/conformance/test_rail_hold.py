@@ -14,13 +14,14 @@ import pytest
 from chaincode.documents.rail import RailConsignment
 from chaincode.documents.registry import DocumentKind, validate_document
 from chaincode.lifecycle import Refusal, RefusalKind
-from chaincode.rail.consignment import RailOrigin, RailRoute
+from chaincode.rail.consignment import RailOrigin, RailRoute, RouteRecord
 from chaincode.rail.events import BorderEvent
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network import signing
 from network.node import Node
-from network.rail import LocalOutbox, RailDesk
+from network.rail import LocalOutbox, RailDesk, advance_information, encode
+from network.rail.holding import holding_handler
 from network.rail.views import rail_status_json
 from tests.conftest import EXAMPLES
 
@@ -127,3 +128,37 @@ def test_a_consignment_issued_on_this_ledger_is_registered_not_held(node):
     node.issue(DocumentKind.RAIL, NOTE, "cn-railway")
     refusal = refused(node, lambda: held.submit("kz-ktz"))
     assert refusal.kind is RefusalKind.CONFLICT
+
+
+def _advance(held: Held, route: RailRoute) -> bytes:
+    record = RouteRecord(held.doc, "cn-railway", route, held.node.clock())
+    return encode(advance_information(record, [], held.document.encode(), "registered", "841209"))
+
+
+def test_advance_information_is_held_only_once_everything_verified(node):
+    handle = holding_handler(node)
+    # A note the origin's ledger does not hold (never issued): not held, nothing written.
+    unknown = Held(node)
+    before = node.ledger.size()
+    verdict, report = handle(_advance(unknown, unknown.route))
+    assert verdict == "INVALID"
+    assert report["checks"][1]["name"] == "document"
+    assert report["checks"][1]["status"] == "fail"
+    assert report["checks"][-1] == {
+        "name": "held",
+        "status": "not_checked",
+        "reason": "the advance information did not verify",
+    }
+    assert node.ledger.size() == before
+    assert node.ledger.rail_route(unknown.doc) is None
+    # A note that verifies, carried with a route that is not its own: not held either.
+    issued = Held(node, NOTE | {"noteNumber": "CQ2604081234"})
+    node.issue(DocumentKind.RAIL, json.loads(issued.document)["document"], "cn-railway")
+    forged = issued.route.model_copy(update={"wagons": issued.route.wagons[:1]})
+    before = node.ledger.size()
+    verdict, report = handle(_advance(issued, forged))
+    assert verdict == "INVALID"
+    route_check = next(c for c in report["checks"] if c["name"] == "route")
+    assert route_check["status"] == "fail"
+    assert report["checks"][-1]["status"] == "not_checked"
+    assert node.ledger.size() == before
