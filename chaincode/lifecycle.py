@@ -404,6 +404,7 @@ _RULES: dict[Op, Callable[[Transaction, Actor, StateView], Effects]] = {
     Op.RECORD_RECEIVED: external_control.record_received,
     Op.RAIL_REGISTER: rail_operations.register_route,
     Op.RAIL_EVENT: rail_operations.record_event,
+    Op.RAIL_IMPORT: rail_operations.import_route,
 }
 
 

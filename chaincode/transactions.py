@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaincode.documents.codes import ContainerNumber, CountryCode, IsoDateTime
 from chaincode.documents.registry import DocumentKind
 from chaincode.identifiers import CONTAINER_PATTERN, DocId, OrgId
-from chaincode.rail.consignment import RailRoute
+from chaincode.rail.consignment import RailOrigin, RailRoute
 from chaincode.rail.events import BorderEvent
 
 # ISO 6346, check digit included: a container the document rules would refuse is refused
@@ -73,6 +73,7 @@ class Op(enum.StrEnum):
     # The rail corridor (chaincode.rail.operations).
     RAIL_REGISTER = "RAIL_REGISTER"
     RAIL_EVENT = "RAIL_EVENT"
+    RAIL_IMPORT = "RAIL_IMPORT"
 
 
 class Transaction(BaseModel):
@@ -115,9 +116,11 @@ class Transaction(BaseModel):
     proof: Hex64 | None = None
     carrierPlatform: PlatformCode | None = None  # noqa: N815 (the wire's casing)
     # The rail corridor (chaincode.rail.operations): a consignment's route, wagons and seals
-    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT).
+    # (RAIL_REGISTER), a border event or release decision on it (RAIL_EVENT), and where a
+    # consignment registered on another country's ledger came from (RAIL_IMPORT).
     route: RailRoute | None = None
     event: BorderEvent | None = None
+    origin: RailOrigin | None = None
 
     def wire(self) -> dict[str, Any]:
         """The JSON form that is signed: defaults and empty values left out."""

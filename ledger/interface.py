@@ -147,19 +147,24 @@ class HistoryEntry:
 
 def rail_details(tx: dict[str, Any]) -> dict[str, Any]:
     """What a history entry shows of a rail transaction (its signed wire form): a border
-    event as recorded, a registration by its note number and border stations."""
+    event as recorded, a registration by its note number and border stations, and a route
+    held from another country's ledger by where it came from (not the signed note itself)."""
     if "event" in tx:
         return {"event": tx["event"]}
     route = tx.get("route")
     if not isinstance(route, dict):
         return {}
     crossings = route.get("borderCrossings", [])
-    return {
+    details: dict[str, Any] = {
         "noteNumber": route.get("noteNumber"),
         "borderStations": [
             [c["exitStation"]["code"], c["entryStation"]["code"]] for c in crossings
         ],
     }
+    origin = tx.get("origin")
+    if isinstance(origin, dict):
+        details["origin"] = {k: origin.get(k) for k in ("country", "issuer", "evidence")}
+    return details
 
 
 @dataclass(frozen=True)

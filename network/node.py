@@ -165,6 +165,13 @@ class Node:
         if network is not None and home.country is not None:
             self.peers = Peers(home, network, self.trust.trust_list, home.revocation_lists(), clock)
             self.peers.inbox.on("document", self._verify_arrival)
+            # Rail advance information: verified and the consignment held on this ledger
+            # from start-up, before any rail command runs here (imported late: network.rail
+            # is built on this module).
+            from network.rail.advance import ADVANCE_INFORMATION
+            from network.rail.holding import holding_handler
+
+            self.peers.inbox.on(ADVANCE_INFORMATION, holding_handler(self))
         self._sender: OutboxSender | None = None
 
     @classmethod

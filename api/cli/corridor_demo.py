@@ -2,9 +2,12 @@
 real ``tdx serve`` process with its own home on 127.0.0.1, talked to over HTTP only.
 
 It brings the nodes up in a temporary network folder, then runs issue 12's steps 1, 2, 7
-and 3: a CN phyto certificate pushed to KZ and verified there on arrival; RU verifying a CN
-certificate of origin by asking the CN node; SM2 (CN) and GOST (RU) signatures verified by
-every other node, and a signature its country does not allow refused; the CN node stopped,
+and 3, with the rail corridor (R) before the last: a CN phyto certificate pushed to KZ and
+verified there on arrival; RU verifying a CN certificate of origin by asking the CN node;
+SM2 (CN) and GOST (RU) signatures verified by every other node, and a signature its country
+does not allow refused; a Chongqing - Almaty consignment registered at CN, its advance
+information verified and the consignment held on KZ's ledger before the train, and KZ
+customs' direct release at Dostyk after a transshipment with seals intact; the CN node stopped,
 so that RU's answer is UNKNOWN with ``issuer-node: not_checked``, never VALID. It prints a
 summary and brings the nodes down (by their PIDs), whatever happened.
 """
@@ -172,6 +175,64 @@ class _Corridor:
         failed = "chain" if _check(report, "chain")["status"] == "fail" else "?"
         return f"{report['verdict']} ({failed})"
 
+    def _wait_for_arrival(self, country: str, org: str, key: str) -> dict[str, Any] | None:
+        deadline = time.monotonic() + ARRIVAL_TIMEOUT
+        while time.monotonic() < deadline:
+            r = self.http.get(self.urls[country] + "/v1/inbox", headers=self._auth(country, org))
+            found = [a for a in r.json() if a["key"] == key and a["verdict"]]
+            if found:
+                return dict(found[0])
+            time.sleep(0.05)  # polling another process's inbox, bounded by the deadline
+        return None
+
+    def _rail(self, country: str, org: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = self.http.post(
+            f"{self.urls[country]}/v1/rail/consignments{path}",
+            json=body,
+            headers=self._auth(country, org),
+        )
+        r.raise_for_status()
+        result: dict[str, Any] = r.json()
+        return result
+
+    def rail(self) -> None:
+        """Chongqing -> Alashankou/Dostyk -> Almaty: registered at CN, held at KZ on arrival of
+        its advance information, then KZ's events and KZ customs' decision on KZ's ledger."""
+        note: dict[str, Any] = json.loads(examples.read(examples.RAIL))
+        note["noteNumber"] = f"CQ26{secrets.randbelow(10**8):08d}"
+        registered = self._rail("CN", "cn-railway", "", {"document": note})
+        doc = registered["documentId"]
+        key = registered["advanceInformation"]["key"]
+        arrival = self._wait_for_arrival("KZ", "kz-customs", key)
+        held = _check(arrival["report"], "held")["status"] if arrival else "absent"
+        actual = "not arrived" if arrival is None else f"{arrival['verdict']} (held {held})"
+        self.record(
+            "R. a CN consignment's advance information at KZ, held on KZ's ledger",
+            "VALID (held pass)",
+            actual,
+        )
+        seals = [{"sealNumber": s["number"], "result": "INTACT"} for s in note["seals"]]
+        dostyk = note["borderCrossings"][0]["entryStation"]["code"]
+        moves = [
+            {"container": c, "fromWagon": w["number"], "toWagon": f"5200341{i}"}
+            for i, w in enumerate(note["wagons"])
+            for c in w["containers"]
+        ]
+        events = f"/{doc}/events"
+        for org, event in (
+            ("kz-ktz", {"type": "ARRIVAL", "station": dostyk}),
+            ("kz-customs", {"type": "SEAL_CHECK", "station": dostyk, "seals": seals}),
+            ("kz-ktz", {"type": "TRANSSHIPMENT", "station": dostyk, "moves": moves}),
+            ("kz-ktz", {"type": "SEAL_CHECK", "station": dostyk, "seals": seals}),
+        ):
+            self._rail("KZ", org, events, event)
+        decided = self._rail("KZ", "kz-customs", f"/{doc}/releases", {"station": dostyk})
+        self.record(
+            "R. transshipment at Dostyk, seals intact: KZ customs decides on KZ's node",
+            "DIRECT_RELEASE",
+            str(decided["decision"]),
+        )
+
     def issuer_down(self, envelope: Any) -> None:
         launcher.stop_one(self.path, "CN")
         report = self.verify("RU", envelope)
@@ -206,6 +267,7 @@ def run(console: Console, as_json: bool) -> bool:
                 ("1. push", corridor.pushed_phyto),
                 ("2. ask the issuer", lambda: setattr(corridor, "co", corridor.asked_issuer())),
                 ("7. national signatures", corridor.national_signatures),
+                ("R. the rail corridor", corridor.rail),
                 ("3. the issuer down", lambda: corridor.issuer_down(corridor.co)),
             ):
                 try:

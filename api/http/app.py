@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -198,7 +199,27 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.add_middleware(VerifyEndpoint, node=node, route=documented)
     app.add_middleware(BodyLimit, limit=max_body, exempt=exempt)
     app.add_middleware(Observe, metrics=metrics, exempt=exempt)
+    _build_routes_now(app)
     return app
+
+
+# FastAPI 0.163 builds an included router's routes on their first request. The routers are
+# module-level, shared by every app of the process, and two apps building one route at once
+# (the tests run several nodes in one process) can trip over each other's field state, so
+# every app builds them when it is created, one app at a time.
+_BUILDING = threading.Lock()
+
+
+def _build_routes_now(app: FastAPI) -> None:
+    def build(route: object) -> None:
+        for name in ("effective_candidates", "effective_low_priority_routes"):
+            method = getattr(route, name, None)
+            for child in method() if callable(method) else ():
+                build(child)
+
+    with _BUILDING:
+        for route in app.router.routes:
+            build(route)
 
 
 def _add_operations(app: FastAPI, node: Node, metrics: Metrics) -> None:

@@ -16,9 +16,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from chaincode.documents.base import RuleViolation, TradeDocument
-from chaincode.documents.codes import Text
+from chaincode.documents.base import Part, RuleViolation, TradeDocument
+from chaincode.documents.codes import CountryCode, Text
 from chaincode.documents.rail import BorderCrossing, RailConsignment, Seal, Station, Wagon
+from chaincode.identifiers import OrgId
 from chaincode.rail.events import RecordedEvent
 
 # A crossing's events are told apart by the crossing's number; 32 keeps a crossing set to
@@ -61,6 +62,19 @@ class RailRoute(TradeDocument):
         )
 
 
+class RailOrigin(Part):
+    """Where a consignment held on another country's ledger was registered (``RAIL_IMPORT``):
+    the origin country, the issuer of record there, the signed consignment note as that
+    issuer signed it (the tdx envelope, JSON text), and what the receiving node found when it
+    verified the note on arrival against the origin's ledger (the issuing node's signed
+    answer and inclusion proof, in words)."""
+
+    country: CountryCode
+    issuer: OrgId
+    document: str = Field(min_length=2, max_length=2_000_000)
+    evidence: str = Field(min_length=1, max_length=2000)
+
+
 @dataclass(frozen=True)
 class RouteRecord:
     """A consignment's registered route: the consignment (its digest and the rail operator
@@ -81,4 +95,4 @@ class EventRecord:
     recorded: RecordedEvent
 
 
-__all__ = ["MAX_CROSSINGS", "EventRecord", "RailRoute", "RouteRecord"]
+__all__ = ["MAX_CROSSINGS", "EventRecord", "RailOrigin", "RailRoute", "RouteRecord"]

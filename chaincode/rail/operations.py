@@ -8,6 +8,15 @@
   no later than the transaction (``event.time <= tx.time``); ``chaincode.rail.recording``
   decides the rest (role, country, route, order, the release rule) from the route and the
   events recorded so far.
+- ``RAIL_IMPORT`` (``doc``, ``route``, ``origin``): a rail operator or customs of a country
+  the route enters holds, on its own country's ledger, a consignment registered on the
+  origin country's ledger, so that its border events and release decisions there are
+  accepted. The transaction carries the origin's signed note (verified against the origin's
+  ledger on arrival, ``network.rail.holding``); the rule checks that the note is this
+  consignment and the route its own, that the origin is where the route departs and its
+  issuer of record an organisation of that country. The route is recorded under the origin's
+  issuer of record; this ledger keeps no document record of it (the note was not issued
+  here), and its events need none.
 
 The rules read the route and events through ``RailView``, which a ledger's state view offers
 when its engine keeps rail records (the embedded engine does; the EVM and Fabric engines do
@@ -24,13 +33,16 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from chaincode.authority import issue_refusal
-from chaincode.documents.registry import DocumentKind
+from chaincode.documents.envelope import EnvelopeError, parse
+from chaincode.documents.rail import RailConsignment
+from chaincode.documents.registry import DocumentKind, InvalidDocumentError, validate_document
 from chaincode.rail import recording
-from chaincode.rail.consignment import EventRecord, RouteRecord
+from chaincode.rail.consignment import EventRecord, RailRoute, RouteRecord
 from chaincode.rail.events import RecordedEvent
 from chaincode.records import Actor, DocState, DocumentRecord
 from chaincode.state import Effects, Refusal, RefusalKind, StateView
 from chaincode.transactions import Op, Transaction
+from identity.roles import Role
 
 
 @runtime_checkable
@@ -117,8 +129,9 @@ def record_event(tx: Transaction, actor: Actor, view: StateView) -> Effects:
             "conflict",
             f"consignment {tx.doc} has no registered route yet (tdx rail register)",
         )
-    record = _consignment(view, tx.doc, route.issuer)
-    if record.state is not DocState.ISSUED:
+    # A route held from another country's ledger (RAIL_IMPORT) has no document record here.
+    record = view.document(tx.doc, route.issuer)
+    if record is not None and record.state is not DocState.ISSUED:
         raise _refuse(
             "conflict",
             f"consignment {tx.doc} is {record.state.value}: events are recorded on an "
@@ -128,4 +141,53 @@ def record_event(tx: Transaction, actor: Actor, view: StateView) -> Effects:
     return Effects(rail_events=[EventRecord(tx.doc, route.issuer, recorded)])
 
 
-__all__ = ["RailView", "record_event", "register_route"]
+# Who may hold another country's consignment on this ledger: those who record its events.
+_IMPORTER_ROLES = frozenset({Role.RAIL, Role.CUSTOMS})
+
+
+def import_route(tx: Transaction, actor: Actor, view: StateView) -> Effects:
+    if tx.doc is None or tx.route is None or tx.origin is None:
+        raise _refuse("invalid", f"{Op.RAIL_IMPORT.value} needs doc, route and origin")
+    rail = _rail(view, Op.RAIL_IMPORT)
+    origin = tx.origin
+    if not actor.roles & _IMPORTER_ROLES:
+        raise _refuse("forbidden", "importer_role: role rail or customs required to hold a route")
+    entries = {c.entryStation.country for c in tx.route.borderCrossings}
+    if actor.country not in entries:
+        raise _refuse(
+            "forbidden",
+            f"route_enters_country: the route of consignment {tx.doc} does not enter "
+            f"{actor.country}",
+        )
+    departs = tx.route.departureStation.country
+    if origin.country != departs or origin.country == actor.country:
+        raise _refuse(
+            "invalid",
+            f"origin.country: the route departs from {departs}; the origin is {origin.country} "
+            f"and the holding country {actor.country}",
+        )
+    # The note's signer and its country were established on arrival (its certificate chain
+    # to the origin's root); a ledger that knows the organisation holds it to that country.
+    issuer = view.party(origin.issuer)
+    if issuer is not None and issuer.country != origin.country:
+        raise _refuse(
+            "invalid",
+            f"origin.issuer: {origin.issuer} is not an organisation of {origin.country}",
+        )
+    try:
+        note = validate_document(DocumentKind.RAIL, parse(origin.document).document)
+    except (EnvelopeError, InvalidDocumentError) as exc:
+        raise _refuse("invalid", f"origin.document: not a signed consignment note: {exc}") from None
+    if note.digest != tx.doc:
+        raise _refuse("invalid", f"origin.document: the note is {note.digest}, not {tx.doc}")
+    assert isinstance(note.model, RailConsignment)
+    if RailRoute.of(note.model) != tx.route:
+        raise _refuse("invalid", "route: the route is not the origin's note's route")
+    if view.document(tx.doc) is not None or rail.rail_route(tx.doc) is not None:
+        raise _refuse(
+            "conflict", f"consignment {tx.doc} is on this ledger already: nothing to hold"
+        )
+    return Effects(rail_route=RouteRecord(tx.doc, origin.issuer, tx.route, tx.time))
+
+
+__all__ = ["RailView", "import_route", "record_event", "register_route"]

@@ -52,6 +52,7 @@ from ledger.interface import (
     rail_details,
     single,
 )
+from ledger.provenance import provenance
 from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
@@ -712,21 +713,7 @@ class EmbeddedLedger:
             owner = view.issuer_of(doc_id, issuer)
             if owner is None:
                 return []
-            seen = {(doc_id, owner)}
-            frontier = [(doc_id, owner)]
-            while frontier and len(seen) < max_documents:
-                nxt = []
-                for a, a_issuer in frontier:
-                    for b, b_issuer in db.execute(
-                        "SELECT b, b_issuer FROM links WHERE a = ? AND issuer = ?", (a, a_issuer)
-                    ):
-                        target = view.issuer_of(str(b), b_issuer)
-                        key = (str(b), target or "")
-                        if target is None or key in seen or len(seen) >= max_documents:
-                            continue
-                        seen.add(key)
-                        nxt.append(key)
-                frontier = nxt
+            seen = provenance(db, view.issuer_of, (doc_id, owner), max_documents)
             return self._entries(db, self._entry_indexes(db, seen))
 
     def documents_for_container(self, container: str) -> list[str]:

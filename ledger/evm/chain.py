@@ -26,6 +26,7 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
 from chaincode.evm import artifact as ledger_artifact
@@ -294,8 +295,19 @@ class Chain:
         if to is not None:
             probe["to"] = to
         gas = self.estimate(probe)
-        raw = self.sign(account, to, data, gas + gas // 5 + 10_000)
-        tx_hash = self.w3.eth.send_raw_transaction(raw)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(
+                self.sign(account, to, data, gas + gas // 5 + 10_000)
+            )
+        except Web3RPCError as error:
+            if "nonce too low" not in str(error):
+                raise
+            # Another client sent from this account since we counted its nonces (a second
+            # process with the same deployer): count again from the node, and send once more.
+            self.forget_nonce(account)
+            tx_hash = self.w3.eth.send_raw_transaction(
+                self.sign(account, to, data, gas + gas // 5 + 10_000)
+            )
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
         if receipt["status"] != 1:
             raise TxError(f"transaction {tx_hash.hex()} failed")

@@ -36,6 +36,7 @@ from ledger.evm.text import (
     when,
 )
 from ledger.interface import HistoryEntry
+from ledger.provenance import provenance
 from ledger.records_codec import right_from_json, right_to_json
 from ledger.sqlite_files import open_database
 
@@ -319,24 +320,8 @@ class EvmIndex:
 
     def linked(self, doc_id: str, issuer: str, max_documents: int) -> set[Key]:
         """The record and those in its provenance, transitively, at most ``max_documents``."""
-        seen = {(doc_id, issuer)}
-        frontier = [(doc_id, issuer)]
         with self.lock:
-            while frontier and len(seen) < max_documents:
-                nxt = []
-                for a, a_issuer in frontier:
-                    for b, b_issuer in self.db.execute(
-                        "SELECT b, b_issuer FROM links WHERE a = ? AND issuer = ?", (a, a_issuer)
-                    ).fetchall():
-                        target = self.issuer_of(str(b), b_issuer)
-                        if target is None:
-                            continue
-                        key = (str(b), target)
-                        if key not in seen and len(seen) < max_documents:
-                            seen.add(key)
-                            nxt.append(key)
-                frontier = nxt
-        return seen
+            return provenance(self.db, self.issuer_of, (doc_id, issuer), max_documents)
 
     def documents_for_container(self, container: str) -> list[str]:
         return self._column(

@@ -30,6 +30,7 @@ from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import BatchAnchor, link_is_mutual
 from chaincode.records import DocumentRecord, PickupRight
 from ledger.interface import HistoryEntry
+from ledger.provenance import provenance
 from ledger.records_codec import document_from_row, right_from_json
 from ledger.sqlite_files import open_database
 
@@ -448,24 +449,8 @@ class FabricIndex:
 
     def linked(self, doc_id: str, issuer: str, max_documents: int) -> set[Key]:
         """The record and those in its provenance, transitively, at most ``max_documents``."""
-        seen = {(doc_id, issuer)}
-        frontier = [(doc_id, issuer)]
         with self._reading() as db:
-            while frontier and len(seen) < max_documents:
-                nxt = []
-                for a, a_issuer in frontier:
-                    for b, b_issuer in db.execute(
-                        "SELECT b, b_issuer FROM links WHERE a = ? AND issuer = ?", (a, a_issuer)
-                    ).fetchall():
-                        target = self.issuer_of(str(b), b_issuer)
-                        if target is None:
-                            continue
-                        key = (str(b), target)
-                        if key not in seen and len(seen) < max_documents:
-                            seen.add(key)
-                            nxt.append(key)
-                frontier = nxt
-        return seen
+            return provenance(db, self.issuer_of, (doc_id, issuer), max_documents)
 
     def documents_for_container(self, container: str) -> list[str]:
         return self._column(

@@ -3,7 +3,8 @@ border events and release decisions, reading a consignment's journey and the rel
 report from the ledger, and advance information pushed to the next country's node. Offers
 ``RailDesk`` (the operations), ``Outbox`` (what advance information is pushed through) with
 ``LocalOutbox`` (a single-home node's), ``advance_information``, and
-``receive_advance_information`` (the receiving node's checks on arrival); ``views`` has the
+``receive_advance_information`` (the receiving node's checks on arrival); ``holding`` holds a
+verified arrival on the receiving country's ledger (``RAIL_IMPORT``); ``views`` has the
 JSON forms, ``exchange`` ePhyto XML and EDIFACT in and out.
 """
 

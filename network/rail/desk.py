@@ -26,7 +26,14 @@ from chaincode.rail.events import BorderEvent, EventType, RecordedEvent
 from chaincode.rail.release import ReleaseAssessment, assess_release
 from chaincode.rail.report import ReleaseTimeReport, release_time_report
 from chaincode.rail.route import crossing_at, next_country, route_stations
-from chaincode.read_policy import Reader, ReadRefusal
+from chaincode.read_policy import (
+    Audience,
+    Reader,
+    ReadRefusal,
+    ReadScope,
+    may_read_document,
+    require,
+)
 from chaincode.records import Actor
 from chaincode.transactions import Op
 from identity.roles import Role
@@ -39,7 +46,6 @@ from network.rail.advance import (
     Push,
     Reason,
     advance_information,
-    arrival_handler,
     encode,
 )
 
@@ -95,11 +101,12 @@ class Decided:
 
 @dataclass(frozen=True)
 class RailStatus:
-    """A consignment's journey as the ledger holds it: its record, route, events (the route
-    so far), where its containers are and each seal's chain of custody, and per border
-    crossing the release assessment as it stands and the decision taken, if any."""
+    """A consignment's journey as the ledger holds it: its record (None for a consignment
+    held from another country's ledger, ``RAIL_IMPORT``, which has none here), route, events
+    (the route so far), where its containers are and each seal's chain of custody, and per
+    border crossing the release assessment as it stands and the decision taken, if any."""
 
-    status: DocumentStatus
+    status: DocumentStatus | None
     route: RouteRecord
     events: tuple[RecordedEvent, ...]
     custody: CustodyState
@@ -124,10 +131,8 @@ class RailDesk:
         if outbox is None:
             outbox = getattr(node, "outbox", None) or LocalOutbox()
         self.outbox: Outbox = outbox
-        # This node verifies the advance information other countries' nodes push to it.
-        on_arrival = getattr(node, "on_arrival", None)
-        if on_arrival is not None:
-            on_arrival(ADVANCE_INFORMATION, arrival_handler(node.verify))
+        # The advance information other nodes push here is taken in by the node itself from
+        # start-up (``network.rail.holding``), not only once a rail command has run.
 
     @property
     def delivers(self) -> bool:
@@ -299,13 +304,26 @@ class RailDesk:
 
     def status(self, doc_id: str, reader: Reader) -> RailStatus:
         """The consignment's journey, if the read policy lets ``reader`` read its status."""
-        status = self.node.status(doc_id, reader)
+        status = self._readable(doc_id, reader)
         route = self._route(doc_id)
         events = tuple(self._records().rail_events(doc_id))
         assessments = tuple(
             assess_release(route.route, events, i) for i in range(len(route.route.borderCrossings))
         )
         return RailStatus(status, route, events, custody(route.route, events), assessments)
+
+    def _readable(self, doc_id: str, reader: Reader) -> DocumentStatus | None:
+        """The consignment's status as ``reader`` may read it (ReadRefusal if not). A
+        consignment held from another ledger has no record here: its status is read by the
+        node's operator, its issuer of record, those who recorded its events on this ledger
+        and auditors (the read policy's status rule, on what this ledger knows of it)."""
+        route = self._records().rail_route(doc_id)
+        if route is None or self.node.ledger.document(doc_id) is not None:
+            return self.node.status(doc_id, reader)
+        recorders = frozenset(r.by for r in self._records().rail_events(doc_id))
+        audience = Audience(route.issuer, participants=recorders)
+        require(ReadScope.STATUS, may_read_document(reader, ReadScope.STATUS, audience))
+        return None
 
     def report(
         self,
@@ -322,14 +340,14 @@ class RailDesk:
 
     def _may_read(self, doc_id: str, reader: Reader) -> bool:
         try:
-            self.node.status(doc_id, reader)
+            self._readable(doc_id, reader)
         except ReadRefusal:
             return False
         return True
 
     def journey(self, doc_id: str, reader: Reader) -> tuple[RouteRecord, list[RecordedEvent]]:
         """The route and events (for EDIFACT and advance information), as the policy allows."""
-        self.node.status(doc_id, reader)
+        self._readable(doc_id, reader)
         return self._route(doc_id), self._records().rail_events(doc_id)
 
 

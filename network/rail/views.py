@@ -61,13 +61,14 @@ def _crossing_json(status: RailStatus, assessment: ReleaseAssessment) -> dict[st
 
 def rail_status_json(status: RailStatus) -> dict[str, Any]:
     """The route so far, wagons and containers, seal history, and release decisions."""
-    record = status.status.record
+    record = status.status.record if status.status is not None else None
     route = status.route.route
     return {
-        "id": record.id,
+        "id": status.route.doc,
         "noteNumber": route.noteNumber,
-        "issuer": record.issuer,
-        "state": record.state.value,
+        "issuer": status.route.issuer,
+        # HELD: registered on another country's ledger and held on this one (RAIL_IMPORT).
+        "state": record.state.value if record is not None else "HELD",
         "registeredAt": status.route.registered_at.isoformat(),
         "from": route.departureStation.model_dump(mode="json", exclude_defaults=True),
         "to": route.destinationStation.model_dump(mode="json", exclude_defaults=True),

@@ -1,5 +1,5 @@
 """``tdx demo --network`` end to end, as a reader runs it: four real nodes up, the corridor's
-steps 1, 2, 7 and 3 over HTTP, the nodes down again by their PIDs."""
+steps 1, 2, 7, the rail corridor (R) and 3 over HTTP, the nodes down again by their PIDs."""
 
 import json
 import socket
@@ -20,7 +20,9 @@ def test_tdx_demo_network_runs_the_corridor_and_brings_the_nodes_down():
     assert body["ok"] is True
     assert sorted(body["nodes"]) == ["CN", "KZ", "RU", "SG"]
     steps = {s["step"][:2]: s for s in body["steps"]}
-    assert set(steps) == {"1.", "2.", "7.", "3."}
+    assert set(steps) == {"1.", "2.", "7.", "R.", "3."}
+    rail = [s for s in body["steps"] if s["step"].startswith("R.")]
+    assert [s["actual"] for s in rail] == ["VALID (held pass)", "DIRECT_RELEASE"]
     assert all(s["ok"] for s in body["steps"]), body["steps"]
     assert body["steps"][-1]["actual"] == "UNKNOWN (issuer-node not_checked)"
     # Every node it started is gone: none of their ports answers.
