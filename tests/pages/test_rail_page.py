@@ -126,3 +126,28 @@ def test_the_document_page_of_a_consignment_links_its_journey(world, pages):
     assert f'href="/rail/{world.rail_released}"' in page.text
     other = pages.get(f"/documents/{world.co}")
     assert 'href="/rail/sha256:' not in other.text
+
+
+def test_a_consignment_held_from_another_ledger_shows_as_held(world):
+    """A consignment held from another country's ledger (RAIL_IMPORT) has no document
+    record here: its journey says HELD and links no Document page."""
+    import dataclasses
+    from urllib.parse import quote
+
+    from api.http.pages import i18n
+    from api.http.pages.rail_page import journey_view
+    from chaincode.read_policy import OPERATOR
+    from network.rail import RailDesk
+
+    status = RailDesk(world.node).status(world.rail_inspected, OPERATOR)
+    held = journey_view(world.site, dataclasses.replace(status, status=None))
+    assert (held["state"], held["held"], held["doc"]) == ("HELD", True, world.rail_inspected)
+    page = world.site.env.get_template("rail.html").render(
+        t=i18n.Catalogs()["en"], lang="en", languages=i18n.LANGUAGES, session=None, me=None,
+        csrf="x", csrf_field="csrf", nonce="n", here="/rail", path="/rail", quote=quote,
+        demo=True, **held,
+    )  # fmt: skip
+    assert 'data-state="HELD"' in page
+    assert "Held from the origin country" in page
+    assert f'href="/documents/{world.rail_inspected}"' not in page
+    assert 'data-decision="INSPECTION_REQUIRED"' in page

@@ -30,7 +30,7 @@ from chaincode.rail.release import Finding
 from chaincode.rail.route import crossing_at, crossing_label, route_stations
 from chaincode.read_policy import Reader, ReadRefusal
 from ledger.interface import RailRecords
-from network.rail import RailNotKept, RailStatus
+from network.rail import RailDesk, RailNotKept, RailStatus
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -171,11 +171,14 @@ def journey_view(site: Site, status: RailStatus) -> dict[str, Any]:
             )
         )
     seen = {r.event.station for r in status.events}
+    record = status.status.record if status.status is not None else None
     return {
-        "doc": status.status.record.id,
+        "doc": status.route.doc,
+        # Held from another country's ledger (RAIL_IMPORT): no document record here.
+        "held": record is None,
         "route": route,
         "issuer": _name(site, status.route.issuer),
-        "state": status.status.record.state.value,
+        "state": record.state.value if record is not None else "HELD",
         "registered_at": status.route.registered_at,
         "stations": [(s, s.code in seen) for s in stations.values()],
         "wagons": [(w.number, list(w.containers)) for w in route.wagons],
@@ -186,15 +189,15 @@ def journey_view(site: Site, status: RailStatus) -> dict[str, Any]:
     }
 
 
-def _board(site: Site, reader: Reader) -> list[BoardRow]:
+def _board(site: Site, desk: RailDesk, reader: Reader) -> list[BoardRow]:
     ledger = site.node.ledger
     if not isinstance(ledger, RailRecords):
         raise RailNotKept(site.node.engine.value)
     journeys = ledger.rail_journeys()
     out = []
     for journey in reversed(journeys[-BOARD_LIMIT:]):
-        try:
-            site.node.status(journey.consignment_id, reader)
+        try:  # the desk's read (a consignment held from another ledger has no record here)
+            desk.journey(journey.consignment_id, reader)
         except ReadRefusal:
             continue
         route = journey.consignment
@@ -221,8 +224,9 @@ def _board(site: Site, reader: Reader) -> list[BoardRow]:
 @router.get("/rail")
 def board_page(request: Request, ctx: Ctx, site: SiteDep) -> Response:
     who = signed_in(ctx)
-    rows = _board(site, who)
-    chart = dwell_chart(desk_of(request, site.node).report(who))
+    desk = desk_of(request, site.node)
+    rows = _board(site, desk, who)
+    chart = dwell_chart(desk.report(who))
     return site.render(ctx, "rail_board.html", rows=rows, chart=chart)
 
 
