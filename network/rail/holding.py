@@ -13,7 +13,7 @@ evidence (``chaincode.rail.operations.import_route``). Nothing valid, nothing he
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.lifecycle import Refusal
@@ -21,8 +21,9 @@ from chaincode.rail.consignment import RailOrigin, RailRoute
 from chaincode.transactions import Op
 from identity.checks import Check
 from identity.roles import Role
-from ledger.interface import RailRecords
-from network.node import Node
+from ledger.interface import Ledger, RailRecords, Receipt
+from network.config import LedgerEngine
+from network.home import Home
 from network.rail.advance import AdvanceCheck, receive_advance_information
 from network.verification import Verification
 
@@ -31,7 +32,20 @@ _EVIDENCE = ("issuer-node", "inclusion")
 _HOLDER_ROLES = (Role.RAIL, Role.CUSTOMS)
 
 
-def holder(node: Node) -> str | None:
+class HoldingNode(Protocol):
+    """What holding needs of a node (``network.node.Node`` has it; the node registers the
+    handler at start-up, so this module does not import it)."""
+
+    home: Home
+    ledger: Ledger
+    engine: LedgerEngine
+
+    def submit(self, org_id: str, op: Op, **fields: Any) -> Receipt: ...
+
+    def verify(self, data: bytes, ask_issuer: bool = False) -> Verification: ...
+
+
+def holder(node: HoldingNode) -> str | None:
     """The organisation that holds arriving consignments on this node: its country's rail
     operator, else its customs (the first by id); None if it has neither."""
     country = node.home.country
@@ -54,7 +68,7 @@ def _evidence(report: Verification) -> str:
     return ("; ".join(found) or "verified against its issuer")[:2000]
 
 
-def hold(node: Node, payload: dict[str, Any], report: Verification) -> Check[str]:
+def hold(node: HoldingNode, payload: dict[str, Any], report: Verification) -> Check[str]:
     """Record ``RAIL_IMPORT`` for verified advance information (``report``: its note's
     verification, whose signer is the origin's issuer of record); the ``held`` check."""
     ledger = node.ledger
@@ -85,7 +99,7 @@ def hold(node: Node, payload: dict[str, Any], report: Verification) -> Check[str
     return Check.passed("held", f"held on this ledger by {org} (entry {receipt.index})")
 
 
-def holding_handler(node: Node) -> Callable[[bytes], tuple[str, dict[str, Any]]]:
+def holding_handler(node: HoldingNode) -> Callable[[bytes], tuple[str, dict[str, Any]]]:
     """The node's inbox handler for ``ADVANCE_INFORMATION``: the checks of
     ``receive_advance_information`` (the note verified with the issuing node's answer), then
     ``held``; VALID only if all passed."""

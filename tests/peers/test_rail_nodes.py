@@ -55,6 +55,61 @@ def _intact(*numbers):
     return [{"sealNumber": n, "result": "INTACT"} for n in numbers]
 
 
+def _held_at_kz(nodes) -> str:
+    """A new consignment registered at CN, once KZ has verified and held it."""
+    registered = _post(nodes, "CN", "cn-railway", "/v1/rail/consignments", {"document": _note()})
+    key = registered["advanceInformation"]["key"]
+
+    def arrived():
+        items = [a for a in nodes.inbox("KZ", "kz-customs") if a["key"] == key]
+        return items if items and items[0]["verdict"] else None
+
+    (arrival,) = nodes.wait_for("the advance information at KZ, verified", arrived)
+    assert arrival["verdict"] == "VALID", arrival["report"]
+    return str(registered["documentId"])
+
+
+def _to_the_seal_check(nodes, doc: str) -> None:
+    _event(nodes, doc, "kz-ktz", {"type": "ARRIVAL", "station": DOSTYK})
+
+
+def test_at_kz_a_broken_seal_requires_inspection_and_a_replaced_one_keeps_its_custody(nodes):
+    """(Before the test that stops KZ's node: a worker runs a module's tests in order.)"""
+    broken = _held_at_kz(nodes)
+    _to_the_seal_check(nodes, broken)
+    seals = [{"sealNumber": FIRST_SEAL, "result": "BROKEN"}, *_intact(SECOND_SEAL)]
+    _event(nodes, broken, "kz-customs", {"type": "SEAL_CHECK", "station": DOSTYK, "seals": seals})
+    path = f"/v1/rail/consignments/{broken}/releases"
+    decided = _post(nodes, "KZ", "kz-customs", path, {"station": DOSTYK})
+    assert decided["decision"] == "INSPECTION_REQUIRED"
+    assert [(f["subject"], f["reason"]) for f in decided["findings"]] == [(FIRST_SEAL, "broken")]
+
+    replaced = _held_at_kz(nodes)
+    _to_the_seal_check(nodes, replaced)
+    new_seal = {"number": "KZC0001", "type": "MECHANICAL", "sealingParty": "CUSTOMS"}
+    seals = [
+        {"sealNumber": FIRST_SEAL, "result": "REPLACED", "newSeal": new_seal},
+        *_intact(SECOND_SEAL),
+    ]
+    _event(nodes, replaced, "kz-customs", {"type": "SEAL_CHECK", "station": DOSTYK, "seals": seals})
+    checked = {"type": "SEAL_CHECK", "station": DOSTYK, "seals": _intact("KZC0001", SECOND_SEAL)}
+    _event(nodes, replaced, "kz-ktz", checked)
+    path = f"/v1/rail/consignments/{replaced}/releases"
+    decided = _post(nodes, "KZ", "kz-customs", path, {"station": DOSTYK})
+    assert decided["decision"] == "DIRECT_RELEASE", decided
+    with nodes.client("KZ") as c:
+        r = c.get(f"/v1/rail/consignments/{replaced}", headers=nodes.token("KZ", "kz-customs"))
+    assert r.status_code == 200, r.text
+    (link,) = [x for chain in r.json()["seals"] for x in chain["replacements"]]
+    assert (link["old"], link["new"], link["sealingParty"], link["by"], link["station"]) == (
+        FIRST_SEAL,
+        "KZC0001",
+        "CUSTOMS",
+        "kz-customs",
+        DOSTYK,
+    )
+
+
 def test_registered_at_cn_held_at_kz_and_released_directly_by_kz_customs(nodes):
     registered = _post(nodes, "CN", "cn-railway", "/v1/rail/consignments", {"document": _note()})
     doc = registered["documentId"]
