@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.tlog import cosignature
-from ledger.tlog.checkpoint import Checkpoint, parse_note
+from ledger.tlog.checkpoint import Checkpoint, CheckpointError, parse_note, parse_signature_lines
 from network.witness.store import CosignatureRow, WitnessStore
 
 
@@ -38,9 +38,20 @@ class CosignedCheckpoint:
         }
 
 
+def _readable(line: str) -> bool:
+    try:
+        parse_signature_lines(line + "\n")
+    except CheckpointError:
+        return False
+    return True
+
+
 def _attach(
     note: str, size: int, rows: list[CosignatureRow], names: dict[str, str]
 ) -> CosignedCheckpoint:
+    # A stored line that is no signature line (a damaged witness.db) is not served: the
+    # note goes out with the lines that are, and never as a 500.
+    rows = [r for r in rows if _readable(r.line)]
     if rows:
         note = cosignature.add(note, "".join(r.line + "\n" for r in rows))
     witnesses = tuple(

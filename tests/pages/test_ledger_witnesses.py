@@ -75,13 +75,17 @@ def test_the_ledger_page_shows_the_witness_cosignatures_verified(homes):  # noqa
         assert witnesses(forged_page) == {"RU": "no"}
         assert "the signature does not verify" in forged_page
 
-        # A stored line that is no signature line: the page says so, and still shows the log.
+        # A stored line that is no signature line (a damaged witness.db) is not served: the
+        # API and the page show the log's checkpoint, and RU as not cosigned.
         with sqlite3.connect(cn.home.path / FILE) as db:
             db.execute("UPDATE cosignatures SET line = ?", ("not a signature line",))
         unreadable = httpx.get(cn.url + "/ledger")
         assert unreadable.status_code == 200
-        assert 'data-witnesses="unreadable"' in unreadable.text
-        assert witnesses(unreadable.text) == {}
+        assert witnesses(unreadable.text) == {"RU": "no"}
+        served = httpx.get(cn.url + "/v1/checkpoints/latest")
+        assert served.status_code == 200, served.text
+        assert served.json()["witnesses"] == []
+        assert "not a signature line" not in served.json()["checkpoint"]
         with sqlite3.connect(cn.home.path / FILE) as db:
             db.execute("UPDATE cosignatures SET line = ?", (forged,))
 
