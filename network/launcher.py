@@ -33,6 +33,7 @@ from network.demo_network import COUNTRIES, DEFAULT_BASE_PORT
 from network.home import Home, init_country
 from network.network_folder import NetworkFolder
 from network.peers.outbox import Outbox
+from network.witness.peers import WitnessPeer, descriptor_fields, register_peers
 
 RUN_FILE = "run.json"
 RUN_FORMAT = "tdx-network-run/1"
@@ -233,6 +234,7 @@ def up(
         else:
             folder.set_base_url(country, url)
     folder.refresh_peers()
+    _witness_each_other(network_dir, ports)
     started: list[Process] = []
     try:
         rpc: str | None = None
@@ -258,6 +260,20 @@ def up(
         (network_dir / RUN_FILE).unlink(missing_ok=True)
         raise
     return started
+
+
+def _witness_each_other(network_dir: Path, ports: dict[str, int]) -> None:
+    """Every node started together witnesses the others' checkpoints (C2SP tlog-witness),
+    recorded in each home before its ``tdx serve`` starts, which then submits by itself."""
+    homes = {c: Home(network_dir / "homes" / c) for c in ports}
+    peers = [
+        WitnessPeer.from_descriptor(
+            {"name": c, "baseUrl": f"http://127.0.0.1:{ports[c]}", **descriptor_fields(h)}
+        )
+        for c, h in homes.items()
+    ]
+    for home in homes.values():
+        register_peers(home, peers)
 
 
 class _Pid:

@@ -25,11 +25,13 @@ from identity.keys import KeyType
 from identity.node_certificates import issue_node_certificate, judge_node
 from ledger.tlog import checkpoint, merkle
 from network import launcher, signing
+from network.home import Home
 from network.node import Node
 from network.peers import answers
 from network.peers.audit_log import QueryLog
 from network.peers.client import PeerClient
 from network.peers.http_signatures import sign_request
+from network.witness import witnesses_of
 from tests.peers.conftest import check, fresh
 
 
@@ -426,8 +428,11 @@ def test_status_shows_each_node_its_checkpoint_outbox_and_witnesses(network):
         assert r["health"] == "ok"
         assert isinstance(r["checkpointSize"], int)
         assert isinstance(r["outboxDepth"], int)
-        # "none yet" until the witness feature offers network.witness.witnesses(node).
-        assert r["witnesses"] == "none yet" or isinstance(r["witnesses"], list)
+        assert isinstance(r["witnesses"], list)  # those that cosigned its latest checkpoint
+    # `up` made the nodes it started witnesses of each other before they started.
+    for r in rows:
+        registered = {w.name for w in witnesses_of(Home(network.path / "homes" / r["country"]))}
+        assert registered == {"CN", "SG", "RU", "KZ"} - {r["country"]}
 
 
 def _tdx(*args, check=True):
