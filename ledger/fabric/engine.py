@@ -292,7 +292,7 @@ class FabricLedger:
             )
         return self._key_ids[kid]
 
-    def _check(self, signed: SignedTx) -> _InFlight | Receipt:
+    def _check(self, signed: SignedTx, again: bool = True) -> _InFlight | Receipt:
         """Admission, the rules against every channel's mirror, and where the transaction
         goes; raises the refusal. A transaction this node indexed already is answered
         with its receipt."""
@@ -327,6 +327,10 @@ class FabricLedger:
             if (on_channel.kind, on_channel.rule) != (refusal.kind, refusal.rule):
                 raise refusal from None  # the other channels' state changes the answer
         else:
+            if refusal.kind is RefusalKind.NOT_FOUND and again:
+                # Another channel's records can only add refusals, never hide a record: the
+                # index moved between the two reads (a follower catching up). Once more.
+                return self._check(signed, again=False)
             raise refusal  # only another channel's state refuses it
         # The channel's own state refuses it: the chaincode, the authority there, answers
         # (with the same text, or with a receipt if this index was behind).
