@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -37,3 +39,21 @@ def open_database(
             fcntl.flock(lock, fcntl.LOCK_UN)
     db.execute(f"PRAGMA synchronous={synchronous}")
     return db
+
+
+@contextmanager
+def write_transaction(
+    db: sqlite3.Connection, lock: threading.Lock | threading.RLock
+) -> Iterator[sqlite3.Connection]:
+    """One write transaction on an autocommit connection, taken before its first read
+    (``BEGIN IMMEDIATE``: what it reads is still true when it commits, and writers in other
+    processes wait); ``lock`` serialises this process's users of ``db``. Any exception
+    rolls it back, so nothing of a failed write is kept."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

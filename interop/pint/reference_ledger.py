@@ -10,9 +10,9 @@ acting party: in flight, transferred out or surrendered, nothing can be done.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from interop.pint.ledger_port import (
     SignedAnswer,
 )
 from interop.pint.models import SURRENDERS, ActionCode, Party
-from ledger.sqlite_files import open_database
+from ledger.sqlite_files import open_database, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ebls (
@@ -80,16 +80,8 @@ class ReferenceLedger:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db, self._lock)
 
     def get(self, td_checksum: str) -> EblControl | None:
         with self._lock:

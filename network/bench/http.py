@@ -80,7 +80,9 @@ async def _load(
         return latencies, time.perf_counter() - start, errors
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], attempts: int = 300) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], attempts: int = 300) -> None:
+    """Until ``tdx serve`` at ``base`` answers /readyz (at most ``attempts`` polls, 50 ms
+    apart); raises if it exits first or never does."""
     for _ in range(attempts):
         if proc.poll() is not None:
             raise RuntimeError("tdx serve exited before it was ready")
@@ -255,7 +257,7 @@ def api(
         progress(f"starting tdx serve with {workers} workers on {base}")
         proc = _serve(home.path, port, workers)
         try:
-            _wait_ready(base, proc)
+            wait_ready(base, proc)
             progress(f"{issue_n} issues, {concurrency} at a time")
             issue, issued = _issues(base, home, issue_n, concurrency)
             # Verification presents distinct documents in turn, so that nothing about one

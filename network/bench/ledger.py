@@ -71,7 +71,7 @@ def _sign_group(home_path: str, seed: int, count: int) -> list[SignedTx]:
         node.close()
 
 
-def _grow(node: Node, count: int, progress: Callable[[str], None]) -> None:
+def grow(node: Node, count: int, progress: Callable[[str], None]) -> None:
     """Append ``count`` entries: a worker process signs the next group while this one
     commits. Only two groups are signed ahead, so every transaction's time stays within
     the ledger's allowed clock skew."""
@@ -220,11 +220,11 @@ def ledger(
             batched, batch_bytes = _batched_anchors(node, rng, batches, batch_size)
             progress("inclusion proof checks")
             proof_rate = _proof_checks(log, rng, receipts)
-            grow = max(0, log_entries - node.ledger.size())
+            added = max(0, log_entries - node.ledger.size())
             progress(f"growing the log to {log_entries} entries for the trace figure")
             before = _disk(home.path)
-            _grow(node, grow, progress)
-            entry_bytes = (_disk(home.path) - before) / max(grow, 1)
+            grow(node, added, progress)
+            entry_bytes = (_disk(home.path) - before) / max(added, 1)
             progress("trace latency")
             trace_times = _trace_latency(node, rng, receipts)
             entries = node.ledger.size()

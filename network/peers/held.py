@@ -8,11 +8,10 @@ proven consistent with it.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
-from ledger.sqlite_files import open_database
+from ledger.sqlite_files import open_database, write_transaction
 from ledger.tlog import checkpoint
 from network.peers.answers import Held
 
@@ -45,21 +44,15 @@ class HeldCheckpoints:
 
     def advance(self, country: str, cp: checkpoint.Checkpoint, note: str) -> None:
         """Hold ``cp`` if it is larger than what is held (the caller proved it consistent)."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute(
-                    "SELECT origin, size FROM held WHERE country = ?", (country,)
-                ).fetchone()
-                if row is None or row[0] != cp.origin or int(row[1]) < cp.size:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?)",
-                        (country, cp.origin, cp.size, cp.root, note),
-                    )
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db.execute("ROLLBACK")
-                raise
+        with write_transaction(self._db, self._lock) as db:
+            row = db.execute(
+                "SELECT origin, size FROM held WHERE country = ?", (country,)
+            ).fetchone()
+            if row is None or row[0] != cp.origin or int(row[1]) < cp.size:
+                db.execute(
+                    "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?)",
+                    (country, cp.origin, cp.size, cp.root, note),
+                )
 
     def note(self, country: str) -> str | None:
         with self._lock:

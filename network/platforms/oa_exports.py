@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from chaincode.documents.registry import DocumentKind, validate_document
 from chaincode.records import DocState
 from interop.oa import dumps, export_documents, obfuscate
 from interop.oa.issuance import issue_batch
-from ledger.sqlite_files import open_database
+from ledger.sqlite_files import open_database, write_transaction
 from network.platforms.oa_settings import OaSettings, funded, load
 
 if TYPE_CHECKING:
@@ -85,16 +86,8 @@ class ExportBook:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db, self._lock)
 
     def record(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """(doc, targetHash, merkleRoot, store) of each exported document, in one commit."""

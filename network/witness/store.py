@@ -13,11 +13,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.sqlite_files import open_database
+from ledger.sqlite_files import open_database, write_transaction
 from ledger.tlog.witness import Held
 
 FILE = "witness.db"
@@ -165,18 +165,10 @@ class WitnessStore:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction, taken before the first read: what is read in it is still
         true when it commits (tlog-witness: the size check and update are atomic)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return write_transaction(self._db, self._lock)
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

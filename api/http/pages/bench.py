@@ -29,7 +29,8 @@ from chaincode.rail.events import EventType
 from chaincode.read_policy import OPERATOR
 from chaincode.transactions import Op
 from network import examples
-from network.bench.ledger import _grow as grow_log
+from network.bench.http import wait_ready
+from network.bench.ledger import grow as grow_log
 from network.bench.ledger import latency_ms
 from network.home import init_demo
 from network.node import Node
@@ -120,19 +121,6 @@ def _serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], attempts: int = 600) -> None:
-    for _ in range(attempts):
-        if proc.poll() is not None:
-            raise RuntimeError("tdx serve exited before it was ready")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("tdx serve did not become ready")
 
 
 def _signed_in(base: str, org: str | None) -> httpx.Client:
@@ -241,7 +229,7 @@ def pages(
         progress(f"tdx serve with {workers} worker(s) on {base}")
         proc = _serve(home, port, workers)
         try:
-            _wait_ready(base, proc)
+            wait_ready(base, proc, attempts=600)
             results: dict[str, Any] = {}
             clients: dict[str | None, httpx.Client] = {}
             try:
