@@ -5,7 +5,6 @@ several processes (``tdx serve``'s workers) write one ledger in turn without los
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from chaincode.transactions import Op
 from ledger.interface import SignedDocument
 from network import examples
 from network.node import Node
+
+from .sigkill import kill_and_read_rest
 
 WRITER = Path(__file__).with_name("issue_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,10 +96,7 @@ def test_every_acknowledged_document_survives_sigkill(demo_home):
                 break
             index, digest = line.split()
             acknowledged.append((int(index), digest))
-        proc.send_signal(signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=60)
-        acknowledged += [(int(i), d) for i, d in (line.split() for line in rest.splitlines())]
-        assert proc.returncode == -signal.SIGKILL
+        acknowledged += [(int(i), d) for i, d in kill_and_read_rest(proc)]
     assert len(acknowledged) >= 3
     with Node(demo_home) as node:
         for index, digest in acknowledged:
