@@ -126,12 +126,16 @@ class Node:
         rpc: str | None = None,
         audience: str | None = None,
         formats: Sequence[Format] | None = None,
+        witnessing: bool = True,
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
         ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
         ``formats`` are the document formats ``verify`` reads (by default the tdx envelope,
-        then a tdx export to OpenAttestation: ``network.platforms.oa_format``)."""
+        then a tdx export to OpenAttestation: ``network.platforms.oa_format``).
+        ``witnessing``: a served node submits its checkpoints to its witnesses
+        (``network.config.NodeConfig.witnessing``)."""
         self.home = home
+        self.witnessing = witnessing
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
         self.identities = HomeIdentities(home, self.trust, clock)
@@ -177,7 +181,12 @@ class Node:
     @classmethod
     def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
         return cls(
-            Home(config.home), clock, config.ledger.engine, config.ledger.rpc, config.audience
+            Home(config.home),
+            clock,
+            config.ledger.engine,
+            config.ledger.rpc,
+            config.audience,
+            witnessing=config.witnessing,
         )
 
     def __enter__(self) -> Node:
