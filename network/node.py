@@ -167,7 +167,7 @@ class Node:
         network = home.network()
         self.peers: Peers | None = None
         if network is not None and home.country is not None:
-            self.peers = Peers(home, network, self.trust.trust_list, home.revocation_lists(), clock)
+            self.peers = Peers(home, network, clock)
             self.peers.inbox.on("document", self._verify_arrival)
             # Rail advance information: verified and the consignment held on this ledger
             # from start-up, before any rail command runs here (imported late: network.rail
