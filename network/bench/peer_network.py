@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
 
 from identity.national.bench import signature_rates
-from identity.node_certificates import judge_node
 from network import examples, launcher
+from network.bench.cpu import tree_cpu_seconds
 from network.bench.ledger import latency_ms
 from network.home import Home
 from network.peers import answers
 from network.peers.client import PeerClient
+from network.peers.node_judge import NodeJudge
 from network.peers.service import QUERY_PATH
 
 TARGET_QUERIES_PER_SECOND = 500
@@ -119,23 +119,53 @@ def _figures(latencies: list[float], elapsed: float, failures: int) -> dict[str,
     }
 
 
+class _CpuMeter:
+    """CPU milliseconds per operation spent by this process (the load generator) and by each
+    node's process tree while a phase runs: on a machine whose cores the client shares with
+    the servers, it says which side limits the rate, and what the server alone costs."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._client = time.process_time()
+        self._nodes = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+
+    def per_operation(self, count: int, elapsed: float) -> dict[str, Any]:
+        client = time.process_time() - self._client
+        spent: dict[str, float | None] = {"client": client}
+        for name, pid in self._pids.items():
+            before, after = self._nodes[name], tree_cpu_seconds(pid)
+            spent[name] = None if before is None or after is None else after - before
+        per = {
+            k: round(v * 1000 / count, 3) if v is not None and count else None
+            for k, v in spent.items()
+        }
+        known = [v for v in spent.values() if v is not None]
+        cores = os.cpu_count() or 1
+        return {
+            "cpu_ms_per_operation": per,
+            # How busy the machine was with this phase (1.0: every core, all the time).
+            "machine_share": round(sum(known) / (elapsed * cores), 2) if elapsed > 0 else None,
+            # The rate these costs allow if the phase had every core to itself.
+            "cpu_bound_per_second": round(count * cores / sum(known), 1) if sum(known) else None,
+        }
+
+
 def _queries(
-    path: Path, urls: dict[str, str], digests: list[str], n: int, concurrency: int
+    path: Path,
+    urls: dict[str, str],
+    pids: dict[str, int],
+    digests: list[str],
+    n: int,
+    concurrency: int,
 ) -> dict[str, Any]:
     kz = Home(path / "homes" / "KZ")
     descriptor = kz.network().descriptor("CN")  # type: ignore[union-attr]
-    trust, crls = kz.trust_list(), kz.revocation_lists()
-
-    judged: dict[bytes, tuple[str | None, str]] = {}
+    # Judged as the KZ node judges its peers (network.peers.node_judge): the trust list and
+    # CRLs checked on every answer, validity and revocation decided every time.
+    node_judge = NodeJudge(kz)
 
     def judge(cert: Any) -> tuple[str | None, str]:
-        # Remembered per certificate for the run, as a node does for a minute
-        # (network.peers.service.Peers.judge): the chain and CRL checks are not per query.
-        der = cert.public_bytes(serialization.Encoding.DER)
-        if der not in judged:
-            j = judge_node(cert, trust, crls, _now())
-            judged[der] = (j.country if j.ok else None, j.reason)
-        return judged[der]
+        return node_judge.judge(cert, _now())
 
     key, cert = kz.node_key(), kz.node_certificate()
 
@@ -152,11 +182,18 @@ def _queries(
         checked = answers.check_answer(response.json()["answer"], question, descriptor, judge, None)
         return checked.ok and checked.status == "issued"
 
+    meter = _CpuMeter(pids)
     latencies, elapsed, failures = _run_threads(
         n, concurrency, one, lambda: PeerClient(key, cert, _now)
     )
     out = _figures(latencies, elapsed, failures)
     out["concurrency"] = concurrency
+    cpu = meter.per_operation(len(latencies), elapsed)
+    out["cpu"] = cpu
+    answering = cpu["cpu_ms_per_operation"].get("CN")
+    # The answering node alone: queries per second per core of the CN node's process, as if
+    # its askers were on other machines (each request still signed, nonce-fresh, checked).
+    out["server_per_core_per_second"] = round(1000 / answering, 1) if answering else None
     out["target"] = {"per_second": TARGET_QUERIES_PER_SECOND, "p99_ms": TARGET_P99_MS}
     out["meets_target"] = (
         out["per_second"] >= TARGET_QUERIES_PER_SECOND and out["p99_ms"] <= TARGET_P99_MS
@@ -165,7 +202,7 @@ def _queries(
 
 
 def _verifications(
-    urls: dict[str, str], envelopes: list[Any], n: int, concurrency: int
+    urls: dict[str, str], pids: dict[str, int], envelopes: list[Any], n: int, concurrency: int
 ) -> dict[str, Any]:
     def one(i: int, http: httpx.Client) -> bool:
         body = {"document": envelopes[i % len(envelopes)], "askIssuer": True}
@@ -175,10 +212,15 @@ def _verifications(
             return False
         return r.status_code == 200 and r.json().get("verdict") == "VALID"
 
+    meter = _CpuMeter(pids)
     latencies, elapsed, failures = _run_threads(
         n, concurrency, one, lambda: httpx.Client(timeout=30)
     )
-    return {**_figures(latencies, elapsed, failures), "concurrency": concurrency}
+    return {
+        **_figures(latencies, elapsed, failures),
+        "concurrency": concurrency,
+        "cpu": meter.per_operation(len(latencies), elapsed),
+    }
 
 
 def _pushes(http: httpx.Client, path: Path, urls: dict[str, str], count: int) -> dict[str, Any]:
@@ -224,6 +266,7 @@ def network_bench(
         progress("starting the CN and KZ nodes")
         processes = launcher.up(["CN", "KZ"], path, launcher.free_base_port(2), progress=progress)
         urls = {p.name: p.url for p in processes}
+        pids = {p.name: p.pid for p in processes}
         http = httpx.Client(timeout=60)
         try:
             cn = Home(path / "homes" / "CN")
@@ -237,9 +280,9 @@ def network_bench(
                 r.raise_for_status()
                 envelopes.append(r.json())
             progress(f"{queries} verification queries KZ -> CN, {concurrency} at a time")
-            query_figures = _queries(path, urls, digests, queries, concurrency)
+            query_figures = _queries(path, urls, pids, digests, queries, concurrency)
             progress(f"{verifications} POST /v1/verify askIssuer on KZ")
-            verify_figures = _verifications(urls, envelopes, verifications, concurrency)
+            verify_figures = _verifications(urls, pids, envelopes, verifications, concurrency)
             progress(f"{pushes} pushes CN -> KZ, verified on arrival")
             push_figures = _pushes(http, path, urls, pushes)
         finally:

@@ -39,6 +39,12 @@ def test_bench_network_measures_queries_pushes_and_signatures():
     assert queries["per_second"] > 0
     assert queries["target"] == {"per_second": 500, "p99_ms": 50.0}
     assert isinstance(queries["meets_target"], bool)
+    # Which side spends the CPU: the client (this process) and each node's process tree.
+    per = queries["cpu"]["cpu_ms_per_operation"]
+    assert set(per) == {"client", "CN", "KZ"}
+    assert per["client"] > 0
+    assert per["CN"] > 0  # the answering node did the work
+    assert queries["server_per_core_per_second"] == round(1000 / per["CN"], 1)
     verify = result["verify_ask_issuer"]
     assert verify["n"] == 10
     assert verify["failures"] == 0  # VALID, having asked the CN node
