@@ -23,7 +23,6 @@ import os
 import secrets
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,16 +32,10 @@ import httpx
 
 from identity.national.bench import signature_rates
 from network import examples, launcher
-from network.bench.cpu import tree_cpu_seconds
-from network.bench.ledger import latency_ms
+from network.bench.load import CpuMeter, figures, run_threads
+from network.bench.peer_queries import TARGET_P99_MS, TARGET_QUERIES_PER_SECOND, query_load
 from network.home import Home
-from network.peers import answers
-from network.peers.client import PeerClient
-from network.peers.node_judge import NodeJudge
-from network.peers.service import QUERY_PATH
 
-TARGET_QUERIES_PER_SECOND = 500
-TARGET_P99_MS = 50.0
 PUSH_TIMEOUT = 60.0
 
 
@@ -71,136 +64,6 @@ def _issue(http: httpx.Client, url: str, home: Home, org: str, kind: str, exampl
     return str(r.json()["documentId"])
 
 
-def _run_threads(
-    count: int, concurrency: int, one: Callable[[int, Any], bool], make: Callable[[], Any]
-) -> tuple[list[float], float, int]:
-    """``one(i, state)`` for i in range(count), ``concurrency`` threads each with its own
-    ``make()`` state; latencies, elapsed seconds, failures."""
-    latencies: list[float] = []
-    failures = 0
-    lock = threading.Lock()
-    counter = iter(range(count))
-
-    def worker() -> None:
-        nonlocal failures
-        state = make()
-        try:
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    return
-                t = time.perf_counter()
-                ok = one(i, state)
-                spent = time.perf_counter() - t
-                with lock:
-                    latencies.append(spent)
-                    failures += 0 if ok else 1
-        finally:
-            close = getattr(state, "close", None)
-            if close is not None:
-                close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - start, failures
-
-
-def _figures(latencies: list[float], elapsed: float, failures: int) -> dict[str, Any]:
-    return {
-        "n": len(latencies),
-        "failures": failures,
-        "per_second": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
-        **latency_ms(latencies),
-    }
-
-
-class _CpuMeter:
-    """CPU milliseconds per operation spent by this process (the load generator) and by each
-    node's process tree while a phase runs: on a machine whose cores the client shares with
-    the servers, it says which side limits the rate, and what the server alone costs."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self._pids = pids
-        self._client = time.process_time()
-        self._nodes = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-
-    def per_operation(self, count: int, elapsed: float) -> dict[str, Any]:
-        client = time.process_time() - self._client
-        spent: dict[str, float | None] = {"client": client}
-        for name, pid in self._pids.items():
-            before, after = self._nodes[name], tree_cpu_seconds(pid)
-            spent[name] = None if before is None or after is None else after - before
-        per = {
-            k: round(v * 1000 / count, 3) if v is not None and count else None
-            for k, v in spent.items()
-        }
-        known = [v for v in spent.values() if v is not None]
-        cores = os.cpu_count() or 1
-        return {
-            "cpu_ms_per_operation": per,
-            # How busy the machine was with this phase (1.0: every core, all the time).
-            "machine_share": round(sum(known) / (elapsed * cores), 2) if elapsed > 0 else None,
-            # The rate these costs allow if the phase had every core to itself.
-            "cpu_bound_per_second": round(count * cores / sum(known), 1) if sum(known) else None,
-        }
-
-
-def _queries(
-    path: Path,
-    urls: dict[str, str],
-    pids: dict[str, int],
-    digests: list[str],
-    n: int,
-    concurrency: int,
-) -> dict[str, Any]:
-    kz = Home(path / "homes" / "KZ")
-    descriptor = kz.network().descriptor("CN")  # type: ignore[union-attr]
-    # Judged as the KZ node judges its peers (network.peers.node_judge): the trust list and
-    # CRLs checked on every answer, validity and revocation decided every time.
-    node_judge = NodeJudge(kz)
-
-    def judge(cert: Any) -> tuple[str | None, str]:
-        return node_judge.judge(cert, _now())
-
-    key, cert = kz.node_key(), kz.node_certificate()
-
-    def one(i: int, client: PeerClient) -> bool:
-        digest = digests[i % len(digests)]
-        body = {"digest": digest, "issuer": None, "knownSize": None}
-        try:
-            nonce, response = client.post(urls["CN"], QUERY_PATH, body)
-        except httpx.HTTPError:
-            return False
-        if response.status_code != 200:
-            return False
-        question = answers.Question(digest, None, None, nonce)
-        checked = answers.check_answer(response.json()["answer"], question, descriptor, judge, None)
-        return checked.ok and checked.status == "issued"
-
-    meter = _CpuMeter(pids)
-    latencies, elapsed, failures = _run_threads(
-        n, concurrency, one, lambda: PeerClient(key, cert, _now)
-    )
-    out = _figures(latencies, elapsed, failures)
-    out["concurrency"] = concurrency
-    cpu = meter.per_operation(len(latencies), elapsed)
-    out["cpu"] = cpu
-    answering = cpu["cpu_ms_per_operation"].get("CN")
-    # The answering node alone: queries per second per core of the CN node's process, as if
-    # its askers were on other machines (each request still signed, nonce-fresh, checked).
-    out["server_per_core_per_second"] = round(1000 / answering, 1) if answering else None
-    out["target"] = {"per_second": TARGET_QUERIES_PER_SECOND, "p99_ms": TARGET_P99_MS}
-    out["meets_target"] = (
-        out["per_second"] >= TARGET_QUERIES_PER_SECOND and out["p99_ms"] <= TARGET_P99_MS
-    )
-    return out
-
-
 def _verifications(
     urls: dict[str, str], pids: dict[str, int], envelopes: list[Any], n: int, concurrency: int
 ) -> dict[str, Any]:
@@ -212,12 +75,12 @@ def _verifications(
             return False
         return r.status_code == 200 and r.json().get("verdict") == "VALID"
 
-    meter = _CpuMeter(pids)
-    latencies, elapsed, failures = _run_threads(
+    meter = CpuMeter(pids)
+    latencies, elapsed, failures = run_threads(
         n, concurrency, one, lambda: httpx.Client(timeout=30)
     )
     return {
-        **_figures(latencies, elapsed, failures),
+        **figures(latencies, elapsed, failures),
         "concurrency": concurrency,
         "cpu": meter.per_operation(len(latencies), elapsed),
     }
@@ -280,7 +143,7 @@ def network_bench(
                 r.raise_for_status()
                 envelopes.append(r.json())
             progress(f"{queries} verification queries KZ -> CN, {concurrency} at a time")
-            query_figures = _queries(path, urls, pids, digests, queries, concurrency)
+            query_figures = query_load(path, urls["CN"], pids, digests, queries, concurrency)
             progress(f"{verifications} POST /v1/verify askIssuer on KZ")
             verify_figures = _verifications(urls, pids, envelopes, verifications, concurrency)
             progress(f"{pushes} pushes CN -> KZ, verified on arrival")
