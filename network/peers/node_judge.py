@@ -18,7 +18,6 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography import x509
 
@@ -54,27 +53,28 @@ class NodeJudge:
         source = network.path if network is not None else home.path
         # The files the material is read from (Home.trust_list, Home.revocation_lists):
         # tdx.json pins the operator key, the trust list, and the two CRL folders.
-        self._files = (home.path / "tdx.json", source / "trust-list.jws")
-        self._crl_dirs = tuple({home.path / "crl", source / "crl"})
+        self._files = (str(home.path / "tdx.json"), str(source / "trust-list.jws"))
+        self._crl_dirs = tuple(sorted({str(home.path / "crl"), str(source / "crl")}))
         self._lock = threading.Lock()
         self._material = self._load(self._stamp())
 
     def _stamp(self) -> Stamp:
-        paths: list[Path] = list(self._files)
+        # Plain os calls on strings: this runs on every request a node judges.
+        paths = list(self._files)
         for folder in self._crl_dirs:
             try:
-                names = os.listdir(folder)
+                with os.scandir(folder) as entries:
+                    paths += [e.path for e in entries if e.name.endswith(".crl")]
             except FileNotFoundError:
                 continue
-            paths += [folder / n for n in names if n.endswith(".crl")]
         out = []
-        for p in sorted(paths):
+        for path in sorted(paths):
             try:
-                st = p.stat()
+                st = os.stat(path)
             except FileNotFoundError:
-                out.append((str(p), -1, -1, -1))
+                out.append((path, -1, -1, -1))
                 continue
-            out.append((str(p), st.st_ino, st.st_size, st.st_mtime_ns))
+            out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
         return tuple(out)
 
     def _load(self, stamp: Stamp) -> _Material:
