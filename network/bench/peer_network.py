@@ -122,12 +122,21 @@ def network_bench(
     documents: int = 50,
     signature_seconds: float = 1.0,
     progress: Callable[[str], None] = lambda _: None,
+    node_workers: int = 1,
+    client_processes: int = 2,
 ) -> dict[str, Any]:
-    """Start CN and KZ, measure, stop them (by PID) whatever happens."""
+    """Start CN and KZ (each ``tdx serve --workers node_workers``), measure, stop them (by
+    PID) whatever happens."""
     with tempfile.TemporaryDirectory(prefix="tdx-bench-network-") as tmp:
         path = Path(tmp) / "network"
         progress("starting the CN and KZ nodes")
-        processes = launcher.up(["CN", "KZ"], path, launcher.free_base_port(2), progress=progress)
+        processes = launcher.up(
+            ["CN", "KZ"],
+            path,
+            launcher.free_base_port(2),
+            progress=progress,
+            workers=node_workers,
+        )
         urls = {p.name: p.url for p in processes}
         pids = {p.name: p.pid for p in processes}
         http = httpx.Client(timeout=60)
@@ -143,7 +152,9 @@ def network_bench(
                 r.raise_for_status()
                 envelopes.append(r.json())
             progress(f"{queries} verification queries KZ -> CN, {concurrency} at a time")
-            query_figures = query_load(path, urls["CN"], pids, digests, queries, concurrency)
+            query_figures = query_load(
+                path, urls["CN"], pids, digests, queries, concurrency, client_processes
+            )
             progress(f"{verifications} POST /v1/verify askIssuer on KZ")
             verify_figures = _verifications(urls, pids, envelopes, verifications, concurrency)
             progress(f"{pushes} pushes CN -> KZ, verified on arrival")
@@ -158,6 +169,7 @@ def network_bench(
             "note": "a machine shared with other work: the figures are indicative",
         },
         "nodes": ["CN", "KZ"],
+        "node_workers": node_workers,
         "queries": query_figures,
         "verify_ask_issuer": verify_figures,
         "push": push_figures,

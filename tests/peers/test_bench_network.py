@@ -23,6 +23,8 @@ def test_bench_network_measures_queries_pushes_and_signatures():
             "10",
             "--pushes",
             "2",
+            "--node-workers",
+            "2",
         ],
         capture_output=True,
         text=True,
@@ -32,8 +34,10 @@ def test_bench_network_measures_queries_pushes_and_signatures():
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["nodes"] == ["CN", "KZ"]
+    assert result["node_workers"] == 2  # each node a tdx serve --workers 2
     queries = result["queries"]
     assert queries["n"] == 40
+    assert queries["client_processes"] == 2  # the asking side is not one interpreter
     assert queries["failures"] == 0  # every answer checked in full and believed
     assert 0 < queries["p50_ms"] <= queries["p99_ms"]
     assert queries["per_second"] > 0
