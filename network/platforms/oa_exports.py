@@ -108,6 +108,15 @@ class ExportBook:
         wanted = None if doc_ids is None else set(doc_ids)
         return [(str(d), str(t), str(s)) for d, t, s in rows if wanted is None or d in wanted]
 
+    def export_of(self, target_hash: str) -> tuple[str, str, str] | None:
+        """(doc, merkleRoot, store) of the export whose targetHash this is (revoked or not)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc, merkle_root, store FROM exports WHERE target_hash = ? LIMIT 1",
+                (target_hash.lower().removeprefix("0x"),),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
     def mark_revoked(self, target_hash: str, store: str, tx_hash: str | None) -> None:
         with self._write():
             self._db.execute(
