@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from eth_account import Account
@@ -60,6 +60,9 @@ from network.evm.anvil import dev_accounts
 from network.evm.home import org_account
 from network.home import Home, default_home
 from network.platforms import oa_dns, oa_exports, oa_settings, tradetrust
+
+if TYPE_CHECKING:
+    from network.node import Node
 
 app = typer.Typer(
     no_args_is_help=True, help="OpenAttestation v2 (TradeTrust): wrap, export, verify."
@@ -439,16 +442,47 @@ def reclaim(
         )
 
 
+def _due(node: Node) -> list[dict[str, str]]:
+    return [
+        {"documentId": d, "targetHash": t, "documentStore": s} for d, t, s in oa_exports.due(node)
+    ]
+
+
 @app.command()
 def sync(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Carry to the DocumentStore every revocation still due (documents revoked, amended or
-    replaced in tdx since their export); nothing is lost, each is sent once."""
+    replaced in tdx since their export) now; a served node retries them by itself. Nothing
+    is lost, each is sent once."""
     with node_of(home) as node:
-        done = _oa_fail(lambda: oa_exports.propagate_revocations(node))
+        try:
+            done = oa_exports.propagate_revocations(node)
+        except Exception as exc:
+            still = len(_due(node))
+            fail(f"{exc} ({still} revocation(s) still due: tdx oa status)")
     if as_json:
         emit_json([r.to_json() for r in done])
     else:
         out.print(f"{len(done)} revocation(s) carried to the DocumentStore")
+
+
+@app.command()
+def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The revocations still due on the DocumentStore, and how the last attempt to carry
+    them went (a served node's courier retries them; tdx oa sync carries them now)."""
+    with node_of(home) as node:
+        due = _due(node)
+        with oa_exports.book_of(node) as book:
+            last = book.last_attempt()
+    attempt = None if last is None else {"at": last[0], "error": last[1]}
+    if as_json:
+        emit_json({"due": due, "lastAttempt": attempt})
+        return
+    out.print(f"{len(due)} revocation(s) due on the DocumentStore", markup=False)
+    for item in due:
+        out.print(f"  {item['documentId']}: targetHash 0x{item['targetHash']}", markup=False)
+    if attempt is not None:
+        how = f"failed: {attempt['error']}" if attempt["error"] else "succeeded"
+        out.print(f"last attempt {attempt['at']}: {how}", markup=False)
 
 
 @app.command("trust-dns")
