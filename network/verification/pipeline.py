@@ -13,6 +13,11 @@ order, under an explicit ``Policy``, and comes out as one frozen ``Verification`
     status        the record is still in force (an eBL: who holds it)
     inclusion     what backs the record (a Merkle proof, or the block read) holds
 
+A format that presents a document with fields hidden by selective disclosure
+(``Undisclosed``) gets ``not_checked`` for signature to revocation, which cannot apply and
+are waived (``Report.waived``): its own checks and the ledger's record of the digest it ties
+the document to (anchored, status, inclusion) decide.
+
 The time judged is the anchoring time when the ledger's record is bound to the signer, and
 the signer's own claimed time otherwise. Any input gives a result: a step that cannot run
 leaves the rest ``not_checked``, and an unexpected error fails the step that met it.
