@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 import json
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from identity import jws, keys, trust_list
 from identity.keys import KeyType
 from identity.trust_list import TrustListError
 from interop.oa import record_text
-from network.home import Home
+from network import trust_list_dns
+from network.home import DEMO_PASSPHRASE, Home, init_country
 from network.platforms import oa_settings
 from tests.interop.oa.conftest import EXAMPLES
 from tests.pki import make_root, make_trust_list
@@ -203,3 +205,22 @@ def test_the_command_refuses_bad_input_and_changes_nothing(demo_home: Home) -> N
         assert done.exit_code == 1, (args, done.output)
         assert message in done.output, done.output
     assert (demo_home.path / "trust-list.jws").read_bytes() == token
+
+
+def test_a_country_nodes_records_go_on_the_network_folders_list(tmp_path: Path) -> None:
+    """Country homes share their network folder's list: one re-signing serves every node,
+    and a country re-joining keeps what its entry vouched for."""
+    now = datetime.datetime.now(datetime.UTC)
+    cn = init_country(tmp_path / "CN", "CN", tmp_path / "net", "http://127.0.0.1:9", now)
+    sg = init_country(tmp_path / "SG", "SG", tmp_path / "net", "http://127.0.0.1:10", now)
+    record = record_text(OTHER, 1337)
+    signed = trust_list_dns.vouch(sg, "SG", {DOMAIN: [record]}, now)
+    assert cn.trust_list() == sg.trust_list() == signed
+    assert cn.trust_list().dns_txt(DOMAIN) == [("SG", (record,))]
+
+    network = sg.network()
+    assert network is not None
+    network.join(dataclasses.replace(signed.entries["SG"], dns_txt=()), DEMO_PASSPHRASE.encode(),
+                 now)  # fmt: skip
+    assert cn.trust_list().entries["SG"].txt_records(DOMAIN) == (record,)
+    assert cn.trust_list().sequence == signed.sequence + 1
