@@ -148,7 +148,7 @@ class Node:
         if formats is None:  # the tdx envelope, an export to OpenAttestation, a PINT envelope
             formats = (
                 TDX_ENVELOPE,
-                OaFormat(home, self._issuer_of),
+                OaFormat(home, self.ledger.document),
                 PintFormat(self.pint, self._tdx_signature),
             )
         self.pipeline = Pipeline(policy, formats)
@@ -266,10 +266,6 @@ class Node:
         receipt = self.ledger.submit(self.transaction(org_id, op, **fields))
         self._after_commit(op, fields.get("doc"))
         return receipt
-
-    def _issuer_of(self, digest: str) -> str | None:
-        record = self.ledger.document(digest)
-        return None if record is None else record.issuer
 
     def _after_commit(self, op: Op, doc_id: object) -> None:
         if op in _ENDS_FORCE and (self.home.path / "oa.json").is_file():

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chaincode.documents.registry import DocumentKind
+from chaincode.records import DocumentRecord
 from identity.checks import Check, CheckName
 from identity.checks import Status as CheckStatus
 from network.home import Home
@@ -69,11 +70,13 @@ class OaFormat:
 
     name = FORMAT
 
-    def __init__(self, home: Home, issuer_of: Callable[[str], str | None] | None = None) -> None:
-        """``issuer_of(digest)``: who anchored the digest on the node's ledger, for the
-        lookup of a document whose hidden fields leave its tdx signature unjudged."""
+    def __init__(
+        self, home: Home, record_of: Callable[[str], DocumentRecord | None] | None = None
+    ) -> None:
+        """``record_of(digest)``: the node's ledger record of a digest (who anchored it, as
+        what kind), for a document whose hidden fields leave its tdx signature unjudged."""
         self.home = home
-        self.issuer_of = issuer_of
+        self.record_of = record_of
 
     def read(self, data: Input) -> Presented | None:
         value = data.json()
@@ -87,21 +90,25 @@ class OaFormat:
             wrapped = parse_wrapped(value)
         except OaError as exc:
             raise FormatError(str(exc)) from exc
-        tdx = unsalt_data(wrapped.data.get("tdx"))
-        if not isinstance(tdx, dict) or not isinstance(tdx.get("kind"), str):
+        raw = unsalt_data(wrapped.data.get("tdx"))
+        tdx = raw if isinstance(raw, dict) else {}
+        hidden, record = self._undisclosed(wrapped) if wrapped.obfuscated else (None, None)
+        named = tdx.get("kind")
+        if not isinstance(named, str) and record is not None:
+            named = record.kind.value  # hidden: the kind of the document this node exported
+        if not isinstance(named, str):
             raise FormatError("data.tdx.kind: missing: not a tdx export (tdx oa verify judges it)")
         try:
-            kind = DocumentKind(tdx["kind"])
+            kind = DocumentKind(named)
         except ValueError:
-            raise FormatError(f"data.tdx.kind: {tdx['kind']!r} is not a tdx kind") from None
+            raise FormatError(f"data.tdx.kind: {named!r} is not a tdx kind") from None
         content = unsalt_data(wrapped.data.get("document", {}))
         if not isinstance(content, dict):
             raise FormatError("data.document: must be an object")
-        hidden = self._undisclosed(wrapped) if wrapped.obfuscated else None
         signature = tdx.get("signature")
         return Presented(FORMAT, kind, content, signature, self._oa_checks(value), hidden)
 
-    def _undisclosed(self, wrapped: Wrapped) -> Undisclosed:
+    def _undisclosed(self, wrapped: Wrapped) -> tuple[Undisclosed, DocumentRecord | None]:
         """What ties a document with hidden fields to the ledger: this node's record of the
         export under its targetHash (the merkleRoot and DocumentStore must agree)."""
         from interop.oa.document import issuers_of
@@ -121,11 +128,11 @@ class OaFormat:
             with ExportBook(path) as book:
                 found = book.export_of(wrapped.target_hash)
         if found is None:
-            return Undisclosed(
-                reason,
+            why = (
                 f"this node did not export targetHash {target}: with fields hidden only the "
-                "exporting node can tie it to a tdx document",
+                "exporting node can tie it to a tdx document"
             )
+            return Undisclosed(reason, why), None
         doc, root, store = found
         try:
             stores = {i.address.lower() for i in issuers_of(wrapped.data) if i.address}
@@ -134,14 +141,14 @@ class OaFormat:
         if root.lower().removeprefix("0x") != wrapped.merkle_root.hex() or stores != {
             store.lower()
         }:
-            return Undisclosed(
-                reason,
+            why = (
                 f"targetHash {target} was exported by this node under merkleRoot 0x{root} on "
-                f"{store}, not as presented",
+                f"{store}, not as presented"
             )
+            return Undisclosed(reason, why), None
         tie = f"exported by this node as targetHash {target} (merkleRoot 0x{root}) from {doc}"
-        issuer = self.issuer_of(doc) if self.issuer_of is not None else None
-        return Undisclosed(reason, tie, doc, issuer)
+        record = self.record_of(doc) if self.record_of is not None else None
+        return Undisclosed(reason, tie, doc, record.issuer if record else None), record
 
     def _oa_checks(self, document: dict[str, Any]) -> tuple[Check[CheckName], ...]:
         from interop.oa import verify_documents

@@ -119,6 +119,14 @@ def test_a_document_with_hidden_fields_is_judged_by_its_oa_checks_and_the_ledger
     assert anchored["status"] == "not_checked"
     assert f"this node did not export targetHash {target}" in anchored["reason"]
 
+    # Its kind and tdx signature hidden too: the kind is the exported document's.
+    bare = tmp_path / "bare.json"
+    _ok("oa", "export", doc_id, "--out", bare, "--hide", "tdx.kind", "--hide", "tdx.signature",
+        "--hide", "document.exporter", *h)  # fmt: skip
+    assert "kind" not in json.loads(bare.read_text())["data"]["tdx"]
+    report = _verify(demo_home, bare, 0)
+    assert (report["verdict"], report["facts"]["kind"]) == ("VALID", "co")
+
     # Revoked in tdx: the ledger's status fails, and the DocumentStore's.
     assert tdx("revoke", doc_id, "--as", "cn-gacc", "--reason", "withdrawn", *h).exit_code == 0
     report = _verify(demo_home, hidden, 1)
