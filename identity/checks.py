@@ -145,6 +145,7 @@ class Report(Generic[F]):
             "verdict": self.verdict.value,
             "checks": [c.to_json() for c in self.checks],
             **({"facts": facts} if facts else {}),
+            **({"waived": sorted(str(n) for n in self.waived)} if self.waived else {}),
         }
 
 

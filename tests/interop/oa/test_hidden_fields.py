@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.http.app import create_app
+from api.http.pages.verdicts import Verdict, verdict_of
 from api.http.serving import serving
 from network.home import Home
 from network.node import Node
@@ -68,6 +69,8 @@ def test_a_document_with_hidden_fields_is_judged_by_its_oa_checks_and_the_ledger
 
     report = _verify(demo_home, hidden, 0)
     assert report["verdict"] == "VALID"
+    assert report["waived"] == sorted(WAIVED)
+    assert verdict_of(report) is Verdict.VALID  # the Verify page reads the same
     checks = _by_name(report)
     assert {n: checks[n]["status"] for n in WAIVED} == dict.fromkeys(WAIVED, "not_checked")
     for name in WAIVED:
@@ -115,6 +118,7 @@ def test_a_document_with_hidden_fields_is_judged_by_its_oa_checks_and_the_ledger
     finally:
         (tmp_path / "oa.db").rename(book)
     assert report["verdict"] == "UNKNOWN"
+    assert verdict_of(report) is Verdict.UNKNOWN
     anchored = _by_name(report)["anchored"]
     assert anchored["status"] == "not_checked"
     assert f"this node did not export targetHash {target}" in anchored["reason"]
