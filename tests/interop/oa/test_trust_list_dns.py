@@ -12,17 +12,20 @@ from pathlib import Path
 
 import pytest
 import rfc8785
+from eth_account.signers.local import LocalAccount
 from typer.testing import CliRunner
 
 from api.cli import app
 from identity import jws, keys, trust_list
 from identity.keys import KeyType
 from identity.trust_list import TrustListError
-from interop.oa import record_text
+from interop.oa import DocumentStore, record_text
+from interop.oa.issuance import issue_batch
 from network import trust_list_dns
 from network.home import DEMO_PASSPHRASE, Home, init_country
 from network.platforms import oa_settings
 from tests.interop.oa.conftest import EXAMPLES
+from tests.interop.oa.judge import judge
 from tests.pki import make_root, make_trust_list
 
 runner = CliRunner()
@@ -224,3 +227,35 @@ def test_a_country_nodes_records_go_on_the_network_folders_list(tmp_path: Path) 
                  now)  # fmt: skip
     assert cn.trust_list().entries["SG"].txt_records(DOMAIN) == (record,)
     assert cn.trust_list().sequence == signed.sequence + 1
+
+
+def test_a_document_of_another_tradetrust_issuer_is_identified_by_the_list(
+    anvil: str, store: DocumentStore, accounts: list[LocalAccount], demo_home: Home,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Wrapped and issued by the official library, whoever issued it: the trust list
+    vouches for its domain, and the home needs no TradeTrust settings of its own."""
+    domain = "customs.sg.example"
+    raw = {
+        "name": "Issued elsewhere",
+        "issuers": [{"name": "SG customs", "documentStore": store.address,
+                     "identityProof": {"type": "DNS-TXT", "location": domain}}],
+        "recipient": {"name": "Someone"},
+    }  # fmt: skip
+    (wrapped,) = judge({"op": "wrap", "documents": [raw], "batch": False})["wrapped"]
+    issue_batch(store, accounts[0], [wrapped])
+    document = tmp_path / "official.json"
+    document.write_text(json.dumps(wrapped))
+    h = ("--home", demo_home.path)
+
+    unknown = tdx("oa", "verify", document, "--rpc", anvil, "--json", *h)
+    assert unknown.exit_code == 1, unknown.output  # no source has records for the domain
+    assert _dns(json.loads(unknown.stdout))["status"] == "INVALID"
+
+    record = record_text(store.address, 1337)
+    _ok("oa", "trust-dns", "--country", "SG", "--dns-txt", f"{domain}={record}", *h)
+    checked = _ok("oa", "verify", document, "--rpc", anvil, *h)
+    assert checked["valid"] is True
+    assert _dns(checked)["data"]["identities"] == [
+        {"location": domain, "value": store.address, "source": "trust list (SG)"}
+    ]
