@@ -164,13 +164,21 @@ class EmbeddedLedger:
         """Commit the transaction and keep the signed document with it, in the same
         database transaction (one fsync for both); a refused transaction keeps nothing. The
         first document kept under a digest stays (a digest names one content)."""
+        result = self.submit_document_later(signed, document).result()
+        assert not isinstance(result, int)
+        return single([result])
+
+    def submit_document_later(
+        self, signed: SignedTx, document: SignedDocument
+    ) -> Future[Receipt | Refusal | int]:
+        """``submit_document`` without the wait (for an event loop): the future is the
+        receipt or the refusal, set once the group commit is durable."""
         if self._closed:
             raise RuntimeError("the ledger is closed")
         pending = _Pending(signed, Future(), True, document)
+        pending.future.set_running_or_notify_cancel()  # queued is final: cancel() now fails
         self._queue.put(pending)
-        result = pending.future.result()
-        assert not isinstance(result, int)
-        return single([result])
+        return pending.future
 
     def signed_document(self, digest: str) -> bytes | None:
         """The signed document kept under ``digest`` (see ``submit_document``), or None."""
