@@ -44,7 +44,8 @@ ContainerPath = Annotated[str, Path(pattern=CONTAINER_PATTERN, description="ISO 
 OrgPath = Annotated[str, Path(pattern=ORG_ID_PATTERN, description="Organisation id")]
 
 
-def node_of(request: Request) -> Node:
+async def node_of(request: Request) -> Node:
+    # async: FastAPI runs a plain function dependency in a worker thread (a hop per request).
     node: Node = request.app.state.node
     return node
 
