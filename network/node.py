@@ -137,6 +137,7 @@ class Node:
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
         self.identities = HomeIdentities(home, self.trust, clock)
+        self._token_chains = tokens.ChainJudgements(self.trust)  # bearer tokens' chains
         opened = open_engine(home, self.identities, LedgerConfig(LedgerEngine(engine), rpc), clock)
         self.engine = opened.name
         self.ledger = opened.ledger
@@ -228,7 +229,7 @@ class Node:
         unrevoked now), this node as audience, its times, and a ``jti`` never seen before."""
         now = self.clock()
         try:
-            claims = tokens.verify(token, self.trust, self.audience, now)
+            claims = tokens.verify(token, self.trust, self.audience, now, self._token_chains)
         except tokens.TokenError as exc:
             raise AuthenticationError(str(exc)) from None
         if not self._replay_cache().first_use(claims.jti, claims.expires, now):
