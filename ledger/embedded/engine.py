@@ -242,9 +242,11 @@ class EmbeddedLedger:
         try:
             if isinstance(outcome, BaseException):
                 raise outcome
-            results = [
-                self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
-            ]
+            with self._reading() as db:  # one snapshot for the group's receipts
+                results = [
+                    self._answer(db, item, p.receipt)
+                    for p, item in zip(group, outcome, strict=True)
+                ]
         except BaseException as exc:
             for p in group:
                 p.future.set_exception(exc)
@@ -252,14 +254,13 @@ class EmbeddedLedger:
             for p, result in zip(group, results, strict=True):
                 p.future.set_result(result)
 
-    def _answer(self, item: int | Refusal, receipt: bool) -> Receipt | Refusal | int:
+    def _answer(
+        self, db: sqlite3.Connection, item: int | Refusal, receipt: bool
+    ) -> Receipt | Refusal | int:
         if isinstance(item, Refusal):
             return item
         index, duplicate = (-1 - item, True) if item < 0 else (item, False)
-        if not receipt:
-            return index
-        with self._reading() as db:
-            return self._receipt(db, index, duplicate)
+        return self._receipt(db, index, duplicate) if receipt else index
 
     def _commit_group(
         self, group: list[tuple[SignedTx, SignedDocument | None]]
