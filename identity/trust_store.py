@@ -119,6 +119,10 @@ class TrustStore:
         """The chain judged at ``at`` (see ``identity.chain``); its reason names ``at``."""
         return judge_at(self.anchored(chain, purpose), at, algorithm)
 
+    def revocation_list(self, country: str) -> x509.CertificateRevocationList | None:
+        """The revocation list this store holds for ``country``'s root, if any."""
+        return self._crls.get(country)
+
     def revocation(
         self,
         leaf: x509.Certificate,

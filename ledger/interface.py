@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -268,6 +269,13 @@ class DocumentKeeper(Protocol):
     def submit_document(self, signed: SignedTx, document: SignedDocument) -> Receipt:
         """Commit the transaction and keep the document with it, durably and atomically;
         raises ``Refusal`` (keeping nothing) if the rules refuse the transaction."""
+        ...
+
+    def submit_document_later(
+        self, signed: SignedTx, document: SignedDocument
+    ) -> Future[Receipt | Refusal | int]:
+        """``submit_document`` without waiting: the future holds the receipt or the
+        ``Refusal`` once the transaction is durable (or refused). Never an int here."""
         ...
 
     def signed_document(self, digest: str) -> bytes | None:

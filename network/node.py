@@ -11,6 +11,7 @@ data; the faces render it. Nothing here re-implements a rule.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,7 @@ from ledger.interface import (
     ProvableLedger,
     Receipt,
     SignedDocument,
+    single,
 )
 from ledger.signed_tx import SignedTx, sign
 from network import signing
@@ -140,6 +142,7 @@ class Node:
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
         self.identities = HomeIdentities(home, self.trust, clock)
+        self._token_chains = tokens.ChainJudgements(self.trust)  # bearer tokens' chains
         opened = open_engine(home, self.identities, LedgerConfig(LedgerEngine(engine), rpc), clock)
         self.engine = opened.name
         self.ledger = opened.ledger
@@ -168,7 +171,10 @@ class Node:
         self._pint_lock = threading.Lock()
         # Other countries' nodes: the outbox (every node has one; a push to a country this
         # home serves itself is a no-op) and, in a country's home, its peers.
-        self.outbox = Outbox(home.path / "outbox.db", home.countries(), clock)
+        # The countries this home serves (its configuration and roots): read once, not on
+        # every issue.
+        self._countries = home.countries()
+        self.outbox = Outbox(home.path / "outbox.db", self._countries, clock)
         network = home.network()
         self.peers: Peers | None = None
         if network is not None and home.country is not None:
@@ -238,7 +244,7 @@ class Node:
         unrevoked now), this node as audience, its times, and a ``jti`` never seen before."""
         now = self.clock()
         try:
-            claims = tokens.verify(token, self.trust, self.audience, now)
+            claims = tokens.verify(token, self.trust, self.audience, now, self._token_chains)
         except tokens.TokenError as exc:
             raise AuthenticationError(str(exc)) from None
         if not self._replay_cache().first_use(claims.jti, claims.expires, now):
@@ -305,19 +311,29 @@ class Node:
             fields["toOrder"] = bool(facts.to_order)
         return fields
 
-    def _anchor_new(self, org_id: str, document: ValidDocument, op: Op, **fields: Any) -> Receipt:
+    def _document_signer(self, org_id: str) -> signing.DocumentSigner:
         if org_id not in self._document_signers:  # reading the key decrypts it: once
             self._document_signers[org_id] = signing.DocumentSigner.of(self.home, org_id)
-        envelope = self._document_signers[org_id].sign(document, self.clock())
+        return self._document_signers[org_id]
+
+    def _kept(
+        self, org_id: str, document: ValidDocument, op: Op, fields: dict[str, Any]
+    ) -> tuple[SignedTx, SignedDocument]:
+        """The signed transaction and the signed document a keeper commits together, with
+        what was validated before signing (kept for this node's later verifications)."""
+        envelope = self._document_signer(org_id).sign(document, self.clock())
+        validated = IssueValidation(
+            document.kind, rules.fingerprint(), document.model.issuing_country()
+        )
+        kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
+        return self.transaction(org_id, op, **fields), kept
+
+    def _anchor_new(self, org_id: str, document: ValidDocument, op: Op, **fields: Any) -> Receipt:
         if self.keeper is not None:
-            # What was validated before signing, kept for this node's later verifications.
-            validated = IssueValidation(
-                document.kind, rules.fingerprint(), document.model.issuing_country()
-            )
-            kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
-            receipt = self.keeper.submit_document(self.transaction(org_id, op, **fields), kept)
+            receipt = self.keeper.submit_document(*self._kept(org_id, document, op, fields))
             self._after_commit(op, fields.get("doc"))  # an amendment ends the old one's force
             return receipt
+        envelope = self._document_signer(org_id).sign(document, self.clock())
         created = self.store.put(document.digest, envelope.to_json())
         try:
             return self.submit(org_id, op, **fields)
@@ -337,8 +353,48 @@ class Node:
         """Validate, sign, store and anchor a document. ``data`` is JSON text, or a value
         the caller already parsed with ``chaincode.canonical.parse_json`` (the only parser a
         document may pass through)."""
+        doc, fields = self._issue_fields(kind, data, links, to)
+        receipt = self._anchor_new(org_id, doc, Op.ISSUE, **fields)
+        self._push_to_destination(doc)
+        return Issued(doc, receipt)
+
+    async def issue_async(
+        self,
+        kind: DocumentKind,
+        data: bytes | Mapping[str, Any],
+        org_id: str,
+        links: Sequence[str] = (),
+        to: str | None = None,
+    ) -> Issued:
+        """``issue`` for an event loop (the HTTP API). With a keeper (the embedded ledger)
+        the validation and signing run on the loop (well under a millisecond) and the group
+        commit is awaited, so that no thread waits out each fsync; the receipt comes once
+        the document and its entry are durable. Otherwise, and while the organisation's
+        keys are still to be read (a decryption), ``issue`` runs in a thread."""
+        if self.keeper is None or not (
+            org_id in self._document_signers and org_id in self._signers
+        ):
+            return await asyncio.to_thread(self.issue, kind, data, org_id, links, to)
+        doc, fields = self._issue_fields(kind, data, links, to)
+        signed, kept = self._kept(org_id, doc, Op.ISSUE, fields)
+        result = await asyncio.wrap_future(self.keeper.submit_document_later(signed, kept))
+        if isinstance(result, int):  # pragma: no cover (only bulk imports answer indexes)
+            raise TypeError("the ledger answered an entry index, not a receipt")
+        receipt = single([result])
+        if self._bound_elsewhere(doc):  # the outbox's durable insert: not on the loop
+            await asyncio.to_thread(self._push_to_destination, doc)
+        return Issued(doc, receipt)
+
+    def _issue_fields(
+        self,
+        kind: DocumentKind,
+        data: bytes | Mapping[str, Any],
+        links: Sequence[str],
+        to: str | None,
+    ) -> tuple[ValidDocument, dict[str, Any]]:
+        """The validated document and its issue transaction's fields."""
         doc = validate_document(kind, data)
-        fields = self._facts_fields(doc, links)
+        fields = {"doc": doc.digest, **self._facts_fields(doc, links)}
         if kind is DocumentKind.EBL:
             shipper = self.resolve_party(facts_of(doc).shipper)
             fields["to"] = to or shipper
@@ -348,9 +404,7 @@ class Node:
                     "the eBL's first holder is unknown: its shipper matches no organisation "
                     "(give --to ORG)",
                 )
-        receipt = self._anchor_new(org_id, doc, Op.ISSUE, doc=doc.digest, **fields)
-        self._push_to_destination(doc)
-        return Issued(doc, receipt)
+        return doc, fields
 
     def supersede(
         self, op: Op, old_id: str, data: bytes | Mapping[str, Any], org_id: str, reason: str
@@ -492,12 +546,16 @@ class Node:
     def _push_to_destination(self, doc: ValidDocument) -> Pushed | None:
         """Queue a copy of a document for the node of the country it is bound for."""
         destination = destination_country(doc)
-        if destination is None or destination in self.home.countries():
+        if destination is None or destination in self._countries:
             return None
         envelope = self.store.get(doc.digest)
         if envelope is None:  # pragma: no cover (just stored by _anchor_new)
             return None
         return self.outbox.push(destination, "document", envelope, key=doc.digest)
+
+    def _bound_elsewhere(self, doc: ValidDocument) -> bool:
+        destination = destination_country(doc)
+        return destination is not None and destination not in self._countries
 
     def on_arrival(self, kind: str, handler: Handler) -> None:
         """Take in another node's deliveries of ``kind`` with ``handler(payload)``, which

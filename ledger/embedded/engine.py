@@ -164,13 +164,21 @@ class EmbeddedLedger:
         """Commit the transaction and keep the signed document with it, in the same
         database transaction (one fsync for both); a refused transaction keeps nothing. The
         first document kept under a digest stays (a digest names one content)."""
+        result = self.submit_document_later(signed, document).result()
+        assert not isinstance(result, int)
+        return single([result])
+
+    def submit_document_later(
+        self, signed: SignedTx, document: SignedDocument
+    ) -> Future[Receipt | Refusal | int]:
+        """``submit_document`` without the wait (for an event loop): the future is the
+        receipt or the refusal, set once the group commit is durable."""
         if self._closed:
             raise RuntimeError("the ledger is closed")
         pending = _Pending(signed, Future(), True, document)
+        pending.future.set_running_or_notify_cancel()  # queued is final: cancel() now fails
         self._queue.put(pending)
-        result = pending.future.result()
-        assert not isinstance(result, int)
-        return single([result])
+        return pending.future
 
     def signed_document(self, digest: str) -> bytes | None:
         """The signed document kept under ``digest`` (see ``submit_document``), or None."""
@@ -234,9 +242,11 @@ class EmbeddedLedger:
         try:
             if isinstance(outcome, BaseException):
                 raise outcome
-            results = [
-                self._answer(item, p.receipt) for p, item in zip(group, outcome, strict=True)
-            ]
+            with self._reading() as db:  # one snapshot for the group's receipts
+                results = [
+                    self._answer(db, item, p.receipt)
+                    for p, item in zip(group, outcome, strict=True)
+                ]
         except BaseException as exc:
             for p in group:
                 p.future.set_exception(exc)
@@ -244,14 +254,13 @@ class EmbeddedLedger:
             for p, result in zip(group, results, strict=True):
                 p.future.set_result(result)
 
-    def _answer(self, item: int | Refusal, receipt: bool) -> Receipt | Refusal | int:
+    def _answer(
+        self, db: sqlite3.Connection, item: int | Refusal, receipt: bool
+    ) -> Receipt | Refusal | int:
         if isinstance(item, Refusal):
             return item
         index, duplicate = (-1 - item, True) if item < 0 else (item, False)
-        if not receipt:
-            return index
-        with self._reading() as db:
-            return self._receipt(db, index, duplicate)
+        return self._receipt(db, index, duplicate) if receipt else index
 
     def _commit_group(
         self, group: list[tuple[SignedTx, SignedDocument | None]]

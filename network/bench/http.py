@@ -25,7 +25,9 @@ from typing import Any
 import httpx
 
 from network import examples
+from network.bench import raw_load
 from network.bench.ledger import latency_ms
+from network.bench.process_cpu import tree_cpu_seconds
 from network.home import Home, init_demo
 
 VERIFY_DOCUMENTS = 100  # distinct signed documents that the verify load cycles through
@@ -179,19 +181,31 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _issues(
-    base: str, home: Home, issue_n: int, concurrency: int
+    port: int, home: Home, issue_n: int, concurrency: int, server: int
 ) -> tuple[dict[str, Any], list[str]]:
-    """``issue_n`` distinct certificates of origin issued over HTTP: figures and ids."""
+    """``issue_n`` distinct certificates of origin issued over HTTP, each with its own
+    token, by the lean client (``network.bench.raw_load``): figures, with the server's CPU
+    milliseconds per issue where ``/proc`` tells them, and the issued ids."""
     document = json.loads(examples.read(examples.CO))
     requests = []
     for i in range(issue_n):
         doc = json.loads(json.dumps(document))
         doc["certificateNumber"] = f"{document['certificateNumber']}-B{i}"
-        requests.append(("/v1/documents", {"kind": "co", "document": doc}, _auth(home)))
-    issued: list[str] = []
-    figures = _figures(*asyncio.run(_load(base, requests, concurrency, issued)))
+        requests.append(
+            raw_load.json_request("/v1/documents", {"kind": "co", "document": doc}, _auth(home))
+        )
+    cpu_before = tree_cpu_seconds(server)
+    outcome, elapsed = asyncio.run(
+        raw_load.load("127.0.0.1", port, requests, concurrency, keep_bodies=True)
+    )
+    cpu_after = tree_cpu_seconds(server)
+    issued = [str(json.loads(body)["documentId"]) for body in outcome.bodies]
     if not issued:
         raise RuntimeError("no document was issued; see the node's log")
+    figures = _figures(outcome.latencies, elapsed, outcome.errors) | {"client": "raw_load"}
+    if cpu_before is not None and cpu_after is not None:
+        figures["server_cpu_ms_each"] = round((cpu_after - cpu_before) * 1000 / issue_n, 3)
+    figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     return figures, issued
 
 
@@ -259,7 +273,7 @@ def api(
         try:
             wait_ready(base, proc)
             progress(f"{issue_n} issues, {concurrency} at a time")
-            issue, issued = _issues(base, home, issue_n, concurrency)
+            issue, issued = _issues(port, home, issue_n, concurrency, proc.pid)
             # Verification presents distinct documents in turn, so that nothing about one
             # document (its digest, its ledger entry) is the same from request to request.
             signed = [

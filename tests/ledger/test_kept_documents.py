@@ -127,3 +127,21 @@ def test_two_processes_issue_on_one_ledger_in_turn(demo_home):
         check = node.ledger.verify_log()
         assert check.valid, check.to_json()
         assert check.facts.entries >= 90
+
+
+def test_a_queued_document_cannot_be_withdrawn_and_its_answer_still_comes(node):
+    # An event loop that gives up on a request (the client went away) cancels the future
+    # it awaits; the transaction is queued for the group commit all the same, so the future
+    # must refuse the cancel, and the writer must still answer it (and the next ones).
+    rng = random.Random(3)
+    doc, later = _digest(rng), _digest(rng)
+    fields = {"kind": DocumentKind.CO, "country": "CN"}
+    signed = node.transaction("cn-gacc", Op.ISSUE, doc=doc, **fields)
+    future = node.ledger.submit_document_later(signed, SignedDocument(doc, b"kept"))
+    assert not future.cancel()
+    receipt = future.result(timeout=60)
+    assert not isinstance(receipt, Refusal | int)
+    assert receipt.tx_id == signed.id
+    assert node.ledger.signed_document(doc) == b"kept"
+    after = node.transaction("cn-gacc", Op.ISSUE, doc=later, **fields)
+    assert node.ledger.submit_document(after, SignedDocument(later, b"next")).index > receipt.index
