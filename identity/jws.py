@@ -273,26 +273,64 @@ def _check_signature(key: AnyPublicKey, alg: str, signing_input: bytes, signatur
         raise JwsError("signature does not verify (bad_signature)")
 
 
-def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
-    """Check the signature with the key of the first ``x5c`` certificate.
+@dataclass(frozen=True)
+class _Signer:
+    """What a header names, opened once per distinct header: its algorithm (allowlisted by
+    each caller), the x5c chain and the leaf's key."""
 
-    This proves only that the holder of that certificate's key signed; whether the chain
-    is trusted is the chain validator's question.
-    """
-    head, signing_input, payload, signature = _split(token)
-    header = _header(head)
-    alg = _check_header(header, allowed, typ)
+    header: dict[str, Any]
+    chain: tuple[x509.Certificate, ...]
+    key: AnyPublicKey
+
+
+@functools.lru_cache(maxsize=MAX_HEADERS)
+def _signer(segment: str) -> _Signer:
+    header = _header(segment)
     x5c = header.get("x5c")
     if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
         raise JwsError("the JWS has no x5c certificate chain")
     if len(x5c) > MAX_X5C:
         raise JwsError(f"the x5c chain has {len(x5c)} certificates (at most {MAX_X5C})")
     try:
-        chain = [_x5c_certificate(c) for c in x5c]
+        chain = tuple(_x5c_certificate(c) for c in x5c)
     except (binascii.Error, ValueError) as exc:
         raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
-    _check_signature(_x5c_key(x5c[0]), alg, signing_input, signature)
-    return VerifiedJws(dict(header), payload, chain)
+    return _Signer(header, chain, _x5c_key(x5c[0]))
+
+
+def _open(
+    token: str, allowed: Collection[str], typ: str
+) -> tuple[_Signer, str, bytes, bytes, bytes]:
+    """Every check of ``verify`` but the signature's mathematics: the signer, the allowed
+    algorithm (which must be the signer's key's), the signing input, payload and signature."""
+    head, signing_input, payload, signature = _split(token)
+    signer = _signer(head)
+    alg = _check_header(signer.header, allowed, typ)
+    if algorithm_for(signer.key) != alg:
+        raise JwsError(
+            f"header alg {alg} does not match the signer's {algorithm_for(signer.key)} key"
+        )
+    return signer, alg, signing_input, payload, signature
+
+
+def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
+    """Check the signature with the key of the first ``x5c`` certificate.
+
+    This proves only that the holder of that certificate's key signed; whether the chain
+    is trusted is the chain validator's question.
+    """
+    signer, alg, signing_input, payload, signature = _open(token, allowed, typ)
+    _check_signature(signer.key, alg, signing_input, signature)
+    return VerifiedJws(dict(signer.header), payload, list(signer.chain))
+
+
+def open_verified_before(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
+    """What ``verify`` checks and returns, except the signature's mathematics, for a token
+    whose signature the caller verified before over exactly the same bytes (and knows it,
+    e.g. by their SHA-256): the algorithm is still allowlisted, the header still well formed
+    and the key still the algorithm's. Never for bytes not verified before."""
+    signer, _, _, payload, _ = _open(token, allowed, typ)
+    return VerifiedJws(dict(signer.header), payload, list(signer.chain))
 
 
 def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:

@@ -70,6 +70,9 @@ class IssueValidation:
     kind: DocumentKind
     rules: str
     issuing_country: str | None
+    # ``sha256:<hex>`` of the exact signed bytes whose format, signature and integrity the
+    # node verified at issue, before keeping them (None: not verified then).
+    verified: str | None = None
 
 
 @dataclass(frozen=True)
