@@ -21,7 +21,7 @@ import functools
 import json
 import re
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -51,9 +51,9 @@ class JwsError(ValueError):
 
 @dataclass(frozen=True)
 class VerifiedJws:
-    header: dict[str, Any]
+    header: Mapping[str, Any]
     payload: bytes
-    chain: list[x509.Certificate]
+    chain: Sequence[x509.Certificate]
 
 
 AnyPublicKey: TypeAlias = PublicKey | NationalPublicKey
@@ -298,19 +298,15 @@ def _signer(segment: str) -> _Signer:
     return _Signer(header, chain, _x5c_key(x5c[0]))
 
 
-def _open(
-    token: str, allowed: Collection[str], typ: str
-) -> tuple[_Signer, str, bytes, bytes, bytes]:
-    """Every check of ``verify`` but the signature's mathematics: the signer, the allowed
-    algorithm (which must be the signer's key's), the signing input, payload and signature."""
-    head, signing_input, payload, signature = _split(token)
+def _signer_for(head: str, allowed: Collection[str], typ: str) -> tuple[_Signer, str]:
+    """The header's signer and its allowed algorithm, which must be the signer's key's."""
     signer = _signer(head)
     alg = _check_header(signer.header, allowed, typ)
     if algorithm_for(signer.key) != alg:
         raise JwsError(
             f"header alg {alg} does not match the signer's {algorithm_for(signer.key)} key"
         )
-    return signer, alg, signing_input, payload, signature
+    return signer, alg
 
 
 def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
@@ -319,7 +315,8 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     This proves only that the holder of that certificate's key signed; whether the chain
     is trusted is the chain validator's question.
     """
-    signer, alg, signing_input, payload, signature = _open(token, allowed, typ)
+    head, signing_input, payload, signature = _split(token)
+    signer, alg = _signer_for(head, allowed, typ)
     _check_signature(signer.key, alg, signing_input, signature)
     return VerifiedJws(dict(signer.header), payload, list(signer.chain))
 
@@ -329,8 +326,14 @@ def open_verified_before(token: str, allowed: Collection[str], typ: str) -> Veri
     whose signature the caller verified before over exactly the same bytes (and knows it,
     e.g. by their SHA-256): the algorithm is still allowlisted, the header still well formed
     and the key still the algorithm's. Never for bytes not verified before."""
-    signer, _, _, payload, _ = _open(token, allowed, typ)
-    return VerifiedJws(dict(signer.header), payload, list(signer.chain))
+    if token.count(".") != 2:
+        raise JwsError("not a compact JWS (expected three dot-separated parts)")
+    head, payload, _ = token.split(".")
+    signer, _ = _signer_for(head, allowed, typ)
+    try:
+        return VerifiedJws(signer.header, _b64url_decode(payload.encode("ascii")), signer.chain)
+    except UnicodeError:
+        raise JwsError("malformed JWS: not ASCII") from None
 
 
 def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:

@@ -102,8 +102,8 @@ class EmbeddedLedger:
         max_group: int = 2000,
     ) -> None:
         self._identities = identities
-        # Proofs for verifications keep the right edge's range hashes; others read afresh.
-        self._proofs, self._fresh_proofs = ProofReads(keep_edges=True), ProofReads(False)
+        # Proofs for verifications keep parts of the tree (see proof_reads); others read afresh.
+        self._proofs, self._fresh_proofs = ProofReads(keep=True), ProofReads(keep=False)
         self._signer_keys: dict[str, str] = {}
         self._signer = signer
         self._clock = clock
@@ -515,8 +515,8 @@ class EmbeddedLedger:
                 "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
                 " AND issuer = documents.issuer AND entry < cp.size), "
                 "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
-                "FROM documents LEFT JOIN "
-                "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
+                "FROM documents LEFT JOIN checkpoints AS cp "
+                "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
                 "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
                 "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
                 "ON sd.sd_id = documents.id "

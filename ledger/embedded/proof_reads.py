@@ -1,13 +1,19 @@
 """Inclusion proofs read from the embedded ledger's stored tree: an entry's leaf and its
 audit path, in one statement.
 
-Each range of an audit path is one stored complete subtree, except on the tree's right
-edge, where a range folds several stored subtrees. An edge range's hash is a function of
-the leaves it covers, which never change once committed (the log is append-only), and
-every proof at one tree size shares the same few edge ranges (at most one per level). So a
-reader keeps them (bounded) and a proof costs one statement and no hashing. Only readers
-use the kept hashes: they see committed data alone (the writer's proofs, built inside its
-open transaction, are read afresh).
+A proof of leaf ``i`` in a tree of ``n`` leaves is, from the bottom: the siblings of its
+ancestors below the level where ``i`` and ``n - 1`` part (complete subtrees), one range on
+the tree's right edge (several stored subtrees folded, or one), and the left siblings of
+its ancestors above (complete subtrees). The test holds this equal to
+``ledger.tlog.merkle.inclusion_proof`` for every index and size it tries.
+
+Committed subtree hashes never change (the log is append-only), so a reader keeps two
+kinds of them, bounded: the right edge's range hashes (every proof at one size shares the
+same few) and the complete subtrees at high levels (each one in the proofs of at least
+``2**MIN_KEPT_LEVEL`` leaves). Neither is a document's result: both are parts of the tree,
+and every proof is still checked against the signed checkpoint. Only readers keep them:
+they see committed data alone (the writer's proofs, built inside its open transaction,
+are read afresh).
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ import sqlite3
 from ledger.tlog import merkle
 
 MAX_EDGES = 4096  # edge ranges kept; a tree of size n has at most log2(n) per size
+MAX_NODES = 1 << 18  # complete subtrees kept (about 40 MB at most)
+MIN_KEPT_LEVEL = 3  # a subtree of this level or above is in the proofs of 8 leaves or more
+
+Node = tuple[int, int]
 
 
 def _fold(peaks: list[bytes]) -> bytes:
@@ -27,34 +37,51 @@ def _fold(peaks: list[bytes]) -> bytes:
     return value
 
 
+def proof_shape(index: int, size: int) -> tuple[list[Node], tuple[int, int] | None, list[Node]]:
+    """The proof's complete siblings below the edge, its edge range (None if the leaf is
+    the last), and its complete siblings above, each list from the bottom."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is out of range for a tree of size {size}")
+    inner = (index ^ (size - 1)).bit_length()
+    below = [(level, (index >> level) ^ 1) for level in range(inner - 1)]
+    edge = None
+    if inner:
+        level = inner - 1
+        edge = (((index >> level) + 1) << level, size)  # the right sibling, to the edge
+    above = [
+        (level, (index >> level) - 1)
+        for level in range(inner, size.bit_length())
+        if (index >> level) & 1
+    ]
+    return below, edge, above
+
+
 class ProofReads:
     """Leaves and audit paths from the ``entries`` and ``nodes`` tables."""
 
-    def __init__(self, keep_edges: bool) -> None:
-        self._keep = keep_edges
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
         self._edges: dict[tuple[int, int], bytes] = {}
+        self._nodes: dict[Node, bytes] = {}
 
     def leaf_and_path(
         self, db: sqlite3.Connection, index: int, size: int
     ) -> tuple[bytes, list[bytes]]:
         """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves.
         ``LookupError`` if the entry or a node is not stored."""
-        ranges = merkle.inclusion_ranges(index, size)
-        edges = self._edges
-        shapes = [merkle.range_nodes(start, end) for start, end in ranges]
-        wanted = [
-            node
-            for (start, end), nodes in zip(ranges, shapes, strict=True)
-            if len(nodes) == 1 or (start, end) not in edges
-            for node in nodes
-        ]
+        below, edge, above = proof_shape(index, size)
+        kept, edges = self._nodes, self._edges
+        edge_nodes: list[Node] = []
+        if edge is not None and edge not in edges:
+            edge_nodes = merkle.range_nodes(*edge)
+        wanted = [n for n in (*below, *edge_nodes, *above) if n not in kept]
         query = "SELECT -1, idx, leaf FROM entries WHERE idx = ?"
         params = [index]
         if wanted:
             where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
             query += f" UNION ALL SELECT level, idx, hash FROM nodes WHERE {where}"  # noqa: S608
             params += [n for node in wanted for n in node]
-        found: dict[tuple[int, int], bytes] = {}
+        found = {}
         leaf = None
         for level, idx, value in db.execute(query, params):
             if level == -1:
@@ -63,20 +90,32 @@ class ProofReads:
                 found[(level, idx)] = bytes(value)
         if leaf is None:
             raise LookupError(f"log entry {index} is missing")
-        path = []
-        for (start, end), nodes in zip(ranges, shapes, strict=True):
-            if len(nodes) == 1:
-                path.append(found[nodes[0]])  # a missing node: KeyError
-                continue
-            value = edges.get((start, end))
+        if self._keep:
+            self._remember(found)
+
+        def node(n: Node) -> bytes:
+            value = kept.get(n)
+            return found[n] if value is None else value  # a missing node: KeyError
+
+        path = [node(n) for n in below]
+        if edge is not None:
+            value = edges.get(edge)
             if value is None:
-                value = _fold([found[node] for node in nodes])
+                value = _fold([node(n) for n in edge_nodes])
                 if self._keep:
                     if len(edges) >= MAX_EDGES:
                         edges.clear()
-                    edges[(start, end)] = value
+                    edges[edge] = value
             path.append(value)
+        path += [node(n) for n in above]
         return leaf, path
 
+    def _remember(self, found: dict[Node, bytes]) -> None:
+        high = {n: v for n, v in found.items() if n[0] >= MIN_KEPT_LEVEL}
+        if high:
+            if len(self._nodes) + len(high) > MAX_NODES:
+                self._nodes.clear()
+            self._nodes.update(high)
 
-__all__ = ["MAX_EDGES", "ProofReads"]
+
+__all__ = ["MAX_EDGES", "MAX_NODES", "MIN_KEPT_LEVEL", "ProofReads", "proof_shape"]

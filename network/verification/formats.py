@@ -166,14 +166,16 @@ class TdxEnvelope:
             return None
         try:
             opened = jws.open_verified_before(token, algorithms, envelope.JWS_TYPE)
-            claim = envelope.read_claim(opened.payload)
-        except (jws.JwsError, envelope.EnvelopeError):
+            claim = orjson.loads(opened.payload)  # its canonical form was checked at issue
+            kind, digest = claim.get("kind"), claim.get("digest")
+            signed_at = datetime.datetime.fromisoformat(claim.get("signedAt"))
+        except (jws.JwsError, orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             return None
-        if claim.kind != value.get("kind"):
+        if not isinstance(kind, str) or not isinstance(digest, str) or kind != value.get("kind"):
             return None
-        return OpenedSignature(
-            claim.kind, claim.digest, claim.signed_at, tuple(opened.chain), opened.header["alg"]
-        )
+        if signed_at.tzinfo is None:
+            return None
+        return OpenedSignature(kind, digest, signed_at, tuple(opened.chain), opened.header["alg"])
 
 
 TDX_ENVELOPE = TdxEnvelope()

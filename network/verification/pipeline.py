@@ -200,6 +200,7 @@ class _Run:
             return False
         self.add(Check.passed(CheckName.FORMAT, found.format_reason(fmt.name)))
         self.add(Check.passed(CheckName.SIGNATURE, found.signature_reason()))
+        self.enter(CheckName.INTEGRITY)
         self.add(Check.passed(CheckName.INTEGRITY, found.integrity_reason()))
         self.facts.update(
             format=fmt.name, kind=found.kind, signed_at=opened.signed_at, digest=opened.digest
