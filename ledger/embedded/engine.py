@@ -39,7 +39,7 @@ from ledger.admission import admit, batch_root
 from ledger.embedded import rail_tables
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
-from ledger.embedded.proof_reads import ProofReads
+from ledger.embedded.proof_reads import ProofReads, entry_columns
 from ledger.embedded.schema import SCHEMA, upgrade
 from ledger.embedded.view import SqlView
 from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
@@ -503,24 +503,26 @@ class EmbeddedLedger:
         """A document's record (``issuer``'s, or the digest's first), its inclusion (the
         first entry that touched it, that entry's proof and the latest checkpoint it is
         proven against), and what this node recorded when it validated the document at
-        issue (if it signed it). What a verification needs, in two statements: the record,
-        checkpoint, entry number and issue validation from one snapshot, then what those fix
-        for ever (the leaf, the tree's complete subtrees). The inclusion is None only if the
-        stored log does not hold the entry."""
+        issue (if it signed it). What a verification needs, in one statement as a rule: the
+        record, checkpoint, entry number and issue validation from one snapshot, with the
+        entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
+        is parts of the tree kept by the reader, or read in a second statement. The
+        inclusion is None only if the stored log does not hold the entry."""
         where = "documents.id = ?" + (" AND documents.issuer = ?" if issuer else "")
         params = (doc_id, issuer) if issuer else (doc_id,)
         with self._reading(snapshot=False) as db:
             row = db.execute(
-                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
+                f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
+                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
                 "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-                " AND issuer = documents.issuer AND entry < cp.size), "
+                " AND issuer = documents.issuer AND entry < cp.size) AS first, "
                 "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
                 "FROM documents LEFT JOIN checkpoints AS cp "
                 "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
                 "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
                 "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
                 "ON sd.sd_id = documents.id "
-                f"WHERE {where} ORDER BY documents.entry LIMIT 1",
+                f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r",
                 params,
             ).fetchone()
             if row is None:
@@ -534,8 +536,9 @@ class EmbeddedLedger:
             )
             if first is None:
                 return record, None, validated
+            leaf = None if row[16] is None else bytes(row[16])
             try:
-                leaf, path = self._proofs.leaf_and_path(db, int(first), int(size))
+                leaf, path = self._proofs.path_with(db, int(first), int(size), leaf, row[17:])
             except LookupError:
                 return record, None, validated
             return record, (int(first), leaf, path, str(note)), validated

@@ -19,6 +19,7 @@ are read afresh).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from ledger.tlog import merkle
 
@@ -56,6 +57,47 @@ def proof_shape(index: int, size: int) -> tuple[list[Node], tuple[int, int] | No
     return below, edge, above
 
 
+def _read(
+    db: sqlite3.Connection, index: int | None, wanted: list[Node], found: dict[Node, bytes]
+) -> bytes:
+    """Entry ``index``'s leaf (unless None) and the ``wanted`` nodes (into ``found``), in
+    one statement; ``LookupError`` if the entry is not stored."""
+    parts: list[str] = []
+    params: list[int] = []
+    if index is not None:
+        parts.append("SELECT -1, idx, leaf FROM entries WHERE idx = ?")
+        params.append(index)
+    if wanted:
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+        parts.append(f"SELECT level, idx, hash FROM nodes WHERE {where}")  # noqa: S608
+        params += [n for node in wanted for n in node]
+    leaf = b""
+    for level, idx, value in db.execute(" UNION ALL ".join(parts), params):
+        if level == -1:
+            leaf = bytes(value)
+        else:
+            found[(level, idx)] = bytes(value)
+    if index is not None and not leaf:
+        raise LookupError(f"log entry {index} is missing")
+    return leaf
+
+
+def entry_columns(index: str) -> str:
+    """SQL columns that read, with a statement that finds entry ``index`` (an SQL
+    expression), its leaf and its sibling at each level below ``MIN_KEPT_LEVEL`` (NULL if
+    not stored): what a proof needs besides the kept nodes, so that it costs no statement of
+    its own. (Every proof node that is not an edge range is its ancestor's sibling: the
+    subtree whose index differs in the last bit, ``(x | 1) - (x & 1)`` in SQL.)"""
+    # ``index`` is the caller's SQL expression (a column name), never input.
+    columns = [f"(SELECT leaf FROM entries WHERE idx = {index})"]  # noqa: S608
+    for level in range(MIN_KEPT_LEVEL):
+        x = f"({index} >> {level})"
+        columns.append(
+            f"(SELECT hash FROM nodes WHERE level = {level} AND idx = ({x} | 1) - ({x} & 1))"  # noqa: S608
+        )
+    return ", ".join(columns)
+
+
 class ProofReads:
     """Leaves and audit paths from the ``entries`` and ``nodes`` tables."""
 
@@ -69,27 +111,32 @@ class ProofReads:
     ) -> tuple[bytes, list[bytes]]:
         """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves.
         ``LookupError`` if the entry or a node is not stored."""
+        return self.path_with(db, index, size, None, ())
+
+    def path_with(
+        self,
+        db: sqlite3.Connection,
+        index: int,
+        size: int,
+        leaf: bytes | None,
+        siblings: Sequence[bytes | None],
+    ) -> tuple[bytes, list[bytes]]:
+        """As ``leaf_and_path``, given the leaf and the low siblings read with the entry
+        (``entry_columns``): only what is neither given nor kept is read, if anything."""
         below, edge, above = proof_shape(index, size)
         kept, edges = self._nodes, self._edges
+        found: dict[Node, bytes] = {}
+        for level, value in enumerate(siblings):
+            if value is not None:
+                found[(level, ((index >> level) | 1) - ((index >> level) & 1))] = bytes(value)
         edge_nodes: list[Node] = []
         if edge is not None and edge not in edges:
             edge_nodes = merkle.range_nodes(*edge)
-        wanted = [n for n in (*below, *edge_nodes, *above) if n not in kept]
-        query = "SELECT -1, idx, leaf FROM entries WHERE idx = ?"
-        params = [index]
-        if wanted:
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
-            query += f" UNION ALL SELECT level, idx, hash FROM nodes WHERE {where}"  # noqa: S608
-            params += [n for node in wanted for n in node]
-        found = {}
-        leaf = None
-        for level, idx, value in db.execute(query, params):
-            if level == -1:
-                leaf = bytes(value)
-            else:
-                found[(level, idx)] = bytes(value)
+        wanted = [n for n in (*below, *edge_nodes, *above) if n not in kept and n not in found]
         if leaf is None:
-            raise LookupError(f"log entry {index} is missing")
+            leaf = _read(db, index, wanted, found)
+        elif wanted:
+            _read(db, None, wanted, found)
         if self._keep:
             self._remember(found)
 
@@ -118,4 +165,11 @@ class ProofReads:
             self._nodes.update(high)
 
 
-__all__ = ["MAX_EDGES", "MAX_NODES", "MIN_KEPT_LEVEL", "ProofReads", "proof_shape"]
+__all__ = [
+    "MAX_EDGES",
+    "MAX_NODES",
+    "MIN_KEPT_LEVEL",
+    "ProofReads",
+    "entry_columns",
+    "proof_shape",
+]

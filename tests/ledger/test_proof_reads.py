@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.embedded.proof_reads import ProofReads
+from ledger.embedded.proof_reads import ProofReads, entry_columns
 from ledger.tlog import merkle
 
 SIZE = 300
@@ -60,6 +60,20 @@ def test_proofs_at_any_size_agree_with_the_reference(tree, data):
     reads = ProofReads(keep=True)
     for _ in range(2):  # the second read uses what the first kept
         assert reads.leaf_and_path(db, index, size)[1] == merkle.inclusion_proof(store, index, size)
+
+
+def test_proofs_from_the_entrys_own_row_are_rfc_9162s(tree):
+    """The leaf and low siblings read with a statement's row (``entry_columns``), the rest
+    kept or read: the same proofs, the second time round from what was kept."""
+    db, store = tree
+    reads = ProofReads(keep=True)
+    query = f"WITH q(i) AS (SELECT ?) SELECT {entry_columns('q.i')} FROM q"
+    for _ in range(2):
+        for size in (1, 2, 3, 7, 8, 9, 64, 100, 255, 256, 257, SIZE):
+            for index in range(size):
+                leaf, *siblings = db.execute(query, (index,)).fetchone()
+                got = reads.path_with(db, index, size, leaf, siblings)
+                assert got == (_leaf(index), merkle.inclusion_proof(store, index, size))
 
 
 def test_a_missing_entry_or_node_is_an_error():
