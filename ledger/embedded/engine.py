@@ -90,6 +90,27 @@ def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
     return (*document_to_row(doc), entry)
 
 
+def _evidence_query(by_issuer: bool) -> str:
+    where = "documents.id = ?" + (" AND documents.issuer = ?" if by_issuer else "")
+    return (
+        f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
+        f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
+        "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
+        " AND issuer = documents.issuer AND entry < cp.size) AS first, "
+        "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
+        "FROM documents LEFT JOIN checkpoints AS cp "
+        "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
+        "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
+        "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
+        "ON sd.sd_id = documents.id "
+        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r"
+    )
+
+
+# ``document_and_inclusion``'s statement: the digest's first record, and issuer's record.
+_EVIDENCE = (_evidence_query(False), _evidence_query(True))
+
+
 class EmbeddedLedger:
     nonblocking_reads = True  # reads use their own WAL connections (see _reading)
 
@@ -508,23 +529,9 @@ class EmbeddedLedger:
         entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
         is parts of the tree kept by the reader, or read in a second statement. The
         inclusion is None only if the stored log does not hold the entry."""
-        where = "documents.id = ?" + (" AND documents.issuer = ?" if issuer else "")
         params = (doc_id, issuer) if issuer else (doc_id,)
         with self._reading(snapshot=False) as db:
-            row = db.execute(
-                f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
-                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
-                "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-                " AND issuer = documents.issuer AND entry < cp.size) AS first, "
-                "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
-                "FROM documents LEFT JOIN checkpoints AS cp "
-                "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
-                "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
-                "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
-                "ON sd.sd_id = documents.id "
-                f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r",
-                params,
-            ).fetchone()
+            row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
             if row is None:
                 return None
             record = document_from_row(row[:9])
