@@ -113,6 +113,8 @@ _EVIDENCE = (_evidence_query(False), _evidence_query(True))
 
 class EmbeddedLedger:
     nonblocking_reads = True  # reads use their own WAL connections (see _reading)
+    # Its evidence carries the node's notes of what it checked at issue (``verified``).
+    keeps_issue_checks = True
 
     def __init__(
         self,

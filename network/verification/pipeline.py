@@ -182,8 +182,11 @@ class _Run:
         """The relying path (``network.verification.kept``): True if the bytes are those this
         node verified at issue and the document was judged; False for the full path."""
         fmt = self.pipeline.kept_format
-        if fmt is None or self.ledger is None:
+        # Only a ledger that keeps this node's notes can answer for bytes verified at issue
+        # (others, e.g. a chain's JSON-RPC node, are not asked twice for nothing).
+        if fmt is None or not getattr(self.ledger, "keeps_issue_checks", False):
             return False
+        assert self.ledger is not None
         opened = fmt.open_verified_before(self.data, self.policy.algorithms)
         if opened is None:
             return False
