@@ -181,6 +181,12 @@ class _Run:
     def relying(self) -> bool:
         """The relying path (``network.verification.kept``): True if the bytes are those this
         node verified at issue and the document was judged; False for the full path."""
+        judged = self._relying()
+        if not judged:
+            self.enter(CheckName.FORMAT)  # the full path starts again from the format
+        return judged
+
+    def _relying(self) -> bool:
         fmt = self.pipeline.kept_format
         # Only a ledger that keeps this node's notes can answer for bytes verified at issue
         # (others, e.g. a chain's JSON-RPC node, are not asked twice for nothing).
