@@ -109,10 +109,18 @@ class Report(Generic[F]):
 
     checks: tuple[Check[CheckName], ...]
     facts: F
+    # Checks that cannot apply to this presentation (the signature of a document whose
+    # fields were hidden by selective disclosure): ``not_checked`` there is no doubt, and the
+    # verdict rests on the other checks, at least one of which must pass. A waived check
+    # that fails still fails.
+    waived: frozenset[CheckName] = frozenset()
 
     @property
     def valid(self) -> bool:
-        return bool(self.checks) and all(c.status is Status.PASS for c in self.checks)
+        return any(c.status is Status.PASS for c in self.checks) and all(
+            c.status is Status.PASS or (c.status is Status.NOT_CHECKED and c.name in self.waived)
+            for c in self.checks
+        )
 
     @property
     def verdict(self) -> Verdict:
@@ -137,6 +145,7 @@ class Report(Generic[F]):
             "verdict": self.verdict.value,
             "checks": [c.to_json() for c in self.checks],
             **({"facts": facts} if facts else {}),
+            **({"waived": sorted(str(n) for n in self.waived)} if self.waived else {}),
         }
 
 

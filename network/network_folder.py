@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import datetime
 import fcntl
 import json
@@ -182,6 +183,9 @@ class NetworkFolder:
         with self.locked():
             operator = keys.load(self.path / "operator.key", passphrase)
             current = trust_list.load(self.trust_list_token(), operator.public_key())
+            listed = current.entries.get(entry.country)
+            if listed is not None and not entry.dns_txt:  # a re-join keeps what it vouched for
+                entry = dataclasses.replace(entry, dns_txt=listed.dns_txt)
             entries = {**current.entries, entry.country: entry}
             signed = trust_list.build(entries.values(), current.sequence + 1, now)
             _atomic_write(

@@ -68,6 +68,7 @@ from network.store import DocumentStore, encode
 from network.verification import TDX_ENVELOPE, Format, Pipeline, Policy, Verification, rules
 
 if TYPE_CHECKING:
+    from network.platforms.oa_courier import RevocationCourier
     from network.platforms.pint_platform import PintPlatform
 
 
@@ -145,7 +146,11 @@ class Node:
         self.store = DocumentStore(home.path / "store", self.keeper)
         policy = Policy(self.trust, checkpoint_key=opened.checkpoint_key)
         if formats is None:  # the tdx envelope, an export to OpenAttestation, a PINT envelope
-            formats = (TDX_ENVELOPE, OaFormat(home), PintFormat(self.pint, self._tdx_signature))
+            formats = (
+                TDX_ENVELOPE,
+                OaFormat(home, self.ledger.document),
+                PintFormat(self.pint, self._tdx_signature),
+            )
         self.pipeline = Pipeline(policy, formats)
         self.audience = audience or home.setting("origin")
         self.directory = PartyDirectory(lambda: list(home.organisations()))
@@ -173,6 +178,7 @@ class Node:
 
             self.peers.inbox.on(ADVANCE_INFORMATION, holding_handler(self))
         self._sender: OutboxSender | None = None
+        self._courier: RevocationCourier | None = None
 
     @classmethod
     def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
@@ -268,6 +274,8 @@ class Node:
             from network.platforms.oa_exports import after_end_of_force
 
             after_end_of_force(self, str(doc_id))
+            if self._courier is not None:  # served: what failed is retried by the courier
+                self._courier.wake()
 
     # --- documents ----------------------------------------------------------------------
 
@@ -539,7 +547,13 @@ class Node:
         return self.peers
 
     def start_exchange(self) -> None:
-        """Start delivering the outbox (a served node's worker does)."""
+        """Start delivering the outbox and the revocations due on the TradeTrust
+        DocumentStore (a served node's worker does)."""
+        if self._courier is None:
+            from network.platforms.oa_courier import RevocationCourier
+
+            self._courier = RevocationCourier(self)
+            self._courier.start()
         if self.peers is not None and self._sender is None:
             self._sender = OutboxSender(self.outbox, self.peers.deliver)
             self._sender.start()
@@ -551,6 +565,9 @@ class Node:
                 ).start()
 
     def stop_exchange(self) -> None:
+        if self._courier is not None:
+            self._courier.stop()
+            self._courier = None
         if self._sender is not None:
             self._sender.stop()
             self._sender = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from eth_account import Account
@@ -31,6 +31,7 @@ from api.cli.common import (
     guard,
     home_of,
     node_of,
+    now,
     out,
 )
 from chaincode.canonical import CanonicalizationError, parse_json
@@ -54,10 +55,14 @@ from interop.oa.document import Wrapped, issuers_of, parse_wrapped
 from interop.oa.issuance import issue_batch, mint_title
 from interop.oa.merkle import path_nodes
 from ledger.evm.chain import Chain, TxError
+from network import trust_list_dns
 from network.evm.anvil import dev_accounts
 from network.evm.home import org_account
 from network.home import Home, default_home
-from network.platforms import oa_exports, oa_settings, tradetrust
+from network.platforms import oa_dns, oa_exports, oa_settings, tradetrust
+
+if TYPE_CHECKING:
+    from network.node import Node
 
 app = typer.Typer(
     no_args_is_help=True, help="OpenAttestation v2 (TradeTrust): wrap, export, verify."
@@ -437,16 +442,90 @@ def reclaim(
         )
 
 
+def _due(node: Node) -> list[dict[str, str]]:
+    return [
+        {"documentId": d, "targetHash": t, "documentStore": s} for d, t, s in oa_exports.due(node)
+    ]
+
+
 @app.command()
 def sync(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Carry to the DocumentStore every revocation still due (documents revoked, amended or
-    replaced in tdx since their export); nothing is lost, each is sent once."""
+    replaced in tdx since their export) now; a served node retries them by itself. Nothing
+    is lost, each is sent once."""
     with node_of(home) as node:
-        done = _oa_fail(lambda: oa_exports.propagate_revocations(node))
+        try:
+            done = oa_exports.propagate_revocations(node)
+        except Exception as exc:
+            still = len(_due(node))
+            fail(f"{exc} ({still} revocation(s) still due: tdx oa status)")
     if as_json:
         emit_json([r.to_json() for r in done])
     else:
         out.print(f"{len(done)} revocation(s) carried to the DocumentStore")
+
+
+@app.command()
+def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The revocations still due on the DocumentStore, and how the last attempt to carry
+    them went (a served node's courier retries them; tdx oa sync carries them now)."""
+    with node_of(home) as node:
+        due = _due(node)
+        with oa_exports.book_of(node) as book:
+            last = book.last_attempt()
+    attempt = None if last is None else {"at": last[0], "error": last[1]}
+    if as_json:
+        emit_json({"due": due, "lastAttempt": attempt})
+        return
+    out.print(f"{len(due)} revocation(s) due on the DocumentStore", markup=False)
+    for item in due:
+        out.print(f"  {item['documentId']}: targetHash 0x{item['targetHash']}", markup=False)
+    if attempt is not None:
+        how = f"failed: {attempt['error']}" if attempt["error"] else "succeeded"
+        out.print(f"last attempt {attempt['at']}: {how}", markup=False)
+
+
+@app.command("trust-dns")
+def trust_dns(
+    country: Annotated[str, typer.Option("--country", help="The trust-list entry (e.g. SG).")],
+    dns_txt: Annotated[
+        list[str] | None,
+        typer.Option("--dns-txt", help="A TXT record to vouch for, DOMAIN=RECORD (repeatable)."),
+    ] = None,
+    own: Annotated[
+        bool, typer.Option("--own", help="Vouch for this node's own contracts (HOME/oa.json).")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Instead of the entry's records, not beside them.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-sign the trust list (operator key) with DNS-TXT records that a country's entry
+    vouches for; tdx oa verify and tdx verify then read them where no --dns-txt is given."""
+    target = home_of(home)
+    records: dict[str, list[str]] = {}
+    for pair in dns_txt or []:
+        domain, sep, record = pair.partition("=")
+        if not sep or not domain.strip() or not record.strip():
+            fail(f"--dns-txt: {pair!r} is not DOMAIN=RECORD")
+        records.setdefault(domain.strip(), []).append(record.strip())
+    if own:
+        settings = _oa_fail(lambda: oa_settings.load(target))
+        location = settings.dnsLocation
+        records.setdefault(location, []).extend(settings.resolver()(location))
+    if not records and not replace:
+        fail("nothing to vouch for: give --dns-txt DOMAIN=RECORD or --own")
+    signed = _guarded(lambda: trust_list_dns.vouch(target, country, records, now(), replace))
+    entry = signed.entries[country]
+    listed = {domain: list(r) for domain, r in entry.dns_txt}
+    if as_json:
+        emit_json({"sequence": signed.sequence, "country": country, "dnsTxt": listed})
+        return
+    out.print(f"Trust list {signed.sequence}: {country} vouches for", markup=False)
+    for domain, values in listed.items():
+        for value in values:
+            out.print(f"  {domain}: {value}", markup=False)
 
 
 @app.command("obfuscate")
@@ -519,16 +598,18 @@ def verify(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not. A node
-    home with TradeTrust settings (HOME/oa.json) adds the TXT records it knows and its RPC
-    URL as the default."""
-    resolver = _guarded(lambda: StaticDnsTxt.from_pairs(dns_txt or []))
+    """Verify OpenAttestation v2 documents: exit 0 if all are valid, 1 if any is not. DNS-TXT
+    records come from --dns-txt/--dns-file if given, else from the home's signed trust list;
+    then from the node's own contracts (HOME/oa.json, whose RPC URL is also the default)."""
+    explicit = _guarded(lambda: StaticDnsTxt.from_pairs(dns_txt or []))
     if dns_file is not None:
-        resolver = resolver.merged(_guarded(lambda: StaticDnsTxt.from_file(dns_file)))
+        explicit = explicit.merged(_guarded(lambda: StaticDnsTxt.from_file(dns_file)))
     settings = _current(home)
     if settings is not None:
-        resolver = resolver.merged(settings.resolver())
         rpc = rpc or settings.rpc
+    resolver = oa_dns.resolver(
+        _unchecked(home), explicit, settings.resolver() if settings else None
+    )
     results = verify_documents([_read(f) for f in files], rpc, resolver)
     if as_json:
         reports = [{"file": str(f)} | r.to_json() for f, r in zip(files, results, strict=True)]

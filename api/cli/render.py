@@ -13,7 +13,8 @@ MARKS = {Status.PASS: "[green]pass[/]", Status.FAIL: "[red]FAIL[/]"}
 
 def render_checks(console: Console, report: Report[Facts]) -> None:
     for check in report.checks:
-        mark = MARKS.get(check.status, "[yellow]skip[/]")
+        waived = check.status is Status.NOT_CHECKED and check.name in report.waived
+        mark = "[dim]n/a[/] " if waived else MARKS.get(check.status, "[yellow]skip[/]")
         console.print(f"{mark}  [bold]{check.name.value}[/]: {escape(check.reason)}")
 
 

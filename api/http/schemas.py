@@ -74,6 +74,11 @@ class VerifyReport(BaseModel):
     verdict: Literal["VALID", "INVALID", "UNKNOWN"]
     checks: list[Check]
     facts: dict[str, str] = Field(default_factory=dict)
+    waived: list[str] = Field(
+        default_factory=list,
+        description="Checks that cannot apply (fields hidden by selective disclosure): "
+        "not_checked there does not make the verdict UNKNOWN.",
+    )
 
 
 class LedgerPlacement(BaseModel):

@@ -4,11 +4,18 @@ TradeTrust's official DocumentStore and token registry (eBL titles) on an EVM no
 
 Names: ``wrap_document``, ``wrap_documents``, ``obfuscate``, ``Verifier`` /
 ``verify_documents`` (one check per oa-verify fragment), ``StaticDnsTxt`` (an injected
-DNS-TXT resolver), ``DocumentStore``, ``TokenRegistry``, ``OaIssuer`` / ``export_documents``
-(a tdx document as an OA document linked to its digest), and ``OaError``.
+DNS-TXT resolver) and ``DnsTxtSources`` (several, the answering one named),
+``DocumentStore``, ``TokenRegistry``, ``OaIssuer`` / ``export_documents`` (a tdx document as
+an OA document linked to its digest), and ``OaError``.
 """
 
-from interop.oa.dns_txt import DnsTxtError, DnsTxtResolver, StaticDnsTxt, record_text
+from interop.oa.dns_txt import (
+    DnsTxtError,
+    DnsTxtResolver,
+    DnsTxtSources,
+    StaticDnsTxt,
+    record_text,
+)
 from interop.oa.document_store import DocumentStore
 from interop.oa.errors import ContractsMissingError, OaError
 from interop.oa.export import OaIssuer, export_documents, oa_data, tdx_digest_of
@@ -21,6 +28,7 @@ __all__ = [
     "ContractsMissingError",
     "DnsTxtError",
     "DnsTxtResolver",
+    "DnsTxtSources",
     "DocumentStore",
     "Fragment",
     "OaError",

@@ -113,13 +113,47 @@ class StaticDnsTxt:
             combined.setdefault(domain, []).extend(records)
         return StaticDnsTxt(combined)
 
+    def __bool__(self) -> bool:
+        return any(self._records.values())
+
+
+SourcedAnswer = Callable[[str], tuple[str | None, Sequence[str]]]
+"""A domain's TXT records and the name of the source that holds them (None: none does)."""
+
+
+def named(name: str, resolver: DnsTxtResolver) -> SourcedAnswer:
+    """A resolver as a source called ``name``."""
+    return lambda domain: (name, found) if (found := list(resolver(domain))) else (None, [])
+
+
+class DnsTxtSources:
+    """Sources asked in order; the first that has records for a domain answers alone (a
+    later source cannot add a record the earlier one did not vouch for), and the verifier's
+    report names it."""
+
+    def __init__(self, sources: Sequence[SourcedAnswer]) -> None:
+        self._sources = list(sources)
+
+    def answer(self, domain: str) -> tuple[str | None, Sequence[str]]:
+        for source in self._sources:
+            name, records = source(domain)
+            if name is not None and records:
+                return name, list(records)
+        return None, []
+
+    def __call__(self, domain: str) -> Sequence[str]:
+        return self.answer(domain)[1]
+
 
 __all__ = [
     "DnsTxtError",
     "DnsTxtResolver",
+    "DnsTxtSources",
     "OpenAttestationRecord",
+    "SourcedAnswer",
     "StaticDnsTxt",
     "matches",
+    "named",
     "parse_record",
     "record_text",
 ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from chaincode.canonical import CanonicalizationError, digest
 from interop.oa import rpc
-from interop.oa.dns_txt import DnsTxtError, DnsTxtResolver, matches
+from interop.oa.dns_txt import DnsTxtError, DnsTxtResolver, DnsTxtSources, matches
 from interop.oa.document import HEX32, Issuer, Wrapped, issuers_of, parse_wrapped
 from interop.oa.errors import OaError
 from interop.oa.hashing import digest_document
@@ -172,6 +172,10 @@ def tdx_link(doc: Wrapped) -> Fragment:
 
 
 # --- the chain and DNS ------------------------------------------------------------------------
+
+
+# Per domain: (the source that answered, its records), or why there is no answer.
+_DnsCache = dict[str, tuple[str, Sequence[str]] | str]
 
 
 @dataclass
@@ -341,7 +345,7 @@ class Verifier:
                 rpc_problem = f"the EVM node did not answer: {exc}"
         elif self.rpc is None:
             rpc_problem = "no EVM RPC was given, so the chain cannot be read"
-        dns_cache: dict[str, Sequence[str] | str] = {}
+        dns_cache: _DnsCache = {}
         return [
             Verification(
                 self._fragments(job, answers, escrow_answers, chain_id, rpc_problem, dns_cache)
@@ -378,7 +382,7 @@ class Verifier:
         escrow: Mapping[rpc.Call, rpc.Result],
         chain_id: int | None,
         rpc_problem: str | None,
-        dns_cache: dict[str, Sequence[str] | str],
+        dns_cache: _DnsCache,
     ) -> tuple[Fragment, ...]:
         doc = job.wrapped
         if doc is None:
@@ -434,13 +438,18 @@ class Verifier:
             out.append(_frag(TOKEN_REGISTRY, Status.SKIPPED, "no issuer has a tokenRegistry"))
         return out
 
-    def _records(self, domain: str, cache: dict[str, Sequence[str] | str]) -> Sequence[str] | str:
+    def _records(self, domain: str, cache: _DnsCache) -> tuple[str, Sequence[str]] | str:
+        """(the source that answered, its records) for ``domain``, or why none could."""
         if domain not in cache:
             if self.dns is None:
                 cache[domain] = "no DNS-TXT resolver was given"
             else:
                 try:
-                    cache[domain] = list(self.dns(domain))
+                    if isinstance(self.dns, DnsTxtSources):
+                        source, records = self.dns.answer(domain)
+                        cache[domain] = (source or "no source", list(records))
+                    else:
+                        cache[domain] = ("the resolver given", list(self.dns(domain)))
                 except DnsTxtError as exc:
                     cache[domain] = f"DNS could not be queried for {domain}: {exc}"
         return cache[domain]
@@ -450,7 +459,7 @@ class Verifier:
         job: _Job,
         chain_id: int | None,
         rpc_problem: str | None,
-        dns_cache: dict[str, Sequence[str] | str],
+        dns_cache: _DnsCache,
     ) -> Fragment:
         if not any(i.address and i.identity_type == "DNS-TXT" for i in job.issuers):
             return _frag(
@@ -472,19 +481,22 @@ class Verifier:
                     Status.ERROR,
                     f"issuer {i} ({issuer.name}) has no identityProof.location or no contract",
                 )
-            records = self._records(issuer.location, dns_cache)
-            if isinstance(records, str):
-                return _frag(DNS_TXT, Status.ERROR, records)
+            answer = self._records(issuer.location, dns_cache)
+            if isinstance(answer, str):
+                return _frag(DNS_TXT, Status.ERROR, answer)
+            source, records = answer
             if not matches(records, issuer.address, chain_id):
                 return _frag(
                     DNS_TXT,
                     Status.INVALID,
                     f"no DNS-TXT record at {issuer.location} names {issuer.address} on chain "
-                    f"{chain_id}",
-                    {"location": issuer.location, "value": issuer.address},
+                    f"{chain_id} (asked: {source}, {len(records)} record(s))",
+                    {"location": issuer.location, "value": issuer.address, "source": source},
                 )
-            identities.append({"location": issuer.location, "value": issuer.address})
-        names = ", ".join(f"{d['location']} -> {d['value']}" for d in identities)
+            identities.append(
+                {"location": issuer.location, "value": issuer.address, "source": source}
+            )
+        names = ", ".join(f"{d['location']} -> {d['value']} ({d['source']})" for d in identities)
         return _frag(
             DNS_TXT,
             Status.VALID,

@@ -3,5 +3,6 @@
 sender and router from ``HOME/pint.json``) and TradeTrust (``OaSettings`` from
 ``HOME/oa.json``; ``export_documents`` and ``export_ebl`` / ``reclaim_ebl`` for eBL titles;
 ``propagate_revocations``, which carries revocations to the DocumentStore and loses
-none; ``OaFormat``, an OpenAttestation export in ``tdx verify``).
+none, and ``RevocationCourier``, which retries them while the node serves; ``OaFormat``, an
+OpenAttestation export in ``tdx verify``; ``oa_dns``, where DNS-TXT records come from).
 """

@@ -13,20 +13,23 @@ state and the book of exports, never queued beside the ledger's commit, so nothi
 lost between the two: not on a crash between the ledger's commit and the chain call, not
 while the chain is unreachable, not when a document ended before its export was issued.
 The node tries right after each ending (``Node.submit``: the usual case is then as quick as
-a synchronous call, and a failure never undoes the ledger's commit); ``tdx oa sync`` (the
-whole book) delivers whatever is still due, and every delivery is idempotent (``isRevoked``
-first).
+a synchronous call, and a failure never undoes the ledger's commit); while the node serves,
+its courier (``oa_courier``) retries whatever is still due, backing off while the chain is
+away; ``tdx oa sync`` (the whole book) delivers it at once. One delivery runs at a time per
+home, and each is idempotent (``isRevoked`` first: a targetHash already revoked counts as
+delivered).
 """
 
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +58,11 @@ CREATE TABLE IF NOT EXISTS revoked (
 CREATE TABLE IF NOT EXISTS titles (
     doc TEXT NOT NULL, token TEXT NOT NULL, registry TEXT NOT NULL, holder TEXT NOT NULL,
     wrapped TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (doc, token)) WITHOUT ROWID;
+-- The last attempt to carry revocations to the DocumentStore (one row), for tdx oa status.
+CREATE TABLE IF NOT EXISTS attempt (
+    one INTEGER PRIMARY KEY CHECK (one = 1), at TEXT NOT NULL, error TEXT);
 """
+DELIVERY_LOCK = "oa.delivery.lock"
 # A document in these states is no longer in force: its OA exports are revoked.
 ENDED = frozenset({DocState.REVOKED, DocState.AMENDED, DocState.REPLACED})
 log = logging.getLogger("tdx.oa")
@@ -107,6 +114,30 @@ class ExportBook:
             rows = self._db.execute(sql + " ORDER BY e.at, e.doc").fetchall()
         wanted = None if doc_ids is None else set(doc_ids)
         return [(str(d), str(t), str(s)) for d, t, s in rows if wanted is None or d in wanted]
+
+    def export_of(self, target_hash: str) -> tuple[str, str, str] | None:
+        """(doc, merkleRoot, store) of the export whose targetHash this is (revoked or not)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc, merkle_root, store FROM exports WHERE target_hash = ? LIMIT 1",
+                (target_hash.lower().removeprefix("0x"),),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
+    def count(self) -> int:
+        """How many documents were exported (a cheap sign that the book changed)."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM exports").fetchone()[0])
+
+    def note_attempt(self, error: str | None) -> None:
+        with self._write():
+            self._db.execute("INSERT OR REPLACE INTO attempt VALUES (1, ?, ?)", (_now(), error))
+
+    def last_attempt(self) -> tuple[str, str | None] | None:
+        """(when, the error or None) of the last attempt to carry revocations."""
+        with self._lock:
+            row = self._db.execute("SELECT at, error FROM attempt WHERE one = 1").fetchone()
+        return None if row is None else (str(row[0]), None if row[1] is None else str(row[1]))
 
     def mark_revoked(self, target_hash: str, store: str, tx_hash: str | None) -> None:
         with self._write():
@@ -229,10 +260,36 @@ def propagate_revocations(
 ) -> list[Revocation]:
     """Revoke on the DocumentStore every export that is due (see ``due``); raises if the
     chain cannot be reached, leaving what is still due for the next call."""
-    pending = due(node, doc_ids)
-    if not pending:
-        return []
-    oa = settings or load(node.home)
+    with _delivering(node.home.path / DELIVERY_LOCK):
+        pending = due(node, doc_ids)
+        if not pending:
+            return []
+        try:
+            done = _deliver(node, pending, settings or load(node.home))
+        except Exception as exc:
+            with book_of(node) as book:
+                book.note_attempt(f"{type(exc).__name__}: {exc}")
+            raise
+        with book_of(node) as book:
+            book.note_attempt(None)
+        return done
+
+
+@contextmanager
+def _delivering(lock_path: Path) -> Iterator[None]:
+    """One delivery at a time per home, across threads and processes (a served node's
+    courier, each HTTP worker's, ``tdx oa sync``): the second finds the first's work done."""
+    with open(lock_path, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _deliver(
+    node: PlatformNode, pending: list[tuple[str, str, str]], oa: OaSettings
+) -> list[Revocation]:
     chain = oa.connect()
     store, account = oa.store(chain, node.home)
     account = funded(chain, account)

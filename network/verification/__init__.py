@@ -5,7 +5,8 @@ explicit ``Policy``, with the ledger's evidence bound to the signer, into one fr
 
 Offers ``Pipeline``, ``Policy``, ``Verification``, ``DocumentFacts``, ``ORDER``, and the
 plug points of a new format: ``Format``, ``Input``, ``Presented``, ``OpenedSignature``,
-``FormatError``, ``SignatureError`` (``TDX_ENVELOPE`` is the first format).
+``FormatError``, ``SignatureError``, ``Undisclosed`` (a document presented with hidden
+fields; ``TDX_ENVELOPE`` is the first format).
 """
 
 from network.verification.facts import DocumentFacts, Verification
@@ -17,6 +18,7 @@ from network.verification.formats import (
     OpenedSignature,
     Presented,
     SignatureError,
+    Undisclosed,
 )
 from network.verification.pipeline import ORDER, Pipeline, StepTimes
 from network.verification.policy import Policy
@@ -34,5 +36,6 @@ __all__ = [
     "Presented",
     "SignatureError",
     "StepTimes",
+    "Undisclosed",
     "Verification",
 ]

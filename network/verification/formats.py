@@ -74,6 +74,22 @@ class Presented:
     # Checks of the format's own that it ran on reading (OpenAttestation's fragments): the
     # report carries them after the pipeline's, and each must pass.
     own_checks: tuple[Check[CheckName], ...] = ()
+    # Set when fields were hidden by selective disclosure: the signature cannot be judged.
+    undisclosed: Undisclosed | None = None
+
+
+@dataclass(frozen=True)
+class Undisclosed:
+    """A document presented with fields hidden (selective disclosure). Its signature covers
+    the whole document, so signature, integrity, rules, chain, role and revocation cannot
+    be judged (``reason``); the verdict rests on the format's own checks and on the ledger's
+    record of the digest the format ties the presented document to (``digest``, ``issuer``,
+    and how: ``tie``; no digest: why none could be tied, and nothing vouches for it)."""
+
+    reason: str
+    tie: str
+    digest: str | None = None
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,4 +206,5 @@ __all__ = [
     "Presented",
     "SignatureError",
     "TdxEnvelope",
+    "Undisclosed",
 ]

@@ -13,6 +13,11 @@ order, under an explicit ``Policy``, and comes out as one frozen ``Verification`
     status        the record is still in force (an eBL: who holds it)
     inclusion     what backs the record (a Merkle proof, or the block read) holds
 
+A format that presents a document with fields hidden by selective disclosure
+(``Undisclosed``) gets ``not_checked`` for signature to revocation, which cannot apply and
+are waived (``Report.waived``): its own checks and the ledger's record of the digest it ties
+the document to (anchored, status, inclusion) decide.
+
 The time judged is the anchoring time when the ledger's record is bound to the signer, and
 the signer's own claimed time otherwise. Any input gives a result: a step that cannot run
 leaves the rest ``not_checked``, and an unexpected error fails the step that met it.
@@ -51,6 +56,7 @@ from network.verification.formats import (
     OpenedSignature,
     Presented,
     SignatureError,
+    Undisclosed,
 )
 from network.verification.inclusion import InclusionCheck
 from network.verification.kept import relied, verify_for_keeping
@@ -73,6 +79,15 @@ ORDER = (
     CheckName.INCLUSION,
 )
 _IN_ORDER = frozenset(ORDER)
+# What a document presented with hidden fields cannot show (``Undisclosed``).
+NEEDS_THE_WHOLE_DOCUMENT = (
+    CheckName.SIGNATURE,
+    CheckName.INTEGRITY,
+    CheckName.DOCUMENT,
+    CheckName.CHAIN,
+    CheckName.ROLE_FOR_TYPE,
+    CheckName.REVOCATION,
+)
 # States in which a document is in force.
 LIVE = frozenset(
     {
@@ -140,6 +155,7 @@ class _Run:
         self.checks: list[Check[CheckName]] = []
         self.facts: dict[str, Any] = {}
         self.step = CheckName.FORMAT  # the step running, for a fault
+        self.waived: frozenset[CheckName] = frozenset()
         self.timings = timings
         self._since = time.thread_time() if timings is not None else 0.0
         # The relying path's ledger answer, for the full path if it does not rely on it.
@@ -174,7 +190,7 @@ class _Run:
         by_name = {c.name: c for c in self.checks}
         ordered = tuple(by_name[n] for n in ORDER if n in by_name)
         ordered += tuple(c for c in self.checks if c.name not in _IN_ORDER)  # a format's own
-        return Report(ordered, DocumentFacts(**self.facts))
+        return Report(ordered, DocumentFacts(**self.facts), self.waived)
 
     # --- the steps --------------------------------------------------------------------
 
@@ -225,6 +241,9 @@ class _Run:
             self.skip_rest("not a signed document")
             return
         fmt, presented = found
+        if presented.undisclosed is not None:
+            self._undisclosed(presented, presented.undisclosed)
+            return
         opened = self._signature(fmt, presented)
         if opened is None:
             self.skip_rest("no valid signature to judge against")
@@ -427,6 +446,40 @@ class _Run:
         if evidence is None:
             self.skip_rest("no ledger record of the signer's to judge")
             return
+        self._evidence(evidence)
+
+    def _undisclosed(self, presented: Presented, hidden: Undisclosed) -> None:
+        """Fields are hidden: the format's own checks (already in) and the ledger's record
+        of the digest the format ties the document to decide."""
+        self.waived = frozenset(NEEDS_THE_WHOLE_DOCUMENT)
+        self.checks += [Check.not_checked(n, hidden.reason) for n in NEEDS_THE_WHOLE_DOCUMENT]
+        self.enter(CheckName.ANCHORED)
+        if hidden.digest is None or self.ledger is None:
+            why = hidden.tie if hidden.digest is None else "no ledger to look up"
+            self.add(Check.not_checked(CheckName.ANCHORED, why))
+            self.skip_rest("not looked up on the ledger")
+            return
+        self.facts["digest"] = hidden.digest
+        evidence = self.ledger.evidence(hidden.digest, hidden.issuer or "")
+        if evidence is None or evidence.digest != hidden.digest:
+            reason = f"{hidden.tie}, but {hidden.digest} is not on this node's ledger"
+            self.add(Check.failed(CheckName.ANCHORED, reason))
+            self.skip_rest("no ledger record to judge")
+            return
+        if evidence.kind is not presented.kind:
+            reason = (
+                f"the ledger records {hidden.digest} as a {evidence.kind.value}, but it is "
+                f"presented as a {presented.kind.value}"
+            )
+            self.add(Check.failed(CheckName.ANCHORED, reason))
+            self.skip_rest("no ledger record to judge")
+            return
+        reason = f"{hidden.tie}: issued by {evidence.issuer} at {evidence.time.isoformat()}"
+        self.add(Check.passed(CheckName.ANCHORED, reason))
+        self.facts["issuer"] = evidence.issuer
+        self._evidence(evidence)
+
+    def _evidence(self, evidence: Evidence) -> None:
         self.facts.update(anchored_at=evidence.time, state=evidence.state, holder=evidence.holder)
         self.enter(CheckName.STATUS)
         self.add(_status(evidence))

@@ -67,15 +67,26 @@ FACT_ORDER = (
     "signedAt",
     "digest",
 )
-_REPORT_KEYS = frozenset({"valid", "checks", "facts"})
+_REPORT_KEYS = frozenset({"valid", "checks", "facts", "waived"})
 
 
 def verdict_of(report: Mapping[str, Any]) -> Verdict:
-    """VALID only if the report says valid and every check passed; INVALID if any check
+    """VALID only if the report says valid and every check passed (or could not apply: it
+    is waived, as the signature of a document with hidden fields); INVALID if any check
     failed; UNKNOWN when nothing failed but something could not be checked."""
     checks = [c for c in report.get("checks") or () if isinstance(c, Mapping)]
     statuses = [c.get("status") for c in checks]
-    if report.get("valid") is True and checks and all(s == "pass" for s in statuses):
+    raw = report.get("waived")
+    waived = {w for w in raw if isinstance(w, str)} if isinstance(raw, list) else set()
+    if (
+        report.get("valid") is True
+        and "pass" in statuses
+        and all(
+            c.get("status") == "pass"
+            or (c.get("status") == "not_checked" and c.get("name") in waived)
+            for c in checks
+        )
+    ):
         return Verdict.VALID
     if "fail" in statuses or (report.get("valid") is False and not checks):
         return Verdict.INVALID
