@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS batches (
 -- one fsync), the first one kept per digest, beside the log and never part of it. ``rules``,
 -- ``kind`` and ``country``: what the node found when it validated the document at issue;
 -- ``verified``: the SHA-256 of the signed bytes whose format, signature and integrity it
--- verified then (NULL: none).
+-- verified then, and a fingerprint of the code that did (NULL: none).
 CREATE TABLE IF NOT EXISTS signed_documents (
     id TEXT PRIMARY KEY, envelope BLOB NOT NULL, kind TEXT, rules TEXT, country TEXT,
     verified TEXT);

@@ -16,7 +16,7 @@ from identity.checks import CheckName, Status, Verdict
 from identity.trust_store import TrustStore
 from network import examples, signing
 from network.node import Node
-from network.verification import ORDER, Pipeline, rules
+from network.verification import ORDER, Pipeline, kept, rules
 
 RELIED = {
     CheckName.FORMAT: "byte-identical",
@@ -76,7 +76,17 @@ def test_the_note_records_the_sha256_of_the_bytes_verified_at_issue(node):
         (verified,) = db.execute(
             "SELECT verified FROM signed_documents WHERE id = ?", (doc.digest,)
         ).fetchone()
-    assert verified == "sha256:" + hashlib.sha256(signed).hexdigest()
+    assert verified == f"sha256:{hashlib.sha256(signed).hexdigest()} {kept.verifier()}"
+
+
+def test_other_verifier_code_recomputes_what_the_note_stands_for(node, monkeypatch):
+    """A note made by other signature code (another pyca/cryptography, a changed jws) is
+    not relied on: the verifier fingerprint is part of it."""
+    _, signed = _issue(node)
+    monkeypatch.setattr(kept, "verifier", lambda: "verifier:" + "0" * 32)
+    report = node.verify(signed)
+    assert report.valid, report.to_json()
+    assert _relied(report) == set()
 
 
 def _flip(data: bytes, at: int) -> bytes:
