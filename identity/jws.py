@@ -75,8 +75,10 @@ def _jose_key(key: PrivateKey | PublicKey) -> ECKey | OKPKey:
     return ECKey.import_key(key)
 
 
+@functools.lru_cache(maxsize=256)
 def _b64(cert: x509.Certificate) -> str:
-    # x5c uses standard base64 of DER (RFC 7515 4.1.6), not base64url.
+    # x5c uses standard base64 of DER (RFC 7515 4.1.6), not base64url. A signer signs with
+    # the same chain again and again: the encoding is kept (certificates hash by DER).
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
@@ -142,7 +144,10 @@ def _b64url_decode(segment: bytes) -> bytes:
     return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
 
 
-def _national_compact(header: dict[str, Any], payload: bytes, key: NationalPrivateKey) -> str:
+def _compact(
+    header: dict[str, Any], payload: bytes, key: NationalPrivateKey | ed25519.Ed25519PrivateKey
+) -> str:
+    """A compact JWS by a key whose signature is used as it comes (no DER to R || S)."""
     signing_input = (
         _b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64url(payload)
     )
@@ -161,8 +166,10 @@ def sign(
     header: dict[str, Any] = {"alg": alg, "typ": typ, "x5c": [_b64(c) for c in chain]}
     if extra_header:
         header.update(extra_header)
-    if isinstance(key, NationalPrivateKey):
-        return _national_compact(header, payload, key)
+    if isinstance(key, NationalPrivateKey | ed25519.Ed25519PrivateKey):
+        # Ed25519 built directly: byte for byte joserfc's token, at a third of the cost
+        # (a node signs an answer to every peer query with it).
+        return _compact(header, payload, key)
     token: str = _call_joserfc(
         jws.serialize_compact, alg, header, payload, _jose_key(key), registry=_registry(alg)
     )

@@ -126,31 +126,32 @@ def _profile_fault(cert: x509.Certificate, entry: CountryEntry) -> str | None:
     return None
 
 
-def judge_node(
-    cert: x509.Certificate,
-    trust_list: TrustList,
-    revocation_lists: Mapping[str, x509.CertificateRevocationList],
-    now: datetime.datetime,
-) -> NodeJudgement:
-    """Is ``cert`` a node certificate of a country root on the trust list, valid at ``now``
-    and not revoked at ``now``?"""
+def anchor_node(cert: x509.Certificate, trust_list: TrustList) -> CountryEntry | str:
+    """The time-independent half of ``judge_node``: the trust-list entry whose root issued
+    ``cert`` under the node profile, or why it never can be a node certificate. A pure
+    function of the certificate and the trust list, so a node may remember it for as long
+    as its trust list is the same."""
     try:
         entry = trust_list.entry_for_issuer(cert)
         if entry is None:
-            return NodeJudgement(
-                False, "the node certificate's issuer is not a root on the trust list"
-            )
+            return "the node certificate's issuer is not a root on the trust list"
         fault = _profile_fault(cert, entry)
     except MALFORMED as exc:
-        return NodeJudgement(False, f"the node certificate is malformed ({exc})")
-    if fault is not None:
-        return NodeJudgement(False, fault)
+        return f"the node certificate is malformed ({exc})"
+    return entry if fault is None else fault
+
+
+def validity_fault(
+    cert: x509.Certificate, entry: CountryEntry, now: datetime.datetime
+) -> str | None:
+    """Why the node certificate or its root is not valid at ``now`` (or None)."""
     for what, c in (("the root certificate", entry.root), ("the node certificate", cert)):
         if not c.not_valid_before_utc <= now <= c.not_valid_after_utc:
-            return NodeJudgement(False, f"{what} is not valid at {now.isoformat()}")
-    revoked = check_revocation(cert, entry, revocation_lists, now, now, "the request")
-    if not revoked.ok:
-        return NodeJudgement(False, revoked.reason)
+            return f"{what} is not valid at {now.isoformat()}"
+    return None
+
+
+def trusted_node(entry: CountryEntry) -> NodeJudgement:
     return NodeJudgement(
         True,
         f"the {entry.country} node, certified by the {entry.country} root",
@@ -159,11 +160,34 @@ def judge_node(
     )
 
 
+def judge_node(
+    cert: x509.Certificate,
+    trust_list: TrustList,
+    revocation_lists: Mapping[str, x509.CertificateRevocationList],
+    now: datetime.datetime,
+) -> NodeJudgement:
+    """Is ``cert`` a node certificate of a country root on the trust list, valid at ``now``
+    and not revoked at ``now``?"""
+    entry = anchor_node(cert, trust_list)
+    if isinstance(entry, str):
+        return NodeJudgement(False, entry)
+    fault = validity_fault(cert, entry, now)
+    if fault is not None:
+        return NodeJudgement(False, fault)
+    revoked = check_revocation(cert, entry, revocation_lists, now, now, "the request")
+    if not revoked.ok:
+        return NodeJudgement(False, revoked.reason)
+    return trusted_node(entry)
+
+
 __all__ = [
     "NODE_ROLE",
     "NODE_SIGNING",
     "NodeJudgement",
+    "anchor_node",
     "issue_node_certificate",
     "judge_node",
     "node_name",
+    "trusted_node",
+    "validity_fault",
 ]

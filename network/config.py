@@ -1,5 +1,6 @@
 """A node's configuration, as values passed in (never read from the environment here):
-which home, which ledger engine and where, and the audience its bearer tokens must name.
+which home, which ledger engine and where, the audience its bearer tokens must name, and
+whether it submits its checkpoints to its witnesses while it serves.
 The command line builds it from its options; ``tdx serve`` hands it to each worker."""
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class NodeConfig:
     ledger: LedgerConfig = LedgerConfig()
     # The audience bearer tokens must name; None: the home's log origin.
     audience: str | None = None
+    # Submit this node's checkpoints to its witnesses (and gossip) while it serves, when
+    # the home has witness peers. Off for tests and tools that drive the rounds themselves.
+    witnessing: bool = True
 
 
 __all__ = ["LedgerConfig", "LedgerEngine", "NodeConfig"]

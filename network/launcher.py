@@ -208,9 +208,11 @@ def up(
     engine: LedgerEngine = LedgerEngine.EMBEDDED,
     progress: Callable[[str], None] = lambda _: None,
     environment: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> list[Process]:
     """Start one node per country (and an anvil for the EVM engine); the processes, also
-    written to ``run.json``. Refuses while a network recorded there is running."""
+    written to ``run.json``. Refuses while a network recorded there is running.
+    ``workers``: each node's ``tdx serve --workers`` (a node started again has one)."""
     network_dir = network_dir.resolve()
     running = read_run(network_dir)
     if running is not None and any(_is_ours(p) for p in _processes(running)):
@@ -248,7 +250,9 @@ def up(
                 progress(f"deploying the {country} node's contract on {rpc}")
                 evm_home.deploy(rpc, Home(network_dir / "homes" / country))
         for country, port in ports.items():
-            started.append(_start_node(network_dir, country, port, engine, rpc, environment))
+            started.append(
+                _start_node(network_dir, country, port, engine, rpc, environment, workers)
+            )
             progress(f"{country} node starting at {started[-1].url} (pid {started[-1].pid})")
         _write_run(network_dir, engine, started)
         for p in started:
@@ -297,6 +301,7 @@ def _start_node(
     engine: LedgerEngine,
     rpc: str | None,
     environment: dict[str, str] | None,
+    workers: int = 1,
 ) -> Process:
     home = network_dir / "homes" / country
     log = network_dir / "logs" / f"{country}.log"
@@ -315,6 +320,8 @@ def _start_node(
     ]
     if rpc is not None:
         args += ["--rpc", rpc]
+    if workers > 1:
+        args += ["--workers", str(workers)]
     env = {**os.environ, **(environment or {})}
     env.pop("TDX_HOME", None)
     with log.open("ab") as out:

@@ -127,12 +127,16 @@ class Node:
         rpc: str | None = None,
         audience: str | None = None,
         formats: Sequence[Format] | None = None,
+        witnessing: bool = True,
     ) -> None:
         """``engine="evm"`` runs on the contract recorded in the home's ``evm.json`` (see
         ``network.evm.home.deploy``), at ``rpc`` if given, else at the recorded URL.
         ``formats`` are the document formats ``verify`` reads (by default the tdx envelope,
-        then a tdx export to OpenAttestation: ``network.platforms.oa_format``)."""
+        then a tdx export to OpenAttestation: ``network.platforms.oa_format``).
+        ``witnessing``: a served node submits its checkpoints to its witnesses
+        (``network.config.NodeConfig.witnessing``)."""
         self.home = home
+        self.witnessing = witnessing
         self.clock = clock
         self.trust = TrustStore(home.trust_list(), home.revocation_lists())
         self.identities = HomeIdentities(home, self.trust, clock)
@@ -168,7 +172,7 @@ class Node:
         network = home.network()
         self.peers: Peers | None = None
         if network is not None and home.country is not None:
-            self.peers = Peers(home, network, self.trust.trust_list, home.revocation_lists(), clock)
+            self.peers = Peers(home, network, clock)
             self.peers.inbox.on("document", self._verify_arrival)
             # Rail advance information: verified and the consignment held on this ledger
             # from start-up, before any rail command runs here (imported late: network.rail
@@ -183,7 +187,12 @@ class Node:
     @classmethod
     def open(cls, config: NodeConfig, clock: Callable[[], datetime.datetime] = _utcnow) -> Node:
         return cls(
-            Home(config.home), clock, config.ledger.engine, config.ledger.rpc, config.audience
+            Home(config.home),
+            clock,
+            config.ledger.engine,
+            config.ledger.rpc,
+            config.audience,
+            witnessing=config.witnessing,
         )
 
     def __enter__(self) -> Node:

@@ -73,6 +73,15 @@ def network(
         int, typer.Option("--verifications", min=1, help="POST /v1/verify askIssuer on KZ.")
     ] = 500,
     pushes: Annotated[int, typer.Option("--pushes", min=1, max=1000)] = 20,
+    node_workers: Annotated[
+        int, typer.Option("--node-workers", min=1, max=16, help="Each node's tdx serve --workers.")
+    ] = 1,
+    client_processes: Annotated[
+        int,
+        typer.Option(
+            "--client-processes", min=1, max=16, help="Processes asking (the concurrency split)."
+        ),
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="JSON only (always JSON).")] = True,
 ) -> None:
     """Cross-border verification queries per second with p50/p99 between two nodes (CN, KZ)
@@ -86,6 +95,8 @@ def network(
             verifications=verifications,
             pushes=pushes,
             progress=lambda text: err.print(f"bench: {text}", markup=False),
+            node_workers=node_workers,
+            client_processes=client_processes,
         )
     )
 

@@ -384,6 +384,14 @@ def serve(
     log_level: Annotated[
         LogLevel, typer.Option("--log-level", help="Request log level (WARNING: no request lines).")
     ] = LogLevel.INFO,
+    witnessing: Annotated[
+        bool,
+        typer.Option(
+            "--witnessing/--no-witnessing",
+            help="Submit this node's checkpoints to its witnesses while serving (a home with "
+            "witness peers).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the node's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     from api.http import workers as workers_module
@@ -398,7 +406,7 @@ def serve(
         from network.fabric.settings import fabric_ready
 
         guard(lambda: fabric_ready(target))
-    config = NodeConfig(target.path.resolve(), LedgerConfig(ledger, rpc))
+    config = NodeConfig(target.path.resolve(), LedgerConfig(ledger, rpc), witnessing=witnessing)
     try:
         workers_module.serve(config, host, port, workers, log_level.value)
     except workers_module.ServeError as exc:

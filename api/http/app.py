@@ -43,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.http import pages, peers, routes, verify_endpoint, witness
 from api.http import rail as rail_routes
 from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
+from api.http.query_endpoint import QueryEndpoint
 from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
 from chaincode.canonical import CanonicalizationError
@@ -51,6 +52,7 @@ from chaincode.lifecycle import Refusal
 from chaincode.read_policy import ReadRefusal
 from interop.pint.server import error_response as pint_error
 from network.node import Node, NotOffered
+from network.peers.service import QUERY_PATH
 from network.version import VERSION
 
 MAX_BODY = 5 * 1024 * 1024
@@ -197,6 +199,8 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     )
     exempt = (PINT_PREFIX,) if pint is not None else ()
     app.add_middleware(VerifyEndpoint, node=node, route=documented)
+    query_route = next(r for r in peers.router.routes if getattr(r, "path", None) == QUERY_PATH)
+    app.add_middleware(QueryEndpoint, node=node, route=query_route)
     app.add_middleware(BodyLimit, limit=max_body, exempt=exempt)
     app.add_middleware(Observe, metrics=metrics, exempt=exempt)
     _build_routes_now(app)

@@ -25,6 +25,7 @@ from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.identifiers import DOC_ID_PATTERN, ORG_ID_PATTERN
 from network.node import Node
 from network.peers.http_signatures import PeerAuthError, SignedBy
+from network.peers.service import QUERY_PATH
 from network.peers.status import node_status
 
 router = APIRouter(prefix="/v1", route_class=StrictJsonRoute)
@@ -46,29 +47,41 @@ class Delivery(BaseModel):
     payload: Annotated[str, Field(description="base64 of the item's bytes")]
 
 
+def _no_peers() -> Problem:
+    return Problem(404, "this node has no peers (it is not a country's node)", "no-peers")
+
+
+def _verified(node: Node, method: str, url: str, headers: dict[str, str], body: bytes) -> SignedBy:
+    """The signing peer of a request (header names lower-case), or a 401 naming the check."""
+    if node.peers is None:
+        raise _no_peers()
+    try:
+        return node.peers.requests.verify(method, url, headers, body, node.clock())
+    except PeerAuthError as exc:
+        raise Problem(401, str(exc), "peer-signature", check=exc.check) from None
+
+
 async def signed_peer_request(request: Request, node: Node) -> tuple[SignedBy, bytes]:
     """The signing peer node and the raw body of an RFC 9421 signed peer request, or a 401
     problem+json naming the failed check (for any peer resource, JSON or not)."""
     if node.peers is None:
-        raise Problem(404, "this node has no peers (it is not a country's node)", "no-peers")
+        raise _no_peers()
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
+    return _verified(node, request.method, str(request.url), headers, body), body
+
+
+def _json(body: bytes) -> Any:
     try:
-        signed_by = node.peers.requests.verify(
-            request.method, str(request.url), headers, body, node.clock()
-        )
-    except PeerAuthError as exc:
-        raise Problem(401, str(exc), "peer-signature", check=exc.check) from None
-    return signed_by, body
+        return parse_json(body)
+    except CanonicalizationError as exc:
+        raise Problem(422, str(exc), "not-canonical-json") from None
 
 
 async def _signed(request: Request, node: Node) -> tuple[SignedBy, Any]:
     """The signing peer and the strictly parsed JSON body, or a 401 naming the check."""
     signed_by, body = await signed_peer_request(request, node)
-    try:
-        return signed_by, parse_json(body)
-    except CanonicalizationError as exc:
-        raise Problem(422, str(exc), "not-canonical-json") from None
+    return signed_by, _json(body)
 
 
 def _model(model: type[BaseModel], value: Any) -> Any:
@@ -78,17 +91,27 @@ def _model(model: type[BaseModel], value: Any) -> Any:
         raise Problem(422, f"the request body is not valid: {exc}", "invalid-request") from None
 
 
-@router.post("/peer/verification-queries", tags=["peers"])
-async def verification_query(request: Request, node: NodeDep) -> dict[str, str]:
-    """A peer node asks about a document digest; the answer is signed by this node."""
-    signed_by, value = await _signed(request, node)
-    query = _model(VerificationQuery, value)
+async def answer_query(
+    node: Node, method: str, url: str, headers: dict[str, str], body: bytes
+) -> str:
+    """The signed answer to a signed verification query (the route and ``QueryEndpoint``)."""
+    signed_by = _verified(node, method, url, headers, body)
+    query = _model(VerificationQuery, _json(body))
 
     def answer() -> str:
         return node.answer_query(signed_by, query.digest, query.issuer, query.knownSize)
 
-    token = answer() if node.ledger.nonblocking_reads else await run_in_threadpool(answer)
-    return {"answer": token}
+    return answer() if node.ledger.nonblocking_reads else await run_in_threadpool(answer)
+
+
+@router.post(QUERY_PATH.removeprefix("/v1"), tags=["peers"])
+async def verification_query(request: Request, node: NodeDep) -> dict[str, str]:
+    """A peer node asks about a document digest; the answer is signed by this node."""
+    if node.peers is None:
+        raise _no_peers()
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return {"answer": await answer_query(node, request.method, str(request.url), headers, body)}
 
 
 @router.post("/peer/deliveries", tags=["peers"])

@@ -12,13 +12,13 @@
 
 Like tlog-witness, none of them authenticates the caller: the log's signature on the
 checkpoint is what the witness checks. The background submitter (``Witnessing``) runs
-while the app runs, for a home that has peers, unless ``TDX_WITNESSING=0``.
+while the app runs, for a home that has peers, unless the node's configuration turns it off
+(``NodeConfig.witnessing``; ``tdx serve --no-witnessing``).
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,7 +46,6 @@ from network.witness.store import WitnessStore
 ADD_CHECKPOINT_PATH = WITNESS_PREFIX + ADD_CHECKPOINT
 # Bodies that are not JSON: the app's content-type rule lets these through.
 TEXT_BODY_PATHS = frozenset({ADD_CHECKPOINT_PATH})
-ENV = "TDX_WITNESSING"
 _lock = threading.Lock()
 
 
@@ -70,10 +69,10 @@ router = APIRouter(tags=["witness"], lifespan=_lifespan)
 
 def start_witnessing(app: FastAPI) -> Witnessing | None:
     """Start submitting this node's checkpoints to its witnesses, and gossiping, if the home
-    has peers (and ``TDX_WITNESSING`` is not 0). ``app.state.witnessing.notify()`` after a
+    has peers (and the node's ``witnessing`` is on). ``app.state.witnessing.notify()`` after a
     commit makes it submit at once instead of at its next poll."""
     node: Node = app.state.node
-    if os.environ.get(ENV, "1") == "0" or not _witness(app).store.peers():
+    if not node.witnessing or not _witness(app).store.peers():
         return None
     running = Witnessing(node.home, node.provable, node.clock)
     app.state.witnessing = running

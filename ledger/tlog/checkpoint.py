@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -97,6 +98,9 @@ def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
     return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
 
 
+# A pure function of the text, called for every note a node checks (a peer's answer, a
+# witness's cosignature): kept for the few keys a node knows. Errors are not kept.
+@functools.lru_cache(maxsize=256)
 def parse_verifier_key(text: str) -> tuple[str, bytes, Ed25519PublicKey]:
     """Parse a verifier key into (name, key ID, public key), checking the ID matches the key."""
     return parse_typed_verifier_key(text, ED25519_TYPE, key_id)

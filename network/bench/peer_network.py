@@ -23,26 +23,19 @@ import os
 import secrets
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
 
 from identity.national.bench import signature_rates
-from identity.node_certificates import judge_node
 from network import examples, launcher
-from network.bench.ledger import latency_ms
+from network.bench.load import CpuMeter, figures, run_threads
+from network.bench.peer_queries import TARGET_P99_MS, TARGET_QUERIES_PER_SECOND, query_load
 from network.home import Home
-from network.peers import answers
-from network.peers.client import PeerClient
-from network.peers.service import QUERY_PATH
 
-TARGET_QUERIES_PER_SECOND = 500
-TARGET_P99_MS = 50.0
 PUSH_TIMEOUT = 60.0
 
 
@@ -71,101 +64,8 @@ def _issue(http: httpx.Client, url: str, home: Home, org: str, kind: str, exampl
     return str(r.json()["documentId"])
 
 
-def _run_threads(
-    count: int, concurrency: int, one: Callable[[int, Any], bool], make: Callable[[], Any]
-) -> tuple[list[float], float, int]:
-    """``one(i, state)`` for i in range(count), ``concurrency`` threads each with its own
-    ``make()`` state; latencies, elapsed seconds, failures."""
-    latencies: list[float] = []
-    failures = 0
-    lock = threading.Lock()
-    counter = iter(range(count))
-
-    def worker() -> None:
-        nonlocal failures
-        state = make()
-        try:
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    return
-                t = time.perf_counter()
-                ok = one(i, state)
-                spent = time.perf_counter() - t
-                with lock:
-                    latencies.append(spent)
-                    failures += 0 if ok else 1
-        finally:
-            close = getattr(state, "close", None)
-            if close is not None:
-                close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - start, failures
-
-
-def _figures(latencies: list[float], elapsed: float, failures: int) -> dict[str, Any]:
-    return {
-        "n": len(latencies),
-        "failures": failures,
-        "per_second": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
-        **latency_ms(latencies),
-    }
-
-
-def _queries(
-    path: Path, urls: dict[str, str], digests: list[str], n: int, concurrency: int
-) -> dict[str, Any]:
-    kz = Home(path / "homes" / "KZ")
-    descriptor = kz.network().descriptor("CN")  # type: ignore[union-attr]
-    trust, crls = kz.trust_list(), kz.revocation_lists()
-
-    judged: dict[bytes, tuple[str | None, str]] = {}
-
-    def judge(cert: Any) -> tuple[str | None, str]:
-        # Remembered per certificate for the run, as a node does for a minute
-        # (network.peers.service.Peers.judge): the chain and CRL checks are not per query.
-        der = cert.public_bytes(serialization.Encoding.DER)
-        if der not in judged:
-            j = judge_node(cert, trust, crls, _now())
-            judged[der] = (j.country if j.ok else None, j.reason)
-        return judged[der]
-
-    key, cert = kz.node_key(), kz.node_certificate()
-
-    def one(i: int, client: PeerClient) -> bool:
-        digest = digests[i % len(digests)]
-        body = {"digest": digest, "issuer": None, "knownSize": None}
-        try:
-            nonce, response = client.post(urls["CN"], QUERY_PATH, body)
-        except httpx.HTTPError:
-            return False
-        if response.status_code != 200:
-            return False
-        question = answers.Question(digest, None, None, nonce)
-        checked = answers.check_answer(response.json()["answer"], question, descriptor, judge, None)
-        return checked.ok and checked.status == "issued"
-
-    latencies, elapsed, failures = _run_threads(
-        n, concurrency, one, lambda: PeerClient(key, cert, _now)
-    )
-    out = _figures(latencies, elapsed, failures)
-    out["concurrency"] = concurrency
-    out["target"] = {"per_second": TARGET_QUERIES_PER_SECOND, "p99_ms": TARGET_P99_MS}
-    out["meets_target"] = (
-        out["per_second"] >= TARGET_QUERIES_PER_SECOND and out["p99_ms"] <= TARGET_P99_MS
-    )
-    return out
-
-
 def _verifications(
-    urls: dict[str, str], envelopes: list[Any], n: int, concurrency: int
+    urls: dict[str, str], pids: dict[str, int], envelopes: list[Any], n: int, concurrency: int
 ) -> dict[str, Any]:
     def one(i: int, http: httpx.Client) -> bool:
         body = {"document": envelopes[i % len(envelopes)], "askIssuer": True}
@@ -175,10 +75,15 @@ def _verifications(
             return False
         return r.status_code == 200 and r.json().get("verdict") == "VALID"
 
-    latencies, elapsed, failures = _run_threads(
+    meter = CpuMeter(pids)
+    latencies, elapsed, failures = run_threads(
         n, concurrency, one, lambda: httpx.Client(timeout=30)
     )
-    return {**_figures(latencies, elapsed, failures), "concurrency": concurrency}
+    return {
+        **figures(latencies, elapsed, failures),
+        "concurrency": concurrency,
+        "cpu": meter.per_operation(len(latencies), elapsed),
+    }
 
 
 def _pushes(http: httpx.Client, path: Path, urls: dict[str, str], count: int) -> dict[str, Any]:
@@ -217,13 +122,23 @@ def network_bench(
     documents: int = 50,
     signature_seconds: float = 1.0,
     progress: Callable[[str], None] = lambda _: None,
+    node_workers: int = 1,
+    client_processes: int = 2,
 ) -> dict[str, Any]:
-    """Start CN and KZ, measure, stop them (by PID) whatever happens."""
+    """Start CN and KZ (each ``tdx serve --workers node_workers``), measure, stop them (by
+    PID) whatever happens."""
     with tempfile.TemporaryDirectory(prefix="tdx-bench-network-") as tmp:
         path = Path(tmp) / "network"
         progress("starting the CN and KZ nodes")
-        processes = launcher.up(["CN", "KZ"], path, launcher.free_base_port(2), progress=progress)
+        processes = launcher.up(
+            ["CN", "KZ"],
+            path,
+            launcher.free_base_port(2),
+            progress=progress,
+            workers=node_workers,
+        )
         urls = {p.name: p.url for p in processes}
+        pids = {p.name: p.pid for p in processes}
         http = httpx.Client(timeout=60)
         try:
             cn = Home(path / "homes" / "CN")
@@ -237,9 +152,11 @@ def network_bench(
                 r.raise_for_status()
                 envelopes.append(r.json())
             progress(f"{queries} verification queries KZ -> CN, {concurrency} at a time")
-            query_figures = _queries(path, urls, digests, queries, concurrency)
+            query_figures = query_load(
+                path, urls["CN"], pids, digests, queries, concurrency, client_processes
+            )
             progress(f"{verifications} POST /v1/verify askIssuer on KZ")
-            verify_figures = _verifications(urls, envelopes, verifications, concurrency)
+            verify_figures = _verifications(urls, pids, envelopes, verifications, concurrency)
             progress(f"{pushes} pushes CN -> KZ, verified on arrival")
             push_figures = _pushes(http, path, urls, pushes)
         finally:
@@ -252,6 +169,7 @@ def network_bench(
             "note": "a machine shared with other work: the figures are indicative",
         },
         "nodes": ["CN", "KZ"],
+        "node_workers": node_workers,
         "queries": query_figures,
         "verify_ask_issuer": verify_figures,
         "push": push_figures,

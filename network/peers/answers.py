@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,14 @@ class Held:
 
     size: int
     root: bytes
+
+
+# Opening a signed checkpoint (its signature by the node's checkpoint key) is a pure
+# function of the note and the key, and a node's answers name the same latest checkpoint
+# until its next commit: the opened checkpoint is kept (bounded). Failures are not kept.
+@functools.lru_cache(maxsize=256)
+def _opened(note: str, verifier_key: str) -> checkpoint.Checkpoint:
+    return checkpoint.open_note(note, verifier_key)
 
 
 def _time(at: datetime.datetime) -> str:
@@ -253,11 +262,11 @@ class _Checker:
         _require(isinstance(payload, dict), "signature", "the signed answer is not an object")
         self.passed("signature", "EdDSA signature verifies with the x5c node certificate")
         leaf = verified.chain[0]
+        signer = fingerprint(leaf)
         _require(
-            fingerprint(leaf) == self.node.fingerprint,
+            signer == self.node.fingerprint,
             "certificate",
-            f"signed by {fingerprint(leaf)}, not the {self.node.country} node "
-            f"({self.node.fingerprint})",
+            f"signed by {signer}, not the {self.node.country} node ({self.node.fingerprint})",
         )
         country, reason = self.judge(leaf)
         _require(country == self.node.country, "certificate", reason)
@@ -288,7 +297,7 @@ class _Checker:
         if note is None:
             return  # a node on a chain: no checkpoint (see _inclusion)
         try:
-            cp = checkpoint.open_note(str(note), self.node.checkpoint_key)
+            cp = _opened(str(note), self.node.checkpoint_key)
         except checkpoint.CheckpointError as exc:
             raise _RefusedError("checkpoint", str(exc)) from None
         _require(

@@ -14,7 +14,7 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from network.peers.http_signatures import sign_request
+from network.peers.http_signatures import RequestSigner
 
 TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 
@@ -27,8 +27,7 @@ class PeerClient:
         clock: Callable[[], datetime.datetime],
         timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
-        self._key = key
-        self._certificate = certificate
+        self._signer = RequestSigner(key, certificate)
         self._clock = clock
         self._http = httpx.Client(
             timeout=timeout, limits=httpx.Limits(max_keepalive_connections=32)
@@ -54,9 +53,7 @@ class PeerClient:
         same way (its Content-Digest covers the bytes)."""
         nonce = nonce or secrets.token_urlsafe(18)
         url = base_url.rstrip("/") + path
-        headers = sign_request(
-            "POST", url, data, self._key, self._certificate, self._clock(), nonce
-        )
+        headers = self._signer.sign("POST", url, data, self._clock(), nonce)
         headers["Content-Type"] = content_type
         return nonce, self._http.post(url, content=data, headers=headers)
 

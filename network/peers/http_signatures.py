@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +67,39 @@ class _Message:
     headers: dict[str, str]
 
 
+class RequestSigner:
+    """Signs one node's requests: its key, and what is derived once from its certificate
+    (the ``keyid`` fingerprint and the ``Tdx-Node-Certificate`` field)."""
+
+    def __init__(self, key: ed25519.Ed25519PrivateKey, certificate: x509.Certificate) -> None:
+        self.key_id = fingerprint(certificate)
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        self._certificate_field = f":{base64.b64encode(der).decode()}:"
+        self._signer = HTTPMessageSigner(
+            signature_algorithm=algorithms.ED25519,
+            key_resolver=MappingKeyResolver(public_keys={}, private_keys={self.key_id: key}),
+        )
+
+    def sign(
+        self, method: str, url: str, body: bytes, now: datetime.datetime, nonce: str | None = None
+    ) -> dict[str, str]:
+        """The headers that sign ``method url`` with ``body``: Content-Digest,
+        Signature-Input, Signature, and the sender's certificate."""
+        headers = {"Content-Type": "application/json"}
+        self._signer.sign(
+            _Message(method.upper(), url, headers),
+            key_id=self.key_id,
+            created=now,
+            nonce=nonce or secrets.token_urlsafe(18),
+            label=LABEL,
+            tag=TAG,
+            covered_component_ids=COVERED,
+            body=body,  # the library writes Content-Digest (RFC 9530, sha-256) from it
+        )
+        headers[CERTIFICATE_HEADER] = self._certificate_field
+        return headers
+
+
 def sign_request(
     method: str,
     url: str,
@@ -75,28 +109,8 @@ def sign_request(
     now: datetime.datetime,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """The headers that sign ``method url`` with ``body``: Content-Digest, Signature-Input,
-    Signature, and the sender's certificate."""
-    key_id = fingerprint(certificate)
-    headers = {"Content-Type": "application/json"}
-    message = _Message(method.upper(), url, headers)
-    signer = HTTPMessageSigner(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
-    )
-    signer.sign(
-        message,
-        key_id=key_id,
-        created=now,
-        nonce=nonce or secrets.token_urlsafe(18),
-        label=LABEL,
-        tag=TAG,
-        covered_component_ids=COVERED,
-        body=body,  # the library writes Content-Digest (RFC 9530, sha-256) from it
-    )
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    headers[CERTIFICATE_HEADER] = f":{base64.b64encode(der).decode()}:"
-    return headers
+    """The headers that sign one request (``RequestSigner`` for many)."""
+    return RequestSigner(key, certificate).sign(method, url, body, now, nonce)
 
 
 @dataclass(frozen=True)
@@ -139,10 +153,14 @@ def _signature_input(headers: Mapping[str, str]) -> _Input:
     return _Input(key_id, nonce if isinstance(nonce, str) else None, created, alg)
 
 
-def _certificate(headers: Mapping[str, str], key_id: str) -> x509.Certificate:
-    value = headers.get(CERTIFICATE_HEADER.lower())
-    if value is None:
-        raise PeerAuthError("certificate", f"no {CERTIFICATE_HEADER} field for keyid {key_id}")
+# Parsing the certificate field is a pure function of its text, and a node hears from few
+# peers: the parsed certificate and its fingerprint are kept (bounded). Whether it is
+# trusted is judged on every request.
+MAX_CERTIFICATE_FIELD = 8192
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_certificate(value: str) -> tuple[x509.Certificate, str]:
     try:
         item: Any = http_sf.parse(value.encode(), tltype="item")
         der = item[0]
@@ -153,7 +171,17 @@ def _certificate(headers: Mapping[str, str], key_id: str) -> x509.Certificate:
         raise PeerAuthError(
             "certificate", f"{CERTIFICATE_HEADER} is not a certificate: {exc}"
         ) from None
-    if fingerprint(cert) != key_id:
+    return cert, fingerprint(cert)
+
+
+def _certificate(headers: Mapping[str, str], key_id: str) -> x509.Certificate:
+    value = headers.get(CERTIFICATE_HEADER.lower())
+    if value is None:
+        raise PeerAuthError("certificate", f"no {CERTIFICATE_HEADER} field for keyid {key_id}")
+    if len(value) > MAX_CERTIFICATE_FIELD:
+        raise PeerAuthError("certificate", f"{CERTIFICATE_HEADER} is too long")
+    cert, key_fingerprint = _parsed_certificate(value)
+    if key_fingerprint != key_id:
         raise PeerAuthError(
             "certificate", f"keyid {key_id} is not the fingerprint of the certificate sent"
         )
@@ -231,6 +259,7 @@ __all__ = [
     "COVERED",
     "MAX_SKEW",
     "PeerAuthError",
+    "RequestSigner",
     "RequestVerifier",
     "SignedBy",
     "sign_request",

@@ -12,19 +12,14 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from identity.checks import Check, CheckName
-from identity.node_certificates import judge_node
-from identity.trust_list import TrustList
 from ledger.evidence import Evidence
 from network.home import Home
 from network.network_folder import NetworkFolder, NodeDescriptor
@@ -34,12 +29,12 @@ from network.peers.client import PeerClient
 from network.peers.held import HeldCheckpoints
 from network.peers.http_signatures import RequestVerifier, SignedBy
 from network.peers.inbox import Inbox
+from network.peers.node_judge import NodeJudge
 from network.peers.outbox import OutboxItem
 from network.replay import ReplayCache
 
 QUERY_PATH = "/v1/peer/verification-queries"
 DELIVERY_PATH = "/v1/peer/deliveries"
-JUDGEMENT_TTL = 60.0  # seconds a node certificate's judgement is reused (CRLs change slowly)
 
 
 @dataclass(frozen=True)
@@ -62,8 +57,6 @@ class Peers:
         self,
         home: Home,
         folder: NetworkFolder,
-        trust_list: TrustList,
-        revocation_lists: Mapping[str, x509.CertificateRevocationList],
         clock: Callable[[], datetime.datetime],
     ) -> None:
         country = home.country
@@ -72,15 +65,12 @@ class Peers:
         self.home = home
         self.folder = folder
         self.clock = clock
-        self._trust_list = trust_list
-        self._crls = dict(revocation_lists)
         self.origin = home.setting("origin")  # read once: each read parses tdx.json
         self.certificate = home.node_certificate()
         self._key = home.node_key()
         self._chain = [self.certificate, home.root(country)]
         self._descriptors: dict[str, NodeDescriptor] = folder.descriptors()
-        self._judged: dict[bytes, tuple[float, str | None, str]] = {}
-        self._lock = threading.Lock()
+        self._judge = NodeJudge(home)
         self.audit = QueryLog(home.path / "queries.db")
         self.held = HeldCheckpoints(home.path / "held.db")
         self.inbox = Inbox(home.path / "inbox.db", clock)
@@ -109,18 +99,8 @@ class Peers:
 
     def judge(self, cert: x509.Certificate, now: datetime.datetime) -> tuple[str | None, str]:
         """(its country, why) if ``cert`` is a trusted node certificate at ``now``; else
-        (None, why not). Remembered for a minute per certificate."""
-        der = cert.public_bytes(serialization.Encoding.DER)
-        known = self._judged.get(der)
-        if known is not None and known[0] > time.monotonic():
-            return known[1], known[2]
-        judgement = judge_node(cert, self._trust_list, self._crls, now)
-        result = (judgement.country if judgement.ok else None, judgement.reason)
-        with self._lock:
-            if len(self._judged) > 1000:
-                self._judged.clear()
-            self._judged[der] = (time.monotonic() + JUDGEMENT_TTL, *result)
-        return result
+        (None, why not); against the trust list and CRLs as they are now in the home."""
+        return self._judge.judge(cert, now)
 
     # --- asking ---------------------------------------------------------------------------
 

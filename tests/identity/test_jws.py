@@ -36,6 +36,23 @@ def test_sign_and_verify_with_x5c(key_type, alg):
     assert verified.chain == signer.chain
 
 
+def test_an_ed25519_token_is_byte_for_byte_joserfc_s():
+    """EdDSA tokens are built without joserfc (a node signs every peer answer): the same
+    bytes, which joserfc verifies."""
+    signer = make_signer(make_root(), key_type=KeyType.ED25519)
+    token = jws.sign(b'{"a":1}', signer.key, signer.chain, TYP)
+    header = {"alg": "EdDSA", "typ": TYP, "x5c": _x5c(signer.chain)}
+    expected = jws._call_joserfc(
+        jose_jws.serialize_compact,
+        "EdDSA",
+        header,
+        b'{"a":1}',
+        jws._jose_key(signer.key),
+        registry=jws._registry("EdDSA"),
+    )
+    assert token == expected
+
+
 def test_changed_payload_fails():
     signer = make_signer(make_root())
     head, _, sig = jws.sign(b"payload", signer.key, signer.chain, TYP).split(".")

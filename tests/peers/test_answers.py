@@ -6,6 +6,7 @@ fails is believed (no status, no evidence)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import json
 import secrets
@@ -256,3 +257,19 @@ def test_a_checkpoint_behind_or_beside_the_one_held_is_refused(corridor):
     failure = corridor.check(token, question, beside).failure
     assert failure.name == "consistency"
     assert "two histories" in failure.reason
+
+
+def test_a_checkpoint_opened_once_is_not_believed_under_another_key(corridor):
+    """The asker keeps the checkpoints it opened (by note and key): the same note checked
+    against another checkpoint key (a node that changed its key) is refused all the same."""
+    digest = corridor.issue()
+    token, question = corridor.ask(digest)
+    assert corridor.check(token, question).ok  # opened, and kept
+    other = checkpoint.verifier_key(
+        "tdx-node.cn", ed25519.Ed25519PrivateKey.generate().public_key()
+    )
+    descriptor = dataclasses.replace(corridor.descriptor, checkpoint_key=other)
+    checked = answers.check_answer(token, question, descriptor, corridor.judge, None)
+    assert checked.failure is not None
+    assert checked.failure.name == "checkpoint"
+    assert checked.status is None

@@ -23,6 +23,8 @@ def test_bench_network_measures_queries_pushes_and_signatures():
             "10",
             "--pushes",
             "2",
+            "--node-workers",
+            "2",
         ],
         capture_output=True,
         text=True,
@@ -32,13 +34,21 @@ def test_bench_network_measures_queries_pushes_and_signatures():
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["nodes"] == ["CN", "KZ"]
+    assert result["node_workers"] == 2  # each node a tdx serve --workers 2
     queries = result["queries"]
     assert queries["n"] == 40
+    assert queries["client_processes"] == 2  # the asking side is not one interpreter
     assert queries["failures"] == 0  # every answer checked in full and believed
     assert 0 < queries["p50_ms"] <= queries["p99_ms"]
     assert queries["per_second"] > 0
     assert queries["target"] == {"per_second": 500, "p99_ms": 50.0}
     assert isinstance(queries["meets_target"], bool)
+    # Which side spends the CPU: the client (this process) and each node's process tree.
+    per = queries["cpu"]["cpu_ms_per_operation"]
+    assert set(per) == {"client", "CN", "KZ"}
+    assert per["client"] > 0
+    assert per["CN"] > 0  # the answering node did the work
+    assert queries["server_per_core_per_second"] == round(1000 / per["CN"], 1)
     verify = result["verify_ask_issuer"]
     assert verify["n"] == 10
     assert verify["failures"] == 0  # VALID, having asked the CN node

@@ -29,9 +29,7 @@ def _home_templates(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def homes(_home_templates, tmp_path, monkeypatch) -> dict[str, Home]:
-    # The tests drive witnessing rounds themselves; the app starts none in the background.
-    monkeypatch.setenv("TDX_WITNESSING", "0")
+def homes(_home_templates, tmp_path) -> dict[str, Home]:
     out = {}
     for name, template in _home_templates.items():
         shutil.copytree(template, tmp_path / name)
@@ -54,11 +52,12 @@ class RunningNode:
 
 @contextmanager
 def running(homes: dict[str, Home], names=NAMES) -> Iterator[dict[str, RunningNode]]:
-    """The nodes served by uvicorn on loopback ports, each the peer of every other."""
+    """The nodes served by uvicorn on loopback ports, each the peer of every other. The
+    tests drive witnessing rounds themselves: the nodes start none in the background."""
     with ExitStack() as stack:
         nodes = {}
         for name in names:
-            node = stack.enter_context(Node(homes[name]))
+            node = stack.enter_context(Node(homes[name], witnessing=False))
             url = stack.enter_context(serving(create_app(node, log_level="WARNING")))
             nodes[name] = RunningNode(name, homes[name], node, url)
         for name, me in nodes.items():

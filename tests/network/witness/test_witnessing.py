@@ -10,6 +10,7 @@ from api.http.serving import serving
 from chaincode.documents.registry import DocumentKind
 from chaincode.transactions import Op
 from ledger.tlog import checkpoint, cosignature
+from network.config import NodeConfig
 from network.node import Node
 from network.witness import (
     Witnessing,
@@ -150,7 +151,7 @@ def test_the_background_submitter_cosigns_after_a_commit(homes):
         assert latest(cn)["witnesses"][0]["name"] == "RU"
 
 
-def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes, monkeypatch):
+def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes):
     """The app's lifespan starts the submitter for a home that has peers: nobody calls it."""
     cn = homes["CN"]
     with running(homes, ("RU",)) as nodes:
@@ -159,7 +160,6 @@ def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes, monke
         cn_peer = {"name": "CN", "baseUrl": "http://127.0.0.1:9", **descriptor_fields(cn)}
         register_peers(ru.home, [WitnessPeer.from_descriptor(cn_peer)])
         register_peers(cn, [ru.peer()])
-        monkeypatch.setenv("TDX_WITNESSING", "1")
         with Node(cn) as node, serving(create_app(node, log_level="WARNING")) as url:
             commit(node, 0)
             deadline = time.monotonic() + 20
@@ -169,6 +169,21 @@ def test_a_served_node_with_peers_submits_its_checkpoints_by_itself(homes, monke
             served = httpx.get(url + "/v1/checkpoints/latest").json()
     assert [w["name"] for w in served["witnesses"]] == ["RU"]
     assert cosignature.verify(served["checkpoint"], witness_key_of(ru.home)).checkpoint.size == 1
+
+
+def test_the_node_configuration_not_the_environment_turns_the_submitter_off(homes):
+    """``NodeConfig.witnessing`` (``tdx serve --no-witnessing``): a served home with a
+    witness peer starts its submitter only when its configuration says so."""
+    cn = homes["CN"]
+    with running(homes, ("RU",)) as nodes:
+        register_peers(cn, [nodes["RU"].peer()])
+        for witnessing in (False, True):
+            with Node.open(NodeConfig(cn.path, witnessing=witnessing)) as node:
+                assert node.witnessing is witnessing
+                app = create_app(node, log_level="WARNING")
+                with serving(app):
+                    started = getattr(app.state, "witnessing", None)
+                    assert (started is not None) is witnessing
 
 
 def test_the_background_rounds_back_off_from_a_failing_witness(homes):
