@@ -21,7 +21,7 @@ import functools
 import json
 import re
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -51,9 +51,9 @@ class JwsError(ValueError):
 
 @dataclass(frozen=True)
 class VerifiedJws:
-    header: dict[str, Any]
+    header: Mapping[str, Any]
     payload: bytes
-    chain: list[x509.Certificate]
+    chain: Sequence[x509.Certificate]
 
 
 AnyPublicKey: TypeAlias = PublicKey | NationalPublicKey
@@ -280,6 +280,42 @@ def _check_signature(key: AnyPublicKey, alg: str, signing_input: bytes, signatur
         raise JwsError("signature does not verify (bad_signature)")
 
 
+@dataclass(frozen=True)
+class _Signer:
+    """What a header names, opened once per distinct header: its algorithm (allowlisted by
+    each caller), the x5c chain and the leaf's key."""
+
+    header: dict[str, Any]
+    chain: tuple[x509.Certificate, ...]
+    key: AnyPublicKey
+
+
+@functools.lru_cache(maxsize=MAX_HEADERS)
+def _signer(segment: str) -> _Signer:
+    header = _header(segment)
+    x5c = header.get("x5c")
+    if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
+        raise JwsError("the JWS has no x5c certificate chain")
+    if len(x5c) > MAX_X5C:
+        raise JwsError(f"the x5c chain has {len(x5c)} certificates (at most {MAX_X5C})")
+    try:
+        chain = tuple(_x5c_certificate(c) for c in x5c)
+    except (binascii.Error, ValueError) as exc:
+        raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
+    return _Signer(header, chain, _x5c_key(x5c[0]))
+
+
+def _signer_for(head: str, allowed: Collection[str], typ: str) -> tuple[_Signer, str]:
+    """The header's signer and its allowed algorithm, which must be the signer's key's."""
+    signer = _signer(head)
+    alg = _check_header(signer.header, allowed, typ)
+    if algorithm_for(signer.key) != alg:
+        raise JwsError(
+            f"header alg {alg} does not match the signer's {algorithm_for(signer.key)} key"
+        )
+    return signer, alg
+
+
 def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     """Check the signature with the key of the first ``x5c`` certificate.
 
@@ -287,19 +323,24 @@ def verify(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
     is trusted is the chain validator's question.
     """
     head, signing_input, payload, signature = _split(token)
-    header = _header(head)
-    alg = _check_header(header, allowed, typ)
-    x5c = header.get("x5c")
-    if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
-        raise JwsError("the JWS has no x5c certificate chain")
-    if len(x5c) > MAX_X5C:
-        raise JwsError(f"the x5c chain has {len(x5c)} certificates (at most {MAX_X5C})")
+    signer, alg = _signer_for(head, allowed, typ)
+    _check_signature(signer.key, alg, signing_input, signature)
+    return VerifiedJws(dict(signer.header), payload, list(signer.chain))
+
+
+def open_verified_before(token: str, allowed: Collection[str], typ: str) -> VerifiedJws:
+    """What ``verify`` checks and returns, except the signature's mathematics, for a token
+    whose signature the caller verified before over exactly the same bytes (and knows it,
+    e.g. by their SHA-256): the algorithm is still allowlisted, the header still well formed
+    and the key still the algorithm's. Never for bytes not verified before."""
+    if token.count(".") != 2:
+        raise JwsError("not a compact JWS (expected three dot-separated parts)")
+    head, payload, _ = token.split(".")
+    signer, _ = _signer_for(head, allowed, typ)
     try:
-        chain = [_x5c_certificate(c) for c in x5c]
-    except (binascii.Error, ValueError) as exc:
-        raise JwsError(f"an x5c entry is not a base64 DER certificate: {exc}") from exc
-    _check_signature(_x5c_key(x5c[0]), alg, signing_input, signature)
-    return VerifiedJws(dict(header), payload, chain)
+        return VerifiedJws(signer.header, _b64url_decode(payload.encode("ascii")), signer.chain)
+    except UnicodeError:
+        raise JwsError("malformed JWS: not ASCII") from None
 
 
 def verify_with_key(token: str, key: PublicKey, typ: str) -> bytes:

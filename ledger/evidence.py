@@ -70,6 +70,10 @@ class IssueValidation:
     kind: DocumentKind
     rules: str
     issuing_country: str | None
+    # ``sha256:<hex> verifier:<hex>``: the SHA-256 of the exact signed bytes whose format,
+    # signature and integrity the node verified at issue, before keeping them, and a
+    # fingerprint of the code that verified them (None: not verified then).
+    verified: str | None = None
 
 
 @dataclass(frozen=True)

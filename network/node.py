@@ -322,10 +322,14 @@ class Node:
         """The signed transaction and the signed document a keeper commits together, with
         what was validated before signing (kept for this node's later verifications)."""
         envelope = self._document_signer(org_id).sign(document, self.clock())
+        # The signed bytes kept are verified first (format, signature, integrity): this
+        # node's later verifications of the same bytes rely on it (their reasons say so).
+        data = encode(envelope.to_json())
+        verified = self.pipeline.verify_for_keeping(data, document.kind, document.digest)
         validated = IssueValidation(
-            document.kind, rules.fingerprint(), document.model.issuing_country()
+            document.kind, rules.fingerprint(), document.model.issuing_country(), verified
         )
-        kept = SignedDocument(document.digest, encode(envelope.to_json()), validated)
+        kept = SignedDocument(document.digest, data, validated)
         return self.transaction(org_id, op, **fields), kept
 
     def _anchor_new(self, org_id: str, document: ValidDocument, op: Op, **fields: Any) -> Receipt:
@@ -521,14 +525,18 @@ class Node:
 
     # --- verification -------------------------------------------------------------------
 
-    def verify(self, data: bytes, ask_issuer: bool = False) -> Verification:
+    def verify(self, data: bytes, ask_issuer: bool = False, full: bool = False) -> Verification:
         """Verify a presented document, with this node's ledger as the evidence (public).
 
         On a country's node, a document of another country that this ledger does not hold
         is completed by ``network.peers.asking``: ``UNKNOWN`` without ``ask_issuer``; with
         it, judged on the issuing country's node's signed answer (the ``issuer-node``
-        check). The single demo home is every country's node and answers alone."""
-        report = self.pipeline.verify(data, self.clock(), self.ledger)
+        check). The single demo home is every country's node and answers alone.
+
+        The exact signed bytes this node verified when it issued them rely on that for
+        format, signature and integrity (``network.verification.kept``; the reasons say so);
+        ``full`` recomputes those three for every input."""
+        report = self.pipeline.verify(data, self.clock(), self.ledger, full=full)
         if self.peers is None and not ask_issuer:
             return report
         return asking.complete(
@@ -538,7 +546,7 @@ class Node:
             self.home.countries(),
             lambda digest, issuer: self.ledger.evidence(digest, issuer) is not None,
             self.peers.ask if self.peers is not None else None,
-            lambda again, source: self.pipeline.verify(again, self.clock(), source),
+            lambda again, source: self.pipeline.verify(again, self.clock(), source, full=full),
         )
 
     # --- other countries' nodes ------------------------------------------------------------

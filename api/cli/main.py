@@ -343,6 +343,14 @@ def verify(
             help="Ask the issuing country's node when this node's ledger lacks the document.",
         ),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute format, signature and integrity even for the exact bytes this "
+            "node verified when it issued them (which otherwise rely on that, and say so).",
+        ),
+    ] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -351,7 +359,7 @@ def verify(
     from identity.checks import Verdict
 
     with node_of(home) as node:
-        report = node.verify(file.read_bytes(), ask_issuer=ask_issuer)
+        report = node.verify(file.read_bytes(), ask_issuer=ask_issuer, full=full)
     if as_json:
         emit_json(report.to_json())
     else:

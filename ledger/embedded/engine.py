@@ -39,6 +39,7 @@ from ledger.admission import admit, batch_root
 from ledger.embedded import rail_tables
 from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
 from ledger.embedded.log_audit import audit_log
+from ledger.embedded.proof_reads import ProofReads, entry_columns
 from ledger.embedded.schema import SCHEMA, upgrade
 from ledger.embedded.view import SqlView
 from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
@@ -89,30 +90,31 @@ def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
     return (*document_to_row(doc), entry)
 
 
-def _leaf_and_path(db: sqlite3.Connection, index: int, size: int) -> tuple[bytes, list[bytes]]:
-    """Entry ``index``'s leaf and its inclusion proof in the tree of ``size`` leaves, read in
-    one statement. Both are immutable once written, so no snapshot is needed around it."""
-    wanted = merkle.inclusion_proof_nodes(index, size)
-    query = "SELECT -1, idx, leaf FROM entries WHERE idx = ?"
-    params = [index]
-    if wanted:
-        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
-        query += f" UNION ALL SELECT level, idx, hash FROM nodes WHERE {where}"  # noqa: S608
-        params += [n for node in wanted for n in node]
-    store = merkle.MemoryNodeStore()
-    leaf = None
-    for level, idx, value in db.execute(query, params):
-        if level == -1:
-            leaf = bytes(value)
-        else:
-            store.put(level, idx, bytes(value))
-    if leaf is None:
-        raise LookupError(f"log entry {index} is missing")
-    return leaf, merkle.inclusion_proof(store, index, size)  # a missing node: KeyError
+def _evidence_query(by_issuer: bool) -> str:
+    where = "documents.id = ?" + (" AND documents.issuer = ?" if by_issuer else "")
+    return (
+        f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
+        f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
+        "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
+        " AND issuer = documents.issuer AND entry < cp.size) AS first, "
+        "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
+        "FROM documents LEFT JOIN checkpoints AS cp "
+        "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
+        "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
+        "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
+        "ON sd.sd_id = documents.id "
+        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r"
+    )
+
+
+# ``document_and_inclusion``'s statement: the digest's first record, and issuer's record.
+_EVIDENCE = (_evidence_query(False), _evidence_query(True))
 
 
 class EmbeddedLedger:
     nonblocking_reads = True  # reads use their own WAL connections (see _reading)
+    # Its evidence carries the node's notes of what it checked at issue (``verified``).
+    keeps_issue_checks = True
 
     def __init__(
         self,
@@ -123,6 +125,8 @@ class EmbeddedLedger:
         max_group: int = 2000,
     ) -> None:
         self._identities = identities
+        # Proofs for verifications keep parts of the tree (see proof_reads); others read afresh.
+        self._proofs, self._fresh_proofs = ProofReads(keep=True), ProofReads(keep=False)
         self._signer_keys: dict[str, str] = {}
         self._signer = signer
         self._clock = clock
@@ -312,13 +316,14 @@ class EmbeddedLedger:
     def _keep(self, document: SignedDocument) -> None:
         v = document.validated
         self._db.execute(
-            "INSERT OR IGNORE INTO signed_documents VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO signed_documents VALUES (?, ?, ?, ?, ?, ?)",
             (
                 document.digest,
                 document.envelope,
                 v.kind.value if v else None,
                 v.rules if v else None,
                 v.issuing_country if v else None,
+                v.verified if v else None,
             ),
         )
 
@@ -428,7 +433,7 @@ class EmbeddedLedger:
             "SELECT tx_id, cp_size FROM entries WHERE idx = ?", (index,)
         ).fetchone()
         note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
-        leaf, proof = _leaf_and_path(db, index, int(cp_size))
+        leaf, proof = self._fresh_proofs.leaf_and_path(db, index, int(cp_size))
         view = SqlView(db, self._identities)
         docs = [
             document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
@@ -530,38 +535,28 @@ class EmbeddedLedger:
         """A document's record (``issuer``'s, or the digest's first), its inclusion (the
         first entry that touched it, that entry's proof and the latest checkpoint it is
         proven against), and what this node recorded when it validated the document at
-        issue (if it signed it). What a verification needs, in two statements: the record,
-        checkpoint, entry number and issue validation from one snapshot, then what those fix
-        for ever (the leaf, the tree's complete subtrees). The inclusion is None only if the
-        stored log does not hold the entry."""
-        where = "documents.id = ?" + (" AND documents.issuer = ?" if issuer else "")
+        issue (if it signed it). What a verification needs, in one statement as a rule: the
+        record, checkpoint, entry number and issue validation from one snapshot, with the
+        entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
+        is parts of the tree kept by the reader, or read in a second statement. The
+        inclusion is None only if the stored log does not hold the entry."""
         params = (doc_id, issuer) if issuer else (doc_id,)
         with self._reading(snapshot=False) as db:
-            row = db.execute(
-                f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "  # noqa: S608
-                "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-                " AND issuer = documents.issuer AND entry < cp.size), "
-                "sd.sd_kind, sd.sd_rules, sd.sd_country "
-                "FROM documents LEFT JOIN "
-                "(SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1) AS cp "
-                "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
-                "country AS sd_country FROM signed_documents) AS sd ON sd.sd_id = documents.id "
-                f"WHERE {where} ORDER BY documents.entry LIMIT 1",
-                params,
-            ).fetchone()
+            row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
             if row is None:
                 return None
             record = document_from_row(row[:9])
             size, note, first = row[9], row[10], row[11]
             validated = (
-                IssueValidation(DocumentKind(row[12]), str(row[13]), row[14])
+                IssueValidation(DocumentKind(row[12]), str(row[13]), row[14], row[15])
                 if row[12] is not None and row[13] is not None
                 else None
             )
             if first is None:
                 return record, None, validated
+            leaf = None if row[16] is None else bytes(row[16])
             try:
-                leaf, path = _leaf_and_path(db, int(first), int(size))
+                leaf, path = self._proofs.path_with(db, int(first), int(size), leaf, row[17:])
             except LookupError:
                 return record, None, validated
             return record, (int(first), leaf, path, str(note)), validated
@@ -592,7 +587,7 @@ class EmbeddedLedger:
             owner = SqlView(db, self._identities).issuer_of(doc_id, issuer)
             records = {(doc_id, owner)} if owner is not None else set()
             for index in self._entry_indexes(db, records, below=size):
-                leaf, path = _leaf_and_path(db, index, size)
+                leaf, path = self._fresh_proofs.leaf_and_path(db, index, size)
                 tx = json.loads(leaf)["signed"]
                 kids.add(tx["kid"])
                 if tx["tx"]["op"] == Op.ANCHOR_BATCH.value:

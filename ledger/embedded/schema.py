@@ -61,9 +61,12 @@ CREATE TABLE IF NOT EXISTS batches (
     PRIMARY KEY (root, issuer)) WITHOUT ROWID;
 -- The node's signed documents, kept with the entry that anchored each (same transaction,
 -- one fsync), the first one kept per digest, beside the log and never part of it. ``rules``,
--- ``kind`` and ``country``: what the node found when it validated the document at issue.
+-- ``kind`` and ``country``: what the node found when it validated the document at issue;
+-- ``verified``: the SHA-256 of the signed bytes whose format, signature and integrity it
+-- verified then, and a fingerprint of the code that did (NULL: none).
 CREATE TABLE IF NOT EXISTS signed_documents (
-    id TEXT PRIMARY KEY, envelope BLOB NOT NULL, kind TEXT, rules TEXT, country TEXT);
+    id TEXT PRIMARY KEY, envelope BLOB NOT NULL, kind TEXT, rules TEXT, country TEXT,
+    verified TEXT);
 """
 
 
@@ -77,9 +80,17 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 
 
 def upgrade(db: sqlite3.Connection) -> None:
-    """Bring a file of the first layout (one record per digest) to this one, in one
-    transaction; a new or current file is left as it is. Every old digest had one record,
-    so its issuer names the record of each row that referred to the digest alone."""
+    """Bring a file of an older layout to this one; a new or current file is left as it is."""
+    _upgrade_records(db)
+    kept = _columns(db, "signed_documents")
+    if kept and "verified" not in kept:  # kept before issue-time verification was noted
+        db.execute("ALTER TABLE signed_documents ADD COLUMN verified TEXT")
+
+
+def _upgrade_records(db: sqlite3.Connection) -> None:
+    """Bring a file of the first layout (one record per digest) to records keyed by issuer,
+    in one transaction. Every old digest had one record, so its issuer names the record of
+    each row that referred to the digest alone."""
     if "id" not in _columns(db, "documents") or "entry" in _columns(db, "documents"):
         return
     db.execute("BEGIN IMMEDIATE")

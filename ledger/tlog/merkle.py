@@ -117,6 +117,18 @@ def inclusion_proof_nodes(index: int, size: int) -> list[tuple[int, int]]:
     return [node for start, end in _proof_ranges(index, size) for node in _range_nodes(start, end)]
 
 
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges ``[start, end)`` whose hashes are the inclusion proof of leaf ``index``
+    in the tree of ``size`` leaves, in the proof's order."""
+    return _proof_ranges(index, size)
+
+
+def range_nodes(start: int, end: int) -> list[tuple[int, int]]:
+    """The stored complete subtrees ``(level, index)`` whose fold is the hash of a proof's
+    range ``[start, end)``, largest first (one when the range is a complete subtree)."""
+    return _range_nodes(start, end)
+
+
 def _proof_ranges(index: int, size: int) -> list[tuple[int, int]]:
     _check_size(size)
     if not 0 <= index < size:

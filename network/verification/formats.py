@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+import orjson
 from cryptography import x509
 
 from chaincode.canonical import CanonicalizationError, parse_json
@@ -117,6 +118,21 @@ class Format(Protocol):
         ...
 
 
+@runtime_checkable
+class KeptFormat(Format, Protocol):
+    """A format whose signed bytes a node may have verified at issue and kept: it can open a
+    signature's claims without its mathematics, for the relying path
+    (``network.verification.kept``), which uses them only for bytes byte-identical to bytes
+    verified before."""
+
+    def open_verified_before(
+        self, data: Input, algorithms: frozenset[str]
+    ) -> OpenedSignature | None:
+        """The signature's claims and chain, every check but the signature's mathematics run
+        on them; None if the bytes do not read so (the full path then judges them)."""
+        ...
+
+
 class TdxEnvelope:
     """``tdx-signed-document/1``: a compact JWS (x5c) over ``{kind, digest, signedAt}``."""
 
@@ -150,6 +166,33 @@ class TdxEnvelope:
             str(verified.header["alg"]),
         )
 
+    def open_verified_before(
+        self, data: Input, algorithms: frozenset[str]
+    ) -> OpenedSignature | None:
+        # A plain parse finds the signature to look up: strictness is not needed here, since
+        # only bytes byte-identical to bytes strictly read and verified at issue are relied on.
+        try:
+            value = orjson.loads(data.data)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
+            return None
+        token = value.get("signature")
+        if not isinstance(token, str):
+            return None
+        try:
+            opened = jws.open_verified_before(token, algorithms, envelope.JWS_TYPE)
+            claim = orjson.loads(opened.payload)  # its canonical form was checked at issue
+            kind, digest = claim.get("kind"), claim.get("digest")
+            signed_at = datetime.datetime.fromisoformat(claim.get("signedAt"))
+        except (jws.JwsError, orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+            return None
+        if not isinstance(kind, str) or not isinstance(digest, str) or kind != value.get("kind"):
+            return None
+        if signed_at.tzinfo is None:
+            return None
+        return OpenedSignature(kind, digest, signed_at, tuple(opened.chain), opened.header["alg"])
+
 
 TDX_ENVELOPE = TdxEnvelope()
 
@@ -158,6 +201,7 @@ __all__ = [
     "Format",
     "FormatError",
     "Input",
+    "KeptFormat",
     "OpenedSignature",
     "Presented",
     "SignatureError",

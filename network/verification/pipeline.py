@@ -21,6 +21,10 @@ the document to (anchored, status, inclusion) decide.
 The time judged is the anchoring time when the ledger's record is bound to the signer, and
 the signer's own claimed time otherwise. Any input gives a result: a step that cannot run
 leaves the rest ``not_checked``, and an unexpected error fails the step that met it.
+
+Bytes byte-identical to the signed bytes this node verified when it issued them rely on
+that for format, signature and integrity (``network.verification.kept``: each reason says
+so); everything else is judged as on the full path, which ``full=True`` forces.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from chaincode.authority import issue_refusal
 from chaincode.canonical import CanonicalizationError, canonical_bytes, digest_bytes
-from chaincode.documents.registry import InvalidDocumentError, validate_document
+from chaincode.documents.registry import DocumentKind, InvalidDocumentError, validate_document
 from chaincode.records import DocState
 from identity.certificates import Purpose
 from identity.chain import Anchored, ChainJudgement, judge_at
@@ -48,12 +52,14 @@ from network.verification.formats import (
     Format,
     FormatError,
     Input,
+    KeptFormat,
     OpenedSignature,
     Presented,
     SignatureError,
     Undisclosed,
 )
 from network.verification.inclusion import InclusionCheck
+from network.verification.kept import relied, verify_for_keeping
 from network.verification.policy import Policy
 
 log = logging.getLogger("tdx.verification")
@@ -98,6 +104,15 @@ class Pipeline:
         self.policy = policy
         self.formats = tuple(formats)
         self.inclusion = InclusionCheck(policy.checkpoint_key)
+        # The format whose signed bytes a node verifies at issue and may rely on later.
+        self.kept_format = next((f for f in self.formats if isinstance(f, KeptFormat)), None)
+
+    def verify_for_keeping(self, data: bytes, kind: DocumentKind, digest: str) -> str | None:
+        """At issue: the SHA-256 to note with the signed bytes the node keeps, if they pass
+        format, signature and integrity (``kept.verify_for_keeping``); None otherwise."""
+        if self.kept_format is None:
+            return None
+        return verify_for_keeping(self.kept_format, self.policy.algorithms, data, kind, digest)
 
     def verify(
         self,
@@ -105,12 +120,16 @@ class Pipeline:
         now: datetime.datetime,
         ledger: EvidenceSource | None = None,
         timings: StepTimes | None = None,
+        full: bool = False,
     ) -> Verification:
         """Verify presented bytes at ``now``; with ``ledger``, against its evidence too.
-        With ``timings``, the time spent in each step is added to it (the benchmark's split)."""
+        With ``timings``, the time spent in each step is added to it (the benchmark's split).
+        With ``full``, format, signature and integrity are recomputed even for bytes this
+        node verified at issue."""
         run = _Run(self, Input(data), now, ledger, timings)
         try:
-            run.steps()
+            if full or not run.relying():
+                run.steps()
         except Exception as exc:  # fail closed: name the step, never a 500
             log.exception("verification step failed unexpectedly")
             run.fault(exc)
@@ -139,6 +158,8 @@ class _Run:
         self.waived: frozenset[CheckName] = frozenset()
         self.timings = timings
         self._since = time.thread_time() if timings is not None else 0.0
+        # The relying path's ledger answer, for the full path if it does not rely on it.
+        self._looked_up: tuple[str, str, Evidence | None] | None = None
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -173,6 +194,47 @@ class _Run:
 
     # --- the steps --------------------------------------------------------------------
 
+    def relying(self) -> bool:
+        """The relying path (``network.verification.kept``): True if the bytes are those this
+        node verified at issue and the document was judged; False for the full path."""
+        judged = self._relying()
+        if not judged:
+            self.enter(CheckName.FORMAT)  # the full path starts again from the format
+        return judged
+
+    def _relying(self) -> bool:
+        fmt = self.pipeline.kept_format
+        # Only a ledger that keeps this node's notes can answer for bytes verified at issue
+        # (others, e.g. a chain's JSON-RPC node, are not asked twice for nothing).
+        if fmt is None or not getattr(self.ledger, "keeps_issue_checks", False):
+            return False
+        assert self.ledger is not None
+        opened = fmt.open_verified_before(self.data, self.policy.algorithms)
+        if opened is None:
+            return False
+        anchored = self.policy.trust.anchored(opened.chain, Purpose.DOCUMENT)
+        if isinstance(anchored, str):
+            return False
+        self.enter(CheckName.ANCHORED)
+        signer = anchored.organisation.id
+        evidence = self.ledger.evidence(opened.digest, signer)
+        self._looked_up = (opened.digest, signer, evidence)
+        self.enter(CheckName.SIGNATURE)  # the SHA-256 that stands for the signature's check
+        found = relied(self.data.data, opened, evidence)
+        if found is None:
+            return False
+        self.add(Check.passed(CheckName.FORMAT, found.format_reason(fmt.name)))
+        self.add(Check.passed(CheckName.SIGNATURE, found.signature_reason()))
+        self.enter(CheckName.INTEGRITY)
+        self.add(Check.passed(CheckName.INTEGRITY, found.integrity_reason()))
+        self.facts.update(
+            format=fmt.name, kind=found.kind, signed_at=opened.signed_at, digest=opened.digest
+        )
+        self.enter(CheckName.ANCHORED)
+        binding = bind(found.evidence, signer, found.kind, opened.digest)
+        self._judge(found.kind, lambda: None, opened, anchored, binding)
+        return True
+
     def steps(self) -> None:
         found = self._format()
         if found is None:
@@ -189,12 +251,23 @@ class _Run:
         digest = self._integrity(presented, opened)
         anchored = self.policy.trust.anchored(opened.chain, Purpose.DOCUMENT)
         binding = self._bind(presented, digest, anchored)
-        issuing_country = self._document(presented, binding)
+        self._judge(presented.kind, lambda: presented.content, opened, anchored, binding)
+
+    def _judge(
+        self,
+        kind: DocumentKind,
+        content: Callable[[], Mapping[str, Any] | None],
+        opened: OpenedSignature,
+        anchored: Anchored | str,
+        binding: Binding | None,
+    ) -> None:
+        """The steps after integrity, the same on both paths."""
+        issuing_country = self._document(kind, content, binding)
         chain = self._chain(anchored, opened, binding)
         if not chain.ok or chain.organisation is None or chain.entry is None:
             self.skip_rest("no trusted chain")
             return
-        self._role_for_type(presented, issuing_country, chain)
+        self._role_for_type(kind, issuing_country, chain)
         self._revocation(opened, chain, binding)
         self._ledger(binding)
 
@@ -260,7 +333,12 @@ class _Run:
             )
         return digest
 
-    def _document(self, presented: Presented, binding: Binding | None) -> str | None:
+    def _document(
+        self,
+        kind: DocumentKind,
+        content: Callable[[], Mapping[str, Any] | None],
+        binding: Binding | None,
+    ) -> str | None:
         """The document against its kind's rules; the issuing country it names, if valid.
         When this node validated the same content (the digest) as this kind when it signed
         it, under the same rules, and its ledger holds the signer's record of it, that
@@ -268,26 +346,26 @@ class _Run:
         self.enter(CheckName.DOCUMENT)
         evidence = binding.evidence if binding is not None else None
         at_issue = evidence.validated if evidence is not None else None
-        if (
-            at_issue is not None
-            and at_issue.kind is presented.kind
-            and at_issue.rules == rules.fingerprint()
-        ):
+        if at_issue is not None and at_issue.kind is kind and at_issue.rules == rules.fingerprint():
             reason = (
-                f"valid {presented.kind.value} document: validated by this node when it "
+                f"valid {kind.value} document: validated by this node when it "
                 f"issued it, under the same rules ({at_issue.rules[:19]}), as recorded with "
                 "its ledger entry"
             )
             self.add(Check.passed(CheckName.DOCUMENT, reason))
             return at_issue.issuing_country
+        value = content()
+        if value is None:  # the relying path always has the note; fail closed if not
+            self.add(Check.failed(CheckName.DOCUMENT, "no validation at issue to rely on"))
+            return None
         try:
-            doc = validate_document(presented.kind, presented.content)
+            doc = validate_document(kind, value)
         except InvalidDocumentError as exc:
             shown = "; ".join(str(e) for e in exc.errors[:3])
             more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
             self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
             return None
-        self.add(Check.passed(CheckName.DOCUMENT, f"valid {presented.kind.value} document"))
+        self.add(Check.passed(CheckName.DOCUMENT, f"valid {kind.value} document"))
         return doc.model.issuing_country()
 
     def _bind(
@@ -304,7 +382,12 @@ class _Run:
             reason = "no signer to bind the ledger's record to"
         else:
             signer = anchored.organisation.id
-            return bind(self.ledger.evidence(digest, signer), signer, presented.kind, digest)
+            looked_up = self._looked_up
+            if looked_up is not None and looked_up[:2] == (digest, signer):
+                evidence = looked_up[2]  # the relying path asked the same question
+            else:
+                evidence = self.ledger.evidence(digest, signer)
+            return bind(evidence, signer, presented.kind, digest)
         self.add(Check.not_checked(CheckName.ANCHORED, reason))
         return None
 
@@ -324,22 +407,18 @@ class _Run:
         return chain
 
     def _role_for_type(
-        self, presented: Presented, issuing_country: str | None, chain: ChainJudgement
+        self, kind: DocumentKind, issuing_country: str | None, chain: ChainJudgement
     ) -> None:
         self.enter(CheckName.ROLE_FOR_TYPE)
         org, roles = chain.organisation, chain.certified_roles
         assert org is not None
-        refusal = issue_refusal(
-            presented.kind, roles, org.country, issuing_country, self.policy.issuer_roles
-        )
+        refusal = issue_refusal(kind, roles, org.country, issuing_country, self.policy.issuer_roles)
         if refusal is not None:
             self.add(Check.failed(CheckName.ROLE_FOR_TYPE, refusal))
             return
         held = ", ".join(sorted(roles))
         self.add(
-            Check.passed(
-                CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {presented.kind.value}"
-            )
+            Check.passed(CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {kind.value}")
         )
 
     def _revocation(

@@ -123,6 +123,12 @@ def test_issue_then_verify_then_tamper(tmp_path, demo_home):
         "status",
         "inclusion",
     ]
+    # The file tdx issue wrote is the bytes the node verified at issue: relied on, and said;
+    # --full recomputes the signature.
+    assert "verified by this node at issue" in report["checks"][1]["reason"]
+    full = tdx("verify", signed, *home, "--json", "--full")
+    assert full.exit_code == 0, full.output
+    assert "at issue" not in json.loads(full.stdout)["checks"][1]["reason"]
     envelope = json.loads(signed.read_text())
     envelope["document"]["certificateNumber"] += "X"
     signed.write_text(json.dumps(envelope))
