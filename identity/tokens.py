@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -90,7 +91,7 @@ class ChainJudgements:
     def keep(
         self,
         key: tuple[tuple[str, ...], str],
-        chain: list[x509.Certificate],
+        chain: Sequence[x509.Certificate],
         judgement: Judgement,
         now: datetime.datetime,
     ) -> None:
