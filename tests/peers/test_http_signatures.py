@@ -43,9 +43,21 @@ def pki():
     return {"cn": cn, "ru": ru, "trust": trust, "key": ru_key, "cert": ru_node}
 
 
+_opened: list[ReplayCache] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_nonce_stores():
+    """Each test's nonce stores are closed after it (a store holds a database and a lock file)."""
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
 def _verifier(pki, tmp_path, crls=None):
     crls = crls if crls is not None else {r.country: empty_crl(r) for r in (pki["cn"], pki["ru"])}
     nonces = ReplayCache(tmp_path / "nonces.db")
+    _opened.append(nonces)
 
     def judge(cert, now):
         j = judge_node(cert, pki["trust"], crls, now)
