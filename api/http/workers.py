@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import multiprocessing
 import selectors
@@ -103,7 +104,12 @@ def _node_app(config: NodeConfig, log_level: str) -> Iterator[ASGIApp]:
     """The node this process serves, built from the configuration it was handed, and its
     app; the node is closed when serving ends."""
     with Node.open(config) as node:
-        yield create_app(node, log_level=log_level)
+        app = create_app(node, log_level=log_level)
+        # What start-up built (modules, schemas, the node, the app) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it in the
+        # middle of requests (measured: issue p99 over HTTP 73-158 ms without, 60-69 with).
+        gc.freeze()
+        yield app
 
 
 def _worker(channel: socket.socket, config: NodeConfig, log_level: str) -> None:
