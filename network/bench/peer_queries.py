@@ -19,12 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from network.bench.load import CpuMeter, figures, run_threads
 from network.home import Home
 from network.peers import answers
-from network.peers.client import PeerClient
+from network.peers.client import PeerClient, PeerTransportError
 from network.peers.node_judge import NodeJudge
 from network.peers.service import QUERY_PATH
 
@@ -64,7 +62,7 @@ def _ask(
         body = {"digest": digest, "issuer": None, "knownSize": None}
         try:
             nonce, response = client.post(url, QUERY_PATH, body)
-        except httpx.HTTPError:
+        except PeerTransportError:
             return False
         if response.status_code != 200:
             return False

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 from cryptography import x509
 
 from identity.checks import Check, CheckName
@@ -25,7 +24,7 @@ from network.home import Home
 from network.network_folder import NetworkFolder, NodeDescriptor
 from network.peers import answers
 from network.peers.audit_log import QueryEntry, QueryLog
-from network.peers.client import PeerClient
+from network.peers.client import PeerClient, PeerTransportError
 from network.peers.held import HeldCheckpoints
 from network.peers.http_signatures import RequestVerifier, SignedBy
 from network.peers.inbox import Inbox
@@ -140,10 +139,8 @@ class Peers:
         body = {"digest": digest, "issuer": issuer, "knownSize": held.size if held else None}
         try:
             nonce, response = self.client.post(node.base_url, QUERY_PATH, body)
-        except httpx.HTTPError as exc:
-            reason = (
-                f"the {country} node at {node.base_url} did not answer: {type(exc).__name__}: {exc}"
-            )
+        except PeerTransportError as exc:
+            reason = f"the {country} node at {node.base_url} did not answer: {exc}"
             self._log(
                 "asked", country, node.fingerprint, digest, issuer, None, "unreachable", reason
             )
