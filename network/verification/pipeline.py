@@ -188,7 +188,7 @@ class _Run:
         if self.timings is not None:
             self.enter(self.step)  # the running step's time, up to the report
         checks = self.checks
-        if len(checks) == len(ORDER) and all(c.name is n for c, n in zip(checks, ORDER)):
+        if tuple(c.name for c in checks) == ORDER:
             ordered = tuple(checks)  # ran in order, once each: nothing to reorder
         else:
             by_name = {c.name: c for c in checks}
