@@ -28,7 +28,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
 from chaincode.rail.consignment import RouteRecord
 from chaincode.rail.events import RecordedEvent
@@ -58,6 +57,7 @@ from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
     document_to_row,
+    kind_of,
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
@@ -553,7 +553,7 @@ class EmbeddedLedger:
             record = document_from_row(row[:9])
             size, note, first = row[9], row[10], row[11]
             validated = (
-                IssueValidation(DocumentKind(row[12]), str(row[13]), row[14], row[15])
+                IssueValidation(kind_of(row[12]), str(row[13]), row[14], row[15])
                 if row[12] is not None and row[13] is not None
                 else None
             )
