@@ -79,6 +79,13 @@ class TrustStore:
         self._anchored: dict[
             tuple[x509.Certificate, Purpose], tuple[x509.Certificate | None, Anchored | str]
         ] = {}
+        # The same, by the identity of the certificate objects (a signer's JWS header opens
+        # to the same objects each time): no DER hashed or compared. Each entry holds its
+        # certificates, so that their ids are not reused while it is kept.
+        self._by_object: dict[
+            tuple[int, int, Purpose],
+            tuple[x509.Certificate, x509.Certificate | None, Anchored | str],
+        ] = {}
         # A CRL's fault for a root (or None): keyed by both DER fingerprints.
         self._crl_faults: dict[tuple[str, str], str | None] = {}
         self._root_fingerprints = {
@@ -98,15 +105,24 @@ class TrustStore:
         names and under which trust-list entry, or why it can never be trusted."""
         if not chain or len(chain) > 2:
             return f"chain of {len(chain)} certificates; expected leaf [+ root]"
+        leaf = chain[0]
         root = chain[1] if len(chain) > 1 else None
-        key = (chain[0], purpose)  # hashed and compared by DER
+        ident = (id(leaf), id(root), purpose)
+        seen = self._by_object.get(ident)
+        if seen is not None and seen[0] is leaf and seen[1] is root:
+            return seen[2]
+        key = (leaf, purpose)  # hashed and compared by DER
         known = self._anchored.get(key)
         if known is not None and known[0] == root:
-            return known[1]
-        anchored = anchor_chain(chain, self.trust_list, purpose)
+            anchored = known[1]
+        else:
+            anchored = anchor_chain(chain, self.trust_list, purpose)
+            with self._lock:
+                if len(self._anchored) < MAX_REMEMBERED:
+                    self._anchored[key] = (root, anchored)
         with self._lock:
-            if len(self._anchored) < MAX_REMEMBERED:
-                self._anchored[key] = (root, anchored)
+            if len(self._by_object) < MAX_REMEMBERED:
+                self._by_object[ident] = (leaf, root, anchored)
         return anchored
 
     def chain(

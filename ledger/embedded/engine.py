@@ -28,7 +28,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from chaincode.documents.registry import DocumentKind
 from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
 from chaincode.rail.consignment import RouteRecord
 from chaincode.rail.events import RecordedEvent
@@ -58,6 +57,7 @@ from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
     document_to_row,
+    kind_of,
     right_to_json,
 )
 from ledger.signed_tx import SignedTx
@@ -447,21 +447,9 @@ class EmbeddedLedger:
 
     @contextmanager
     def _reading(self, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
-        """A read connection, taken without the writer's lock. With ``snapshot`` its reads
-        share one read transaction (one consistent view of the last commit); a single
-        statement is consistent on its own and skips the BEGIN and COMMIT."""
-        if self._closed:
-            raise RuntimeError("the ledger is closed")
-        try:
-            db = self._readers.get_nowait()
-        except queue.Empty:
-            db = sqlite3.connect(
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA query_only=ON")
-            db.execute("PRAGMA mmap_size=268435456")
-            with self._opened_lock:
-                self._opened.append(db)
+        """A read connection, without the writer's lock. With ``snapshot`` its reads share
+        one read transaction; a single statement is consistent on its own (no BEGIN)."""
+        db = self._reader()
         try:
             if not snapshot:
                 yield db
@@ -473,6 +461,22 @@ class EmbeddedLedger:
                 db.execute("COMMIT")
         finally:
             self._readers.put(db)
+
+    def _reader(self) -> sqlite3.Connection:
+        """A read connection; the caller puts it back in ``self._readers``."""
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
+        try:
+            return self._readers.get_nowait()
+        except queue.Empty:
+            db = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA query_only=ON")
+            db.execute("PRAGMA mmap_size=268435456")
+            with self._opened_lock:
+                self._opened.append(db)
+            return db
 
     def _checkpoint(self, db: sqlite3.Connection) -> str:
         row = db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
@@ -541,14 +545,15 @@ class EmbeddedLedger:
         is parts of the tree kept by the reader, or read in a second statement. The
         inclusion is None only if the stored log does not hold the entry."""
         params = (doc_id, issuer) if issuer else (doc_id,)
-        with self._reading(snapshot=False) as db:
+        db = self._reader()  # one statement: ``_reading(snapshot=False)``, less its cost
+        try:
             row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
             if row is None:
                 return None
             record = document_from_row(row[:9])
             size, note, first = row[9], row[10], row[11]
             validated = (
-                IssueValidation(DocumentKind(row[12]), str(row[13]), row[14], row[15])
+                IssueValidation(kind_of(row[12]), str(row[13]), row[14], row[15])
                 if row[12] is not None and row[13] is not None
                 else None
             )
@@ -560,6 +565,8 @@ class EmbeddedLedger:
             except LookupError:
                 return record, None, validated
             return record, (int(first), leaf, path, str(note)), validated
+        finally:
+            self._readers.put(db)
 
     def evidence(self, digest: str, issuer: str) -> Evidence | None:
         """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);

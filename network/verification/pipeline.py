@@ -187,9 +187,13 @@ class _Run:
     def result(self) -> Verification:
         if self.timings is not None:
             self.enter(self.step)  # the running step's time, up to the report
-        by_name = {c.name: c for c in self.checks}
-        ordered = tuple(by_name[n] for n in ORDER if n in by_name)
-        ordered += tuple(c for c in self.checks if c.name not in _IN_ORDER)  # a format's own
+        checks = self.checks
+        if tuple(c.name for c in checks) == ORDER:
+            ordered = tuple(checks)  # ran in order, once each: nothing to reorder
+        else:
+            by_name = {c.name: c for c in checks}
+            ordered = tuple(by_name[n] for n in ORDER if n in by_name)
+            ordered += tuple(c for c in checks if c.name not in _IN_ORDER)  # a format's own
         return Report(ordered, DocumentFacts(**self.facts), self.waived)
 
     # --- the steps --------------------------------------------------------------------

@@ -4,6 +4,7 @@ is built for the call's own times."""
 import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from identity import revocation
 from identity.certificates import Purpose, signature_hash
@@ -93,3 +94,26 @@ def test_a_crl_signed_by_another_key_fails_every_time():
         judged = store.judge(signer.chain, NOW, Purpose.DOCUMENT, "ES256", NOW)
         assert not judged.ok
         assert "not signed by its root" in judged.reason
+
+
+def test_anchoring_remembered_by_object_answers_only_for_the_same_chain_and_purpose():
+    """The store remembers anchoring by the certificate objects too: each chain and purpose
+    still gets what a fresh store finds for it, remembered or not (another root object, no
+    root, another purpose, a DER-equal copy of the leaf)."""
+    root, other = make_root("CN"), make_root("CN")
+    leaf = make_signer(root).cert
+    copy = x509.load_der_x509_certificate(leaf.public_bytes(serialization.Encoding.DER))
+    trust_list = make_trust_list(root)
+    store = TrustStore(trust_list, {"CN": empty_crl(root)})
+    cases = [
+        ([leaf], Purpose.DOCUMENT),
+        ([leaf, root.cert], Purpose.DOCUMENT),
+        ([leaf, other.cert], Purpose.DOCUMENT),
+        ([leaf], Purpose.LEDGER),
+        ([copy], Purpose.DOCUMENT),
+    ]
+    expected = [TrustStore(trust_list, {}).anchored(chain, purpose) for chain, purpose in cases]
+    assert not isinstance(expected[0], str)
+    assert isinstance(expected[2], str)  # another root than the listed one
+    for _ in range(2):  # the second round answers from what the store remembered
+        assert [store.anchored(chain, purpose) for chain, purpose in cases] == expected
