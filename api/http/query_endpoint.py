@@ -16,19 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.peers import answer_query
 from api.http.problems import Problem
+from api.http.verify_endpoint import read_body, send_json
 from network.node import Node
 from network.peers.service import QUERY_PATH
-
-
-async def _body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client went away")
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 class QueryEndpoint:
@@ -50,7 +40,7 @@ class QueryEndpoint:
             return
         scope["route"] = self.route
         try:
-            body = await _body(receive)
+            body = await read_body(receive)
             # As Starlette's Request.headers.items() gives them: latin-1, the last one
             # of a repeated name kept by the dict.
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -60,18 +50,7 @@ class QueryEndpoint:
             return
         except ConnectionAbortedError:
             return
-        content = orjson.dumps({"answer": token})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await send_json(send, orjson.dumps({"answer": token}))
 
 
 __all__ = ["QueryEndpoint"]

@@ -62,7 +62,8 @@ def render(report: Verification) -> bytes:
     return orjson.dumps(report.to_json())
 
 
-async def _body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """A request's whole body; ``ConnectionAbortedError`` if the client went away."""
     chunks = []
     while True:
         message = await receive()
@@ -71,6 +72,21 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def send_json(send: Send, content: bytes) -> None:
+    """A 200 answer of JSON ``content``."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
 
 
 class VerifyEndpoint:
@@ -87,7 +103,7 @@ class VerifyEndpoint:
             return
         scope["route"] = self.route
         try:
-            body = await _body(receive)
+            body = await read_body(receive)
         except Problem as problem:  # the body limit, while streaming
             await problem.response(PATH)(scope, receive, send)
             return
@@ -98,15 +114,4 @@ class VerifyEndpoint:
         except Problem as problem:
             await problem.response(PATH)(scope, receive, send)
             return
-        content = render(await verify(self.node, document, ask))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await send_json(send, render(await verify(self.node, document, ask)))

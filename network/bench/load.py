@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from network.bench.cpu import tree_cpu_seconds
 from network.bench.ledger import latency_ms
+from network.bench.process_cpu import tree_cpu_seconds
 
 
 def run_threads(
