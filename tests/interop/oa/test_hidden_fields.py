@@ -9,9 +9,7 @@ import json
 from pathlib import Path
 
 import httpx
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.http.app import create_app
 from api.http.pages.verdicts import Verdict, verdict_of
 from api.http.serving import serving
@@ -19,7 +17,9 @@ from network.home import Home
 from network.node import Node
 from tests.interop.oa.conftest import EXAMPLES
 
-runner = CliRunner()
+from .cli_runs import ok_json as _ok
+from .cli_runs import tdx
+
 DOMAIN = "hidden.tdx.example"
 WAIVED = ("signature", "integrity", "document", "chain", "role-for-type", "revocation")
 JUDGED = (
@@ -31,17 +31,6 @@ JUDGED = (
     "OpenAttestationEthereumDocumentStoreStatus",
     "OpenAttestationDnsTxtIdentityProof",
 )
-
-
-def tdx(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def _ok(*args: object) -> dict:
-    done = tdx(*args, "--json")
-    assert done.exit_code == 0, done.output
-    answer: dict = json.loads(done.stdout)
-    return answer
 
 
 def _verify(home: Home, document: Path, exit_code: int) -> dict:

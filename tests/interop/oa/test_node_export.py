@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.http.app import create_app
 from api.http.serving import serving
 from interop.oa import TitleState, TokenRegistry
@@ -21,7 +19,9 @@ from network.platforms import oa_settings
 from tests.interop.oa.conftest import EXAMPLES
 from tests.interop.oa.judge import judge
 
-runner = CliRunner()
+from .cli_runs import ok_json as _ok
+from .cli_runs import tdx
+
 DOMAIN = "node.tdx.example"
 STORE = "OpenAttestationEthereumDocumentStoreStatus"
 UNIFIED = (
@@ -29,17 +29,6 @@ UNIFIED = (
     "anchored", "status", "inclusion",
     "OpenAttestationHash", STORE, "OpenAttestationDnsTxtIdentityProof",
 )  # fmt: skip
-
-
-def tdx(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def _ok(*args: object) -> dict:
-    done = tdx(*args, "--json")
-    assert done.exit_code == 0, done.output
-    answer: dict = json.loads(done.stdout)
-    return answer
 
 
 def _official(home: Home, anvil: str, *documents: Path) -> list[dict]:

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 import rfc8785
 from eth_account.signers.local import LocalAccount
-from typer.testing import CliRunner
 
-from api.cli import app
 from identity import jws, keys, trust_list
 from identity.keys import KeyType
 from identity.trust_list import TrustListError
@@ -28,21 +26,12 @@ from tests.interop.oa.conftest import EXAMPLES
 from tests.interop.oa.judge import judge
 from tests.pki import make_root, make_trust_list
 
-runner = CliRunner()
+from .cli_runs import ok_json as _ok
+from .cli_runs import tdx
+
 DOMAIN = "trade.gov.example"
 DNS = "OpenAttestationDnsTxtIdentityProof"
 OTHER = "0x" + "ab" * 20
-
-
-def tdx(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def _ok(*args: object) -> dict:
-    done = tdx(*args, "--json")
-    assert done.exit_code == 0, done.output
-    answer: dict = json.loads(done.stdout)
-    return answer
 
 
 def _payload(token: str) -> dict:
