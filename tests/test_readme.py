@@ -37,6 +37,24 @@ def _script(block: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_script(script: str, tmp_path: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run a README script with bash, as a reader would: this interpreter's ``tdx`` first on
+    PATH, temporary files under ``tmp_path``, no home or network taken from the caller's
+    environment. It must succeed; the tail of its output says why if not."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "TMPDIR": str(tmp_path),
+    }
+    env.pop("TDX_HOME", None)
+    env.pop("TDX_NETWORK", None)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
 def test_the_readme_tour_and_api_calls_run(tmp_path):
     # The API section runs on a free port instead of 8000, in the tour's home.
     api = (
@@ -47,16 +65,7 @@ def test_the_readme_tour_and_api_calls_run(tmp_path):
     port = re.search(r"127\.0\.0\.1:(\d+)", api).group(1)
     script = _script(_block("## A short tour") + api.replace("--port PORT", f"--port {port}"))
     assert script.count("\n") > 20
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "TMPDIR": str(tmp_path),
-    }
-    env.pop("TDX_HOME", None)
-    result = subprocess.run(
-        ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_script(script, tmp_path, timeout=300)
     assert "PROOF OK" in result.stdout
     assert "ledger OK" in result.stdout
     assert '"documentId":"sha256:' in result.stdout  # the phyto issued over HTTP

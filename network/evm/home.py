@@ -122,23 +122,29 @@ def _collect(chain: Chain, hashes_: list[bytes]) -> list[TxReceipt]:
     return receipts
 
 
+def funding_transaction(chain: Chain, funder: LocalAccount, address: str, value: int) -> bytes:
+    """A signed transfer of ``value`` wei from ``funder`` to ``address`` (EIP-1559, at fees
+    far above anvil's), its nonce taken from the chain's count for ``funder``."""
+    tx: dict[str, Any] = {
+        "to": address,
+        "value": value,
+        "chainId": chain.chain_id,
+        "nonce": chain.nonce(funder),
+        "gas": 21_000,
+        "maxFeePerGas": 100 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "type": 2,
+    }
+    return bytes(funder.sign_transaction(tx).raw_transaction)
+
+
 def _fund(chain: Chain, funder: LocalAccount, addresses: list[str]) -> None:
     """Top up low balances, pipelined: send every transfer, then collect the receipts."""
     sent = []
     for address in addresses:
         if int(retry(lambda a=address: chain.w3.eth.get_balance(a))) >= LOW_BALANCE_WEI:  # type: ignore[misc]
             continue
-        tx: dict[str, Any] = {
-            "to": address,
-            "value": FUND_WEI,
-            "chainId": chain.chain_id,
-            "nonce": chain.nonce(funder),
-            "gas": 21_000,
-            "maxFeePerGas": 100 * 10**9,
-            "maxPriorityFeePerGas": 10**9,
-            "type": 2,
-        }
-        raw = bytes(funder.sign_transaction(tx).raw_transaction)
+        raw = funding_transaction(chain, funder, address, FUND_WEI)
         sent.append(bytes(retry(lambda r=raw: chain.w3.eth.send_raw_transaction(r))))  # type: ignore[misc]
     _collect(chain, sent)
 

@@ -25,7 +25,7 @@ from chaincode.canonical import CanonicalizationError, parse_json
 from interop.oa import DocumentStore, OaIssuer, StaticDnsTxt, TokenRegistry, record_text
 from ledger.evm.chain import Chain
 from network.evm.anvil import dev_accounts
-from network.evm.home import org_account
+from network.evm.home import funding_transaction, org_account
 from network.home import Home
 
 FILE_NAME = "oa.json"
@@ -147,17 +147,7 @@ def funded(chain: Chain, account: LocalAccount) -> LocalAccount:
     # anvil's last development account: not account 0, which deployers and tests use with
     # nonces they count themselves.
     funder = dev_accounts(FUNDER + 1)[FUNDER]
-    tx: dict[str, Any] = {
-        "to": account.address,
-        "value": FUND_WEI,
-        "chainId": chain.chain_id,
-        "nonce": chain.nonce(funder),
-        "gas": 21_000,
-        "maxFeePerGas": 100 * 10**9,
-        "maxPriorityFeePerGas": 10**9,
-        "type": 2,
-    }
-    raw = bytes(funder.sign_transaction(tx).raw_transaction)
+    raw = funding_transaction(chain, funder, account.address, FUND_WEI)
     sent = chain.w3.eth.send_raw_transaction(raw)
     receipt = chain.w3.eth.wait_for_transaction_receipt(sent, timeout=60, poll_latency=0.01)
     if receipt["status"] != 1:

@@ -1,6 +1,7 @@
 """Four country nodes on loopback, started once for the module with ``tdx network up``'s
 launcher, each a real ``tdx serve`` process with its own home; stopped by their PIDs."""
 
+import contextlib
 import datetime
 import json
 import secrets
@@ -78,15 +79,22 @@ class Network:
         return process
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory):
-    path = tmp_path_factory.mktemp("network")
-    processes = launcher.up(COUNTRIES, path, launcher.free_base_port(len(COUNTRIES)))
+@contextlib.contextmanager
+def nodes_up(path, countries):
+    """One node per country on free loopback ports under ``path``; stopped (by the PIDs
+    the launcher recorded) when the block ends."""
+    processes = launcher.up(countries, path, launcher.free_base_port(len(countries)))
     try:
         yield Network(path, processes)
     finally:
         stopped = launcher.down(path)
-        assert {p.name for p in stopped} <= set(COUNTRIES)
+        assert {p.name for p in stopped} <= set(countries)
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    with nodes_up(tmp_path_factory.mktemp("network"), COUNTRIES) as nodes:
+        yield nodes
 
 
 def fresh(name: str, **changes) -> dict:

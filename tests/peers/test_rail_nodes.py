@@ -13,7 +13,7 @@ import pytest
 from network import launcher
 from network.node import Node
 from tests.conftest import EXAMPLES
-from tests.peers.conftest import Network, check
+from tests.peers.conftest import check, nodes_up
 
 COUNTRIES = ["CN", "KZ"]
 TUANJIECUN, ALASHANKOU, DOSTYK = "841209", "892305", "708507"
@@ -25,13 +25,8 @@ KZ_WAGON, KZ_WAGON_2 = "52003412", "52003420"
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rail-nodes")
-    processes = launcher.up(COUNTRIES, path, launcher.free_base_port(len(COUNTRIES)))
-    try:
-        yield Network(path, processes)
-    finally:
-        stopped = launcher.down(path)
-        assert {p.name for p in stopped} <= set(COUNTRIES)
+    with nodes_up(tmp_path_factory.mktemp("rail-nodes"), COUNTRIES) as network:
+        yield network
 
 
 def _note() -> dict:

@@ -3,13 +3,11 @@ folder: the nodes come up, the RU node's answer about a CN CO is VALID after ask
 node (UNKNOWN without asking, exit 3), and `tdx network down` stops them."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from network import launcher
+from tests.test_readme import run_script
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -42,17 +40,7 @@ def _script(block: str, base: int) -> str:
 
 def test_the_readme_network_block_runs(tmp_path):
     script = _script(_block(), launcher.free_base_port(4))
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "TMPDIR": str(tmp_path),
-    }
-    env.pop("TDX_HOME", None)
-    env.pop("TDX_NETWORK", None)
-    result = subprocess.run(
-        ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_script(script, tmp_path, timeout=600)
     (network,) = [p for p in tmp_path.iterdir() if (p / "network").is_dir()]
     report = json.loads((network / "network" / "verify.json").read_text())
     assert report["verdict"] == "VALID"
