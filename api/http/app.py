@@ -24,7 +24,6 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,9 +39,10 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import pages, peers, routes, verify_endpoint, witness
+from api.http import issue_endpoint, pages, peers, routes, verify_endpoint, witness
 from api.http import rail as rail_routes
-from api.http.problems import Problem, from_invalid_document, from_read_refusal, from_refusal
+from api.http.issue_endpoint import IssueEndpoint
+from api.http.problems import Problem, invalid_request, problem_of
 from api.http.query_endpoint import QueryEndpoint
 from api.http.strict import NotStrictJsonError
 from api.http.verify_endpoint import VerifyEndpoint
@@ -201,6 +201,12 @@ def create_app(node: Node, max_body: int = MAX_BODY, log_level: str = "INFO") ->
     app.add_middleware(VerifyEndpoint, node=node, route=documented)
     query_route = next(r for r in peers.router.routes if getattr(r, "path", None) == QUERY_PATH)
     app.add_middleware(QueryEndpoint, node=node, route=query_route)
+    issue_route = next(
+        r
+        for r in routes.router.routes
+        if getattr(r, "path", None) == issue_endpoint.PATH and "POST" in getattr(r, "methods", ())
+    )
+    app.add_middleware(IssueEndpoint, node=node, route=issue_route, commits=metrics.commits)
     app.add_middleware(BodyLimit, limit=max_body, exempt=exempt)
     app.add_middleware(Observe, metrics=metrics, exempt=exempt)
     _build_routes_now(app)
@@ -247,52 +253,17 @@ def _add_operations(app: FastAPI, node: Node, metrics: Metrics) -> None:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
-            "rule": e["type"],
-            "message": e["msg"],
-        }
-        for e in exc.errors()
-    ]
-
-
 def _add_problem_handlers(app: FastAPI) -> None:
     """Every error as RFC 9457 problem+json, naming the rule that was broken."""
 
     async def on_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Problem)
-        return exc.response(request.url.path)
-
-    async def on_refusal(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Refusal)
-        return from_refusal(exc).response(request.url.path)
-
-    async def on_read_refusal(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ReadRefusal)
-        return from_read_refusal(exc).response(request.url.path)
-
-    async def on_not_offered(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, NotOffered)
-        problem = Problem(501, str(exc), "not-offered", capability=exc.capability)
+        problem = problem_of(exc)
+        assert problem is not None
         return problem.response(request.url.path)
-
-    async def on_not_canonical(request: Request, exc: Exception) -> Response:
-        reason = exc.reason if isinstance(exc, NotStrictJsonError) else str(exc)
-        errors = [{"path": "$", "rule": "strict_json", "message": reason}]
-        problem = Problem(422, reason, "not-canonical-json", errors=errors)
-        return problem.response(request.url.path)
-
-    async def on_invalid(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, InvalidDocumentError)
-        return from_invalid_document(exc).response(request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errors = _validation_errors(exc)
-        problem = Problem(422, "the request body is not valid", "invalid-request", errors=errors)
-        return problem.response(request.url.path)
+        return invalid_request(exc.errors()).response(request.url.path)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -300,18 +271,20 @@ def _add_problem_handlers(app: FastAPI) -> None:
             return pint_error(request, exc.status_code, str(exc.detail))
         return Problem(exc.status_code, str(exc.detail), "http").response(request.url.path)
 
-    for cls, handler in (
-        (Problem, on_problem),
-        (ReadRefusal, on_read_refusal),
-        (Refusal, on_refusal),
-        (NotOffered, on_not_offered),
-        (NotStrictJsonError, on_not_canonical),
-        (CanonicalizationError, on_not_canonical),
-        (InvalidDocumentError, on_invalid),
-        (RequestValidationError, on_validation),
-        (StarletteHTTPException, on_http),
+    # The node's answers and the strict parser's refusals, as ``problems.problem_of`` maps
+    # them (the plain ASGI endpoints answer with the same mapping).
+    for cls in (
+        Problem,
+        ReadRefusal,
+        Refusal,
+        NotOffered,
+        NotStrictJsonError,
+        CanonicalizationError,
+        InvalidDocumentError,
     ):
-        app.add_exception_handler(cls, handler)
+        app.add_exception_handler(cls, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
 
 
 class Observe:

@@ -3,13 +3,17 @@ rule that was broken."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from api.http.strict import NotStrictJsonError
+from chaincode.canonical import CanonicalizationError
 from chaincode.documents.registry import InvalidDocumentError
 from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.read_policy import ReadRefusal
+from network.node import NotOffered
 
 PROBLEM_JSON = "application/problem+json"
 _BASE = "https://tdx.example/problems/"
@@ -83,3 +87,43 @@ def from_invalid_document(exc: InvalidDocumentError) -> Problem:
         "invalid-document",
         errors=[{"path": e.path, "rule": e.rule, "message": e.message} for e in exc.errors],
     )
+
+
+def not_canonical(exc: CanonicalizationError | NotStrictJsonError) -> Problem:
+    """A body the strict JSON parser refuses (duplicate key, NaN, not JSON)."""
+    reason = exc.reason if isinstance(exc, NotStrictJsonError) else str(exc)
+    errors = [{"path": "$", "rule": "strict_json", "message": reason}]
+    return Problem(422, reason, "not-canonical-json", errors=errors)
+
+
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> Problem:
+    """A body that fails its request model: each of FastAPI's validation errors (``loc``
+    starting with ``"body"``) as its path, rule and message."""
+    found = [
+        {
+            "path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1 else "$",
+            "rule": e["type"],
+            "message": e["msg"],
+        }
+        for e in errors
+    ]
+    return Problem(422, "the request body is not valid", "invalid-request", errors=found)
+
+
+def problem_of(exc: BaseException) -> Problem | None:
+    """The problem an exception of the node or of the request's parsing is answered with;
+    None for one that is no answer (a fault: the app's 500). One mapping for the app's
+    exception handlers and the plain ASGI endpoints."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, ReadRefusal):
+        return from_read_refusal(exc)
+    if isinstance(exc, Refusal):
+        return from_refusal(exc)
+    if isinstance(exc, NotOffered):
+        return Problem(501, str(exc), "not-offered", capability=exc.capability)
+    if isinstance(exc, NotStrictJsonError | CanonicalizationError):
+        return not_canonical(exc)
+    if isinstance(exc, InvalidDocumentError):
+        return from_invalid_document(exc)
+    return None

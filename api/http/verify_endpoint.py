@@ -74,12 +74,12 @@ async def read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def send_json(send: Send, content: bytes) -> None:
-    """A 200 answer of JSON ``content``."""
+async def send_json(send: Send, content: bytes, status: int = 200) -> None:
+    """An answer of JSON ``content`` (200 unless told)."""
     await send(
         {
             "type": "http.response.start",
-            "status": 200,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(content)).encode()),
