@@ -53,6 +53,24 @@ def test_an_ed25519_token_is_byte_for_byte_joserfc_s():
     assert token == expected
 
 
+def test_an_es256_token_is_joserfc_s_but_for_the_random_signature():
+    """ES256 tokens are built without joserfc too (a node signs every document it issues):
+    header and payload byte for byte joserfc's, and a signature (ECDSA is randomised) of
+    R || S that joserfc and this module both verify."""
+    signer = make_signer(make_root(), key_type=KeyType.P256)
+    token = jws.sign(b'{"a":1}', signer.key, signer.chain, TYP, {"kid": "k1"})
+    header = {"alg": "ES256", "typ": TYP, "x5c": _x5c(signer.chain), "kid": "k1"}
+    expected = jose_jws.serialize_compact(
+        header, b'{"a":1}', jws._jose_key(signer.key), registry=jws._registry("ES256")
+    )
+    assert token.split(".")[:2] == expected.split(".")[:2]
+    signature = token.split(".")[2]
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 64  # R || S
+    public = jws._jose_key(signer.key.public_key())
+    assert jose_jws.deserialize_compact(token, public, registry=jws._registry("ES256"))
+    assert jws.verify(token, {"ES256"}, TYP).payload == b'{"a":1}'
+
+
 def test_changed_payload_fails():
     signer = make_signer(make_root())
     head, _, sig = jws.sign(b"payload", signer.key, signer.chain, TYP).split(".")
