@@ -1,19 +1,16 @@
 """The embedded ledger engine: SQLite in WAL mode, durable group commit, a Merkle log.
 
-One writer thread takes every queued transaction, executes the chaincode on each inside
-its own savepoint (a refused transaction changes nothing), appends the accepted ones to
-the hash-chained log and its RFC 9162 tree, signs a checkpoint of the new tree, and
-commits once with ``synchronous=FULL`` (an fsync of the WAL). Only then are the callers'
-receipts released: nothing acknowledged is lost. Reads use a pool of their own
-connections, each read one snapshot of the last commit, and never wait for the writer.
+Writes go through ``ledger.embedded.group_commit``: one writer thread commits each group
+of queued transactions once, with ``synchronous=FULL`` (an fsync of the WAL), and only
+then are the callers' receipts released: nothing acknowledged is lost. Reads use a pool
+of their own connections, each read one snapshot of the last commit, and never wait for
+the writer.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
-import fcntl
-import hashlib
 import json
 import queue
 import sqlite3
@@ -21,22 +18,19 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from chaincode.lifecycle import Effects, Refusal, RefusalKind, apply, link_is_mutual
+from chaincode.lifecycle import Refusal, RefusalKind
 from chaincode.rail.consignment import RouteRecord
 from chaincode.rail.events import RecordedEvent
 from chaincode.rail.report import Journey
 from chaincode.records import DocumentRecord, PickupRight
-from chaincode.transactions import Op, utc
-from ledger.admission import admit, batch_root
+from chaincode.transactions import Op
+from ledger.admission import batch_root
 from ledger.embedded import rail_tables
-from ledger.embedded.entries import GENESIS_PREV, NodeTable, entry_hash, entry_leaf
+from ledger.embedded.entries import NodeTable
+from ledger.embedded.group_commit import CheckpointSigner, GroupCommit, tip
 from ledger.embedded.log_audit import audit_log
 from ledger.embedded.proof_reads import ProofReads, entry_columns
 from ledger.embedded.schema import SCHEMA, upgrade
@@ -48,7 +42,6 @@ from ledger.interface import (
     LogCheck,
     Receipt,
     SignedDocument,
-    document_summary,
     rail_details,
     single,
 )
@@ -56,9 +49,7 @@ from ledger.provenance import provenance
 from ledger.records_codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
-    document_to_row,
     kind_of,
-    right_to_json,
 )
 from ledger.signed_tx import SignedTx
 from ledger.sqlite_files import open_database
@@ -67,27 +58,6 @@ from ledger.tlog import checkpoint, merkle
 # The first entry that touched a document, its leaf, its inclusion proof and the signed
 # checkpoint the proof is against.
 Inclusion = tuple[int, bytes, list[bytes], str]
-
-
-@dataclass(frozen=True)
-class CheckpointSigner:
-    origin: str
-    key_name: str
-    sign: Callable[[checkpoint.Checkpoint], str]
-    verifier_key: str
-
-
-@dataclass
-class _Pending:
-    signed: SignedTx
-    future: Future[Receipt | Refusal | int]
-    receipt: bool = True
-    document: SignedDocument | None = None
-
-
-def _document_values(doc: DocumentRecord, entry: int) -> tuple[object, ...]:
-    """A record's row in column order: ``document_to_row`` and the entry that made it."""
-    return (*document_to_row(doc), entry)
 
 
 def _evidence_query(by_issuer: bool) -> str:
@@ -127,10 +97,7 @@ class EmbeddedLedger:
         self._identities = identities
         # Proofs for verifications keep parts of the tree (see proof_reads); others read afresh.
         self._proofs, self._fresh_proofs = ProofReads(keep=True), ProofReads(keep=False)
-        self._signer_keys: dict[str, str] = {}
         self._signer = signer
-        self._clock = clock
-        self._max_group = max_group
         self._db = open_database(
             path, SCHEMA + rail_tables.SCHEMA, synchronous="FULL", upgrade=upgrade
         )
@@ -138,21 +105,12 @@ class EmbeddedLedger:
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA mmap_size=268435456")
         self._path = path
-        # Every process that serves this ledger (``tdx serve``'s workers) has a writer; they
-        # take turns on this lock, which wakes the next one as soon as a commit ends, instead
-        # of SQLite's busy handler, which polls with sleeps of up to 100 ms.
-        self._write_lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115
         # Readers get their own connections: in WAL mode a reader sees the last commit and
         # never waits for the writer, so a verification does not queue behind an fsync.
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._closed = False
-        self._writer = threading.Thread(
-            target=self._write_loop, name="tdx-ledger-writer", daemon=True
-        )
-        self._writer.start()
+        self._writing = GroupCommit(self._db, path, identities, signer, clock, max_group)
 
     # --- writing ----------------------------------------------------------------------
 
@@ -161,7 +119,7 @@ class EmbeddedLedger:
 
     def submit_many(self, signed: Sequence[SignedTx]) -> list[Receipt | Refusal]:
         """Queue the transactions for the next group commit and wait until durable."""
-        results = self._enqueue(signed, receipts=True)
+        results = self._writing.submit_all(signed, receipts=True)
         return [r for r in results if not isinstance(r, int)]
 
     def submit_document(self, signed: SignedTx, document: SignedDocument) -> Receipt:
@@ -177,12 +135,7 @@ class EmbeddedLedger:
     ) -> Future[Receipt | Refusal | int]:
         """``submit_document`` without the wait (for an event loop): the future is the
         receipt or the refusal, set once the group commit is durable."""
-        if self._closed:
-            raise RuntimeError("the ledger is closed")
-        pending = _Pending(signed, Future(), True, document)
-        pending.future.set_running_or_notify_cancel()  # queued is final: cancel() now fails
-        self._queue.put(pending)
-        return pending.future
+        return self._writing.submit_later(signed, document)
 
     def signed_document(self, digest: str) -> bytes | None:
         """The signed document kept under ``digest`` (see ``submit_document``), or None."""
@@ -195,253 +148,11 @@ class EmbeddedLedger:
     def import_many(self, signed: Sequence[SignedTx]) -> list[int | Refusal]:
         """Like ``submit_many`` for bulk loads: durable just the same, but answers with the
         entry index of each accepted transaction instead of building its receipt."""
-        results = self._enqueue(signed, receipts=False)
+        results = self._writing.submit_all(signed, receipts=False)
         return [r for r in results if not isinstance(r, Receipt)]
 
-    def _enqueue(self, signed: Sequence[SignedTx], receipts: bool) -> list[Receipt | Refusal | int]:
-        if self._closed:
-            raise RuntimeError("the ledger is closed")
-        pending = [_Pending(s, Future(), receipts) for s in signed]
-        for p in pending:
-            self._queue.put(p)
-        return [p.future.result() for p in pending]
-
-    def _write_loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            # The group is gathered once this writer holds the lock: whatever arrived while
-            # another process committed joins it. Receipts are built after the lock is let go.
-            fcntl.flock(self._write_lock, fcntl.LOCK_EX)
-            try:
-                group, stop = self._gather(first)
-                try:
-                    outcome: list[int | Refusal] | BaseException = self._commit_group(
-                        [(p.signed, p.document) for p in group]
-                    )
-                except BaseException as exc:  # a failed commit acknowledges nothing
-                    outcome = exc
-            finally:
-                fcntl.flock(self._write_lock, fcntl.LOCK_UN)
-            self._settle(group, outcome)
-            if stop:
-                return
-
-    def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
-        """``first`` and what else is queued (up to a group); True if the ledger closes."""
-        group = [first]
-        while len(group) < self._max_group:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                return group, True
-            group.append(item)
-        return group, False
-
-    def _settle(self, group: list[_Pending], outcome: list[int | Refusal] | BaseException) -> None:
-        """Answer each caller of a committed (durable) group, or fail them all."""
-        try:
-            if isinstance(outcome, BaseException):
-                raise outcome
-            with self._reading() as db:  # one snapshot for the group's receipts
-                results = [
-                    self._answer(db, item, p.receipt)
-                    for p, item in zip(group, outcome, strict=True)
-                ]
-        except BaseException as exc:
-            for p in group:
-                p.future.set_exception(exc)
-        else:
-            for p, result in zip(group, results, strict=True):
-                p.future.set_result(result)
-
-    def _answer(
-        self, db: sqlite3.Connection, item: int | Refusal, receipt: bool
-    ) -> Receipt | Refusal | int:
-        if isinstance(item, Refusal):
-            return item
-        index, duplicate = (-1 - item, True) if item < 0 else (item, False)
-        return self._receipt(db, index, duplicate) if receipt else index
-
-    def _commit_group(
-        self, group: list[tuple[SignedTx, SignedDocument | None]]
-    ) -> list[int | Refusal]:
-        """Commit a group; each transaction's entry index (``-1 - index`` for one already
-        committed earlier) or its refusal. An accepted transaction's document is kept with
-        its entry."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            size, prev = self._tip()
-            first = size
-            view = SqlView(db, self._identities)
-            outcome: list[int | Refusal] = []
-            for signed, document in group:
-                existing = db.execute(
-                    "SELECT idx FROM entries WHERE tx_id = ?", (signed.id,)
-                ).fetchone()
-                if existing is not None:
-                    outcome.append(-1 - int(existing[0]))  # a duplicate: its index, marked
-                    continue
-                db.execute("SAVEPOINT tx")
-                try:
-                    leaf = self._execute(signed, view, size, prev)
-                except Refusal as refusal:
-                    db.execute("ROLLBACK TO tx")
-                    db.execute("RELEASE tx")
-                    outcome.append(refusal)
-                    continue
-                db.execute("RELEASE tx")
-                if document is not None:
-                    self._keep(document)
-                outcome.append(size)
-                prev = entry_hash(leaf)
-                size += 1
-            note = self._signer.sign(
-                checkpoint.Checkpoint(self._signer.origin, size, merkle.root(NodeTable(db), size))
-            )
-            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (size, note))
-            # This group's entries, found by primary key: a scan for cp_size = -1 would read
-            # the whole log on every commit (84 ms at a million entries).
-            db.execute("UPDATE entries SET cp_size = ? WHERE idx >= ?", (size, first))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return outcome
-
-    def _keep(self, document: SignedDocument) -> None:
-        v = document.validated
-        self._db.execute(
-            "INSERT OR IGNORE INTO signed_documents VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                document.digest,
-                document.envelope,
-                v.kind.value if v else None,
-                v.rules if v else None,
-                v.issuing_country if v else None,
-                v.verified if v else None,
-            ),
-        )
-
     def _tip(self, db: sqlite3.Connection | None = None) -> tuple[int, str]:
-        row = (
-            (db or self._db)
-            .execute("SELECT idx, leaf FROM entries ORDER BY idx DESC LIMIT 1")
-            .fetchone()
-        )
-        if row is None:
-            return 0, GENESIS_PREV
-        return int(row[0]) + 1, entry_hash(bytes(row[1]))
-
-    def _execute(self, signed: SignedTx, view: SqlView, index: int, prev: str) -> bytes:
-        tx = signed.tx
-        now = self._clock()
-        actor = admit(signed, self._identities, now)
-        self._bind_key(signed.kid, actor.id)
-        effects = apply(tx, actor, view)
-        leaf = entry_leaf(index, prev, utc(now), signed)
-        db = self._db
-        db.execute("INSERT INTO entries VALUES (?, ?, ?, -1)", (index, signed.id, leaf))
-        get = NodeTable(db).get
-        db.executemany(
-            "INSERT INTO nodes VALUES (?, ?, ?)",
-            merkle.append_nodes(index, merkle.leaf_hash(leaf), get),
-        )
-        self._store_effects(effects, index, view)
-        return leaf
-
-    def _bind_key(self, kid: str, org_id: str) -> None:
-        """A ledger key acts for the first organisation whose transaction it signed, and for
-        no other: a certificate that another country issued over an organisation's key gives
-        no second identity to its signatures (the contract's consented registration)."""
-        if kid not in self._signer_keys:
-            der = self._identities.certificate(kid)
-            spki = (
-                x509.load_der_x509_certificate(der)
-                .public_key()
-                .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-                if der is not None
-                else kid.encode()
-            )
-            self._signer_keys[kid] = hashlib.sha256(spki).hexdigest()
-        key = self._signer_keys[kid]
-        row = self._db.execute("SELECT org FROM signers WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO signers VALUES (?, ?)", (key, org_id))
-        elif row[0] != org_id:
-            raise Refusal(
-                RefusalKind.FORBIDDEN,
-                f"this ledger key acts for {row[0]}; one key acts for one organisation",
-            )
-
-    def _store_effects(self, effects: Effects, index: int, view: SqlView) -> None:
-        db = self._db
-        # A record keeps the entry that created it: the first record of a digest stays first.
-        db.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id, issuer) DO UPDATE SET state = excluded.state, "
-            "holder = excluded.holder, detail = excluded.detail",
-            [_document_values(d, index) for d in effects.documents],
-        )
-        if effects.batch is not None:
-            # One row per document, straight from the batch: no record objects, and no
-            # history row each (a batch's documents are found through the batch's entry).
-            b = effects.batch
-            fixed = (b.kind.value, b.issuer, b.country, "ISSUED", b.time.isoformat(), b.root)
-            db.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                [(d, *fixed, index) for d in b.digests],
-            )
-            db.execute("INSERT INTO batches VALUES (?, ?, ?)", (b.root, b.issuer, index))
-        db.executemany(
-            "INSERT OR REPLACE INTO rights VALUES (?, ?)",
-            [(r.container, right_to_json(r)) for r in effects.rights],
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO released VALUES (?, ?, ?)",
-            [(r.container, r.ebl, r.released_by) for r in effects.rights],
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO history VALUES (?, ?, ?)",
-            [(d, issuer, index) for d, issuer in effects.touched_records],
-        )
-        containers = [(c, d.id, d.issuer) for d in effects.documents for c in d.containers]
-        if containers:
-            db.executemany("INSERT OR IGNORE INTO containers VALUES (?, ?, ?)", containers)
-        edges: list[tuple[str, str, str, str | None]] = []
-        for d in effects.documents:
-            if d.supersedes:  # the same issuer's records, both ways
-                edges += [(d.id, d.issuer, d.supersedes, d.issuer)]
-                edges += [(d.supersedes, d.issuer, d.id, d.issuer)]
-            for link in d.links:
-                edges.append((d.id, d.issuer, link, None))
-                linked = view.document(link)
-                if linked is not None and link_is_mutual(d.country, linked.country):
-                    edges.append((link, linked.issuer, d.id, d.issuer))
-        if edges:
-            db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)", edges)
-        rail_tables.store(db, effects, index)
-
-    # --- receipts and proofs ----------------------------------------------------------
-
-    def _receipt(self, db: sqlite3.Connection, index: int, duplicate: bool = False) -> Receipt:
-        tx_id, cp_size = db.execute(
-            "SELECT tx_id, cp_size FROM entries WHERE idx = ?", (index,)
-        ).fetchone()
-        note = db.execute("SELECT note FROM checkpoints WHERE size = ?", (cp_size,)).fetchone()[0]
-        leaf, proof = self._fresh_proofs.leaf_and_path(db, index, int(cp_size))
-        view = SqlView(db, self._identities)
-        docs = [
-            document_summary(str(r[0]), view.document(str(r[0]), str(r[1])))
-            for r in db.execute("SELECT doc, issuer FROM history WHERE entry = ? LIMIT 5", (index,))
-        ]
-        return Receipt(
-            str(tx_id), index, entry_hash(leaf), note, [p.hex() for p in proof], docs, duplicate
-        )
+        return tip(db or self._db)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -464,7 +175,7 @@ class EmbeddedLedger:
 
     def _reader(self) -> sqlite3.Connection:
         """A read connection; the caller puts it back in ``self._readers``."""
-        if self._closed:
+        if self._writing.closed:
             raise RuntimeError("the ledger is closed")
         try:
             return self._readers.get_nowait()
@@ -504,7 +215,7 @@ class EmbeddedLedger:
 
     def queue_depth(self) -> int:
         """Transactions waiting for the writer (approximate, for metrics)."""
-        return self._queue.qsize()
+        return self._writing.queue_depth()
 
     def size(self) -> int:
         with self._reading(snapshot=False) as db:
@@ -787,13 +498,10 @@ class EmbeddedLedger:
             return audit_log(db, self._identities, self._signer.verifier_key, progress)
 
     def close(self) -> None:
-        if self._closed:
+        if self._writing.closed:
             return
-        self._closed = True
-        self._queue.put(None)
-        self._writer.join()
+        self._writing.close()
         self._db.close()
-        self._write_lock.close()
         with self._opened_lock:
             for db in self._opened:
                 db.close()
