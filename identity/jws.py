@@ -147,12 +147,22 @@ def _b64url_decode(segment: bytes) -> bytes:
     return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
 
 
-def _compact(header: dict[str, Any], payload: bytes, key: SigningKey) -> str:
-    """A compact JWS (RFC 7515 5.1). ES256's signature is R || S (RFC 7518 3.4), from the
-    DER that pyca/cryptography returns; the others' signatures are used as they come."""
-    signing_input = (
-        _b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64url(payload)
-    )
+def _protected(header: dict[str, Any]) -> str:
+    """The header segment: base64url of the header's JSON, as joserfc writes it."""
+    return _b64url(json.dumps(header, separators=(",", ":")).encode())
+
+
+@functools.lru_cache(maxsize=256)
+def _chain_header(alg: str, typ: str, chain: tuple[x509.Certificate, ...]) -> str:
+    # A signer's header is the same on every signature it makes: encoded once.
+    return _protected({"alg": alg, "typ": typ, "x5c": [_b64(c) for c in chain]})
+
+
+def _compact(protected: str, payload: bytes, key: SigningKey) -> str:
+    """A compact JWS (RFC 7515 5.1) of the header segment ``protected``. ES256's signature
+    is R || S (RFC 7518 3.4), from the DER that pyca/cryptography returns; the others'
+    signatures are used as they come."""
+    signing_input = protected + "." + _b64url(payload)
     data = signing_input.encode("ascii")
     if isinstance(key, ec.EllipticCurvePrivateKey):  # P-256 only: algorithm_for said ES256
         r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
@@ -175,10 +185,11 @@ def sign(
     base64url of each part), at a fraction of the cost: joserfc imports the key into a JWK
     object and checks it on every call, and a node signs every document it issues."""
     alg = algorithm_for(key)
+    if not extra_header:
+        return _compact(_chain_header(alg, typ, tuple(chain)), payload, key)
     header: dict[str, Any] = {"alg": alg, "typ": typ, "x5c": [_b64(c) for c in chain]}
-    if extra_header:
-        header.update(extra_header)
-    return _compact(header, payload, key)
+    header.update(extra_header)
+    return _compact(_protected(header), payload, key)
 
 
 def sign_with_key(payload: bytes, key: PrivateKey, typ: str) -> str:

@@ -53,13 +53,15 @@ def test_an_ed25519_token_is_byte_for_byte_joserfc_s():
     assert token == expected
 
 
-def test_an_es256_token_is_joserfc_s_but_for_the_random_signature():
+@pytest.mark.parametrize("extra", [None, {"kid": "k1"}])
+def test_an_es256_token_is_joserfc_s_but_for_the_random_signature(extra):
     """ES256 tokens are built without joserfc too (a node signs every document it issues):
-    header and payload byte for byte joserfc's, and a signature (ECDSA is randomised) of
-    R || S that joserfc and this module both verify."""
+    header (kept per signer, or with extra fields) and payload byte for byte joserfc's, and
+    a signature (ECDSA is randomised) of R || S that joserfc and this module both verify."""
     signer = make_signer(make_root(), key_type=KeyType.P256)
-    token = jws.sign(b'{"a":1}', signer.key, signer.chain, TYP, {"kid": "k1"})
-    header = {"alg": "ES256", "typ": TYP, "x5c": _x5c(signer.chain), "kid": "k1"}
+    for _ in range(2):  # the second time, the signer's header as kept
+        token = jws.sign(b'{"a":1}', signer.key, signer.chain, TYP, extra)
+    header = {"alg": "ES256", "typ": TYP, "x5c": _x5c(signer.chain), **(extra or {})}
     expected = jose_jws.serialize_compact(
         header, b'{"a":1}', jws._jose_key(signer.key), registry=jws._registry("ES256")
     )
