@@ -3,6 +3,7 @@ worker, a dead worker is replaced, one that cannot start stops the node, and a p
 already in use is one clear line."""
 
 import contextlib
+import gc
 import http.client
 import json
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.http import workers
+from network.config import NodeConfig
 from network.evm.anvil import free_port
 
 TDX = str(Path(sys.executable).parent / "tdx")
@@ -159,3 +162,18 @@ def test_workers_that_cannot_start_stop_the_node(tmp_path):
         proc.wait(timeout=120)
         assert proc.returncode == 1
         assert "a worker failed to start" in proc.stderr.read()
+
+
+def test_a_worker_freezes_start_up_and_collects_young_objects_less_often(demo_home):
+    """In a worker, what start-up built is out of the collector's sight and a young
+    collection waits for many more new objects than Python's 700 (a request in flight is
+    hundreds of them)."""
+    before = gc.get_threshold()
+    try:
+        with workers._node_app(NodeConfig(demo_home.path), "WARNING"):
+            assert gc.get_threshold()[0] == workers.YOUNG_COLLECTION_AT >= 10_000
+            assert gc.get_threshold()[1:] == before[1:]
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
