@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from cryptography import x509
 
+from chaincode.canonical import canonical_bytes
 from chaincode.documents.registry import DocumentKind
 from chaincode.records import DocState
 from identity import jws
@@ -156,7 +156,9 @@ def write_answer(
 
 
 def sign_answer(payload: dict[str, Any], key: PrivateKey, chain: list[x509.Certificate]) -> str:
-    return jws.sign(rfc8785.dumps(payload), key, chain, JWS_TYPE)
+    # RFC 8785 bytes by chaincode.canonical: orjson's where they are the same as rfc8785's
+    # (held equal by its property test), a fifth of the answer's cost otherwise.
+    return jws.sign(canonical_bytes(payload), key, chain, JWS_TYPE)
 
 
 @dataclass(frozen=True)
