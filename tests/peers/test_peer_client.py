@@ -234,7 +234,10 @@ class RawServer:
 
 
 def test_chunked_and_length_answers_are_read_whole_on_one_kept_connection():
-    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+        b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    )
     sized = b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nX-B: two\r\n\r\nxyz"
     with RawServer([(chunked, False), (sized, False)]) as server, _using(_client()) as client:
         _, first = client.post(server.url, "/q", {})
@@ -265,9 +268,12 @@ def test_an_answer_that_ends_with_the_connection_is_read_and_not_kept():
     ids=["cut-off", "not-http", "bad-length"],
 )
 def test_a_broken_answer_is_a_transport_error_and_not_sent_again(raw, error):
-    with RawServer([(raw, True), (raw, True)]) as server, _using(_client()) as client:
-        with pytest.raises(PeerTransportError, match=error):
-            client.post(server.url, "/q", {})
+    with (
+        RawServer([(raw, True), (raw, True)]) as server,
+        _using(_client()) as client,
+        pytest.raises(PeerTransportError, match=error),
+    ):
+        client.post(server.url, "/q", {})
     assert server.connections == 1
 
 

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from http_message_signatures import (
     HTTPMessageSigner,
     HTTPMessageVerifier,
@@ -24,6 +22,8 @@ from http_message_signatures import (
     MappingKeyResolver,
     algorithms,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from identity.node_certificates import issue_node_certificate, judge_node
 from network.peers import signature_base
@@ -118,7 +118,8 @@ def _node_accepts(pki: dict[str, Any], url: str, headers: dict[str, str], body: 
     try:
         _node_verifier(pki).verify("POST", url, lower, body, NOW)
     except PeerAuthError as exc:
-        assert exc.check == "signature", exc
+        if exc.check != "signature":
+            raise
         return False
     return True
 
@@ -159,7 +160,8 @@ def _hand_signed(
     digest = signature_base.content_digest(body)
     path = signature_base.request_path(url)
     signed = signature_base.signature_base("POST", path, digest, written)
-    field = written.replace('" "', f'"{spacing}"')
+    components, parameters = written.split(")", 1)
+    field = components.replace('" "', f'"{spacing}"') + ")" + parameters
     return {
         "Content-Digest": digest,
         "Signature-Input": f"{LABEL}={field}",
