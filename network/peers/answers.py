@@ -155,10 +155,21 @@ def write_answer(
     return out
 
 
+class AnswerSigner:
+    """Signs a node's answers: its key and chain, the JWS header encoded once."""
+
+    def __init__(self, key: PrivateKey, chain: list[x509.Certificate]) -> None:
+        self._jws = jws.ChainSigner(key, chain, JWS_TYPE)
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        # RFC 8785 bytes by chaincode.canonical: orjson's where they are the same as
+        # rfc8785's (held equal by its property test), a fifth of the answer's cost otherwise.
+        return self._jws.sign(canonical_bytes(payload))
+
+
 def sign_answer(payload: dict[str, Any], key: PrivateKey, chain: list[x509.Certificate]) -> str:
-    # RFC 8785 bytes by chaincode.canonical: orjson's where they are the same as rfc8785's
-    # (held equal by its property test), a fifth of the answer's cost otherwise.
-    return jws.sign(canonical_bytes(payload), key, chain, JWS_TYPE)
+    """One answer signed (``AnswerSigner`` for many)."""
+    return AnswerSigner(key, chain).sign(payload)
 
 
 @dataclass(frozen=True)
@@ -474,6 +485,7 @@ __all__ = [
     "JWS_TYPE",
     "STATUSES",
     "AnswerCheck",
+    "AnswerSigner",
     "CheckedAnswer",
     "Held",
     "Question",

@@ -68,6 +68,7 @@ class Peers:
         self.certificate = home.node_certificate()
         self._key = home.node_key()
         self._chain = [self.certificate, home.root(country)]
+        self._answers = answers.AnswerSigner(self._key, self._chain)
         self._descriptors: dict[str, NodeDescriptor] = folder.descriptors()
         self._judge = NodeJudge(home)
         self.audit = QueryLog(home.path / "queries.db")
@@ -207,7 +208,7 @@ class Peers:
             consistency,
             self.clock(),
         )
-        token = answers.sign_answer(payload, self._key, self._chain)
+        token = self._answers.sign(payload)
         note = payload["checkpoint"]
         size = int(str(note).split("\n")[1]) if note else None
         self._log(
