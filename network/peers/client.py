@@ -21,6 +21,7 @@ once by its key).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import secrets
 import select
@@ -234,6 +235,7 @@ def _open(conn: _Connection) -> bool:
     return not readable
 
 
+@functools.lru_cache(maxsize=256)  # a node calls few URLs, again and again
 def _origin(url: str) -> tuple[_Origin, str]:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
