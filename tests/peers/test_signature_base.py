@@ -11,8 +11,11 @@ import base64
 import datetime
 import hashlib
 import json
+import re
+import string
 from typing import Any
 
+import http_sf
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import (
@@ -26,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from identity.node_certificates import issue_node_certificate, judge_node
-from network.peers import signature_base
+from network.peers import http_signatures, signature_base
 from network.peers.http_signatures import (
     CERTIFICATE_HEADER,
     LABEL,
@@ -277,3 +280,29 @@ def test_parameters_outside_rfc_9421_are_refused_as_signature_input(pki, params)
     with pytest.raises(PeerAuthError) as caught:
         _node_verifier(pki).verify("POST", BASE_URL + PATHS[0], lower, b"{}", NOW)
     assert caught.value.check == "signature-input"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    nonce=st.one_of(
+        st.text(st.sampled_from(string.ascii_letters + string.digits + "_-"), min_size=1),
+        st.text(NONCE_CHARS, min_size=1, max_size=40),
+    ),
+    created=st.integers(min_value=0, max_value=4_000_000_000),
+    body=st.binary(max_size=64),
+)
+def test_the_signer_s_own_fields_read_by_pattern_are_what_http_sf_reads(pki, nonce, created, body):
+    """What every tdx node sends is read by pattern; anything else by http_sf. For every
+    field the pattern takes, both give the same parameters, base and signature bytes."""
+    now = datetime.datetime.fromtimestamp(created, datetime.UTC)
+    headers = sign_request("POST", BASE_URL + PATHS[0], body, pki["key"], pki["cert"], now, nonce)
+    lower = {k.lower(): v for k, v in headers.items()}
+    fast = http_signatures._signature_input(lower)
+    assert fast == http_signatures._parsed_signature_input(lower)
+    taken = http_signatures._OWN_INPUT.fullmatch(lower["signature-input"]) is not None
+    assert taken is (re.fullmatch(r"[A-Za-z0-9_-]{1,128}", nonce) is not None)
+    signature = http_signatures._signature(lower)
+    assert http_signatures._OWN_SIGNATURE.fullmatch(lower["signature"]) is not None
+    assert signature == http_sf.parse(lower["signature"].encode(), tltype="dictionary")[LABEL][0]
