@@ -33,6 +33,7 @@ from typing import Any
 import http_sf
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import ContentDigest, InvalidSignature
@@ -208,7 +209,11 @@ def _parsed_certificate(value: str) -> tuple[x509.Certificate, str, Any]:
         raise PeerAuthError(
             "certificate", f"{CERTIFICATE_HEADER} is not a certificate: {exc}"
         ) from None
-    return cert, fingerprint(cert), cert.public_key()
+    try:
+        public_key: Any = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):  # not a key tdx knows: no signature verifies
+        public_key = None
+    return cert, fingerprint(cert), public_key
 
 
 def _certificate(headers: Mapping[str, str], key_id: str) -> tuple[x509.Certificate, Any]:
@@ -274,7 +279,10 @@ class RequestVerifier:
         country, reason = self._judge(cert, now)
         if country is None:
             raise PeerAuthError("certificate", reason)
-        created = datetime.datetime.fromtimestamp(signed.created, datetime.UTC)
+        try:
+            created = datetime.datetime.fromtimestamp(signed.created, datetime.UTC)
+        except (OverflowError, ValueError, OSError):
+            raise PeerAuthError("clock-skew", f"created {signed.created} is no time") from None
         skew = abs(now - created)
         if skew > MAX_SKEW:
             raise PeerAuthError(

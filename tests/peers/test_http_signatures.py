@@ -324,3 +324,13 @@ def test_a_certificate_parsed_once_is_still_judged_on_every_request(pki, tmp_pat
             refused = _refused(verifier, headers)
             assert (refused.check, refused.reason) == ("certificate", expected)
     assert seen == [fingerprint(pki["cert"])] * 4
+
+
+def test_a_created_time_out_of_any_calendar_is_a_clock_skew_refusal(pki, tmp_path):
+    headers = sign_request("POST", URL, BODY, pki["key"], pki["cert"], NOW, "far")
+    created = int(NOW.timestamp())
+    headers["Signature-Input"] = headers["Signature-Input"].replace(
+        f"created={created}", "created=999999999999999"
+    )
+    refused = _refused(_verifier(pki, tmp_path), headers)
+    assert refused.check == "clock-skew"
