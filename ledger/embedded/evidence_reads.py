@@ -1,0 +1,100 @@
+"""What a verification reads from the embedded ledger about one document (``Evidence``): its
+record, the inclusion proof of the first entry that touched it against the latest signed
+checkpoint, and this node's note of what it checked when it issued the document.
+
+The engine (``ledger.embedded.engine``) hands a read connection to ``EvidenceReads``, which
+asks in one statement as a rule (the rest of the proof is parts of the tree the reader keeps,
+``proof_reads``, or a second statement).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from chaincode.records import DocumentRecord
+from ledger.embedded.proof_reads import ProofReads, entry_columns
+from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
+from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, kind_of
+
+# The first entry that touched a document, its leaf, its inclusion proof and the signed
+# checkpoint the proof is against.
+Inclusion = tuple[int, bytes, list[bytes], str]
+
+
+def _evidence_query(by_issuer: bool) -> str:
+    where = "documents.id = ?" + (" AND documents.issuer = ?" if by_issuer else "")
+    return (
+        f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
+        f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
+        "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
+        " AND issuer = documents.issuer AND entry < cp.size) AS first, "
+        "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
+        "FROM documents LEFT JOIN checkpoints AS cp "
+        "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
+        "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
+        "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
+        "ON sd.sd_id = documents.id "
+        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r"
+    )
+
+
+# ``document_and_inclusion``'s statement: the digest's first record, and issuer's record.
+_EVIDENCE = (_evidence_query(False), _evidence_query(True))
+
+
+class EvidenceReads:
+    """Evidence from the ``documents``, ``history``, ``checkpoints``, ``signed_documents``,
+    ``entries`` and ``nodes`` tables, with parts of the tree kept (``ProofReads``)."""
+
+    def __init__(self) -> None:
+        self._proofs = ProofReads(keep=True)
+
+    def document_and_inclusion(
+        self, db: sqlite3.Connection, doc_id: str, issuer: str | None = None
+    ) -> tuple[DocumentRecord, Inclusion | None, IssueValidation | None] | None:
+        """A document's record (``issuer``'s, or the digest's first), its inclusion (the
+        first entry that touched it, that entry's proof and the latest checkpoint it is
+        proven against), and what this node recorded when it validated the document at
+        issue (if it signed it). What a verification needs, in one statement as a rule: the
+        record, checkpoint, entry number and issue validation from one snapshot, with the
+        entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
+        is parts of the tree kept by the reader, or read in a second statement. The
+        inclusion is None only if the stored log does not hold the entry."""
+        params = (doc_id, issuer) if issuer else (doc_id,)
+        row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
+        if row is None:
+            return None
+        record = document_from_row(row[:9])
+        size, note, first = row[9], row[10], row[11]
+        validated = (
+            IssueValidation(kind_of(row[12]), str(row[13]), row[14], row[15])
+            if row[12] is not None and row[13] is not None
+            else None
+        )
+        if first is None:
+            return record, None, validated
+        leaf = None if row[16] is None else bytes(row[16])
+        try:
+            leaf, path = self._proofs.path_with(db, int(first), int(size), leaf, row[17:])
+        except LookupError:
+            return record, None, validated
+        return record, (int(first), leaf, path, str(note)), validated
+
+    def evidence(self, db: sqlite3.Connection, digest: str, issuer: str) -> Evidence | None:
+        """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);
+        if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
+        so that the verifier can name who did. With them, this node's note of its
+        validation of the document at issue, if it signed it (``Evidence.validated``)."""
+        found = self.document_and_inclusion(db, digest, issuer) or self.document_and_inclusion(
+            db, digest
+        )
+        if found is None:
+            return None
+        record, inclusion, validated = found
+        if inclusion is None:
+            return Evidence.of(record, None, validated)
+        index, leaf, path, note = inclusion
+        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note), validated)
+
+
+__all__ = ["EvidenceReads", "Inclusion"]
