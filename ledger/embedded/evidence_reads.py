@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from chaincode.records import DocumentRecord
-from ledger.embedded.proof_reads import ProofReads, entry_columns
+from ledger.embedded.proof_reads import ProofReads, entry_reads
 from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
 from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, kind_of
 
@@ -21,20 +21,30 @@ from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, kind_of
 Inclusion = tuple[int, bytes, list[bytes], str]
 
 
+def _first_entry(docs: str) -> str:
+    """The first entry below the checkpoint that touched the record, by ``docs``."""
+    return (
+        f"(SELECT MIN(entry) FROM history WHERE doc {docs} "  # noqa: S608
+        "AND issuer = documents.issuer AND entry < cp.size)"
+    )
+
+
 def _evidence_query(by_issuer: bool) -> str:
     where = "documents.id = ?" + (" AND documents.issuer = ?" if by_issuer else "")
+    record = ", ".join(f"documents.{column}" for column in DOCUMENT_COLUMNS.split(", "))
+    entry_columns, entry_joins = entry_reads("r.first")
     return (
-        f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
-        f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
-        "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-        " AND issuer = documents.issuer AND entry < cp.size) AS first, "
-        "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
+        f"SELECT r.*, {entry_columns} FROM ("  # noqa: S608
+        f"SELECT {record}, cp.size, cp.note, "
+        # ``doc IN (id, batch)`` builds a table for its list on every run: only a batch
+        # member, whose batch's entries count too, needs it.
+        f"CASE WHEN documents.batch IS NULL THEN {_first_entry('= documents.id')} "
+        f"ELSE {_first_entry('IN (documents.id, documents.batch)')} END AS first, "
+        "kept.kind, kept.rules, kept.country, kept.verified "
         "FROM documents LEFT JOIN checkpoints AS cp "
         "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
-        "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
-        "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
-        "ON sd.sd_id = documents.id "
-        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r"
+        "LEFT JOIN signed_documents AS kept ON kept.id = documents.id "
+        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r {entry_joins}"
     )
 
 
@@ -57,7 +67,7 @@ class EvidenceReads:
         proven against), and what this node recorded when it validated the document at
         issue (if it signed it). What a verification needs, in one statement as a rule: the
         record, checkpoint, entry number and issue validation from one snapshot, with the
-        entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
+        entry's leaf and low siblings (``proof_reads.entry_reads``); the rest of the proof
         is parts of the tree kept by the reader, or read in a second statement. The
         inclusion is None only if the stored log does not hold the entry."""
         params = (doc_id, issuer) if issuer else (doc_id,)

@@ -133,6 +133,46 @@ class KeptFormat(Format, Protocol):
         ...
 
 
+_WHITESPACE = frozenset(b" \t\n\r")  # JSON's (RFC 8259 2)
+_SIGNATURE_KEY = b'"signature"'
+
+
+def _before_space(data: bytes, end: int) -> int:
+    """The index just past the last byte before ``end`` that is not JSON whitespace."""
+    while end > 0 and data[end - 1] in _WHITESPACE:
+        end -= 1
+    return end
+
+
+def _trailing_signature(data: bytes) -> str | None:
+    """The top-level "signature" member's value, if it is the last member (as
+    ``Envelope.to_json`` orders them), found without parsing the document before it; None
+    if the bytes do not end so. In valid JSON this is exact: the final brace closes the
+    top-level object; the string before it, whose bytes (no quote, no backslash) reach back
+    to its opening quote, is a member's value, as it is written; the colon makes the string
+    before that the member's key; and a comma or brace before the key's opening quote means
+    that quote is not escaped, so the key is exactly "signature". Only bytes read strictly
+    at issue (valid JSON, no member twice) are relied on; for any others the value found
+    is only a lookup, and their SHA-256 sends them to the full path."""
+    end = _before_space(data, len(data))
+    close = _before_space(data, end - 1) - 1  # the value's closing quote
+    if end < 1 or data[end - 1] != ord("}") or close < 0 or data[close] != ord('"'):
+        return None
+    opening = data.rfind(b'"', 0, close)
+    colon = _before_space(data, opening) - 1
+    if opening < 0 or colon < 0 or data[colon] != ord(":"):
+        return None
+    key_end = _before_space(data, colon)
+    key_start = key_end - len(_SIGNATURE_KEY)
+    before = _before_space(data, key_start) - 1
+    if key_start < 0 or data[key_start:key_end] != _SIGNATURE_KEY or before < 0:
+        return None
+    token = data[opening + 1 : close]
+    if data[before] not in b",{" or b"\\" in token or not token.isascii():
+        return None
+    return token.decode("ascii")
+
+
 class TdxEnvelope:
     """``tdx-signed-document/1``: a compact JWS (x5c) over ``{kind, digest, signedAt}``."""
 
@@ -169,17 +209,22 @@ class TdxEnvelope:
     def open_verified_before(
         self, data: Input, algorithms: frozenset[str]
     ) -> OpenedSignature | None:
-        # A plain parse finds the signature to look up: strictness is not needed here, since
-        # only bytes byte-identical to bytes strictly read and verified at issue are relied on.
-        try:
-            value = orjson.loads(data.data)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
-            return None
-        token = value.get("signature")
-        if not isinstance(token, str):
-            return None
+        # Only bytes byte-identical to bytes strictly read and verified at issue are relied
+        # on (their SHA-256 decides, ``network.verification.kept``), so strictness is not
+        # needed to find the signature to look up: the envelope as this node writes it ends
+        # with it, and otherwise a plain parse finds it. (That the envelope's kind is the
+        # signed one was checked at issue over the same bytes.)
+        token = _trailing_signature(data.data)
+        if token is None:
+            try:
+                value = orjson.loads(data.data)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
+                return None
+            token = value.get("signature")
+            if not isinstance(token, str):
+                return None
         try:
             opened = jws.open_verified_before(token, algorithms, envelope.JWS_TYPE)
             claim = orjson.loads(opened.payload)  # its canonical form was checked at issue
@@ -187,7 +232,7 @@ class TdxEnvelope:
             signed_at = datetime.datetime.fromisoformat(claim.get("signedAt"))
         except (jws.JwsError, orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             return None
-        if not isinstance(kind, str) or not isinstance(digest, str) or kind != value.get("kind"):
+        if not isinstance(kind, str) or not isinstance(digest, str):
             return None
         if signed_at.tzinfo is None:
             return None
