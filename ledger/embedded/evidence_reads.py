@@ -9,16 +9,22 @@ asks in one statement as a rule (the rest of the proof is parts of the tree the 
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
+from typing import Any
 
 from chaincode.records import DocumentRecord
 from ledger.embedded.proof_reads import ProofReads, entry_reads
 from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
-from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, kind_of
+from ledger.records_codec import DOCUMENT_COLUMNS, document_from_row, kind_of, state_of
 
 # The first entry that touched a document, its leaf, its inclusion proof and the signed
 # checkpoint the proof is against.
 Inclusion = tuple[int, bytes, list[bytes], str]
+# A row of ``_EVIDENCE``: the record's columns (``DOCUMENT_COLUMNS``), the checkpoint's size
+# and note, the first entry, the note of the checks at issue (kind, rules, country,
+# verified), and the entry's leaf and low siblings (``proof_reads.entry_reads``).
+Row = tuple[Any, ...]
 
 
 def _first_entry(docs: str) -> str:
@@ -59,52 +65,81 @@ class EvidenceReads:
     def __init__(self) -> None:
         self._proofs = ProofReads(keep=True)
 
+    def _read(
+        self, db: sqlite3.Connection, doc_id: str, issuer: str | None
+    ) -> tuple[Row, MerkleInclusion | None] | None:
+        """The statement's row for the record (``issuer``'s, or the digest's first), and the
+        inclusion of the first entry that touched it (None only if the stored log does not
+        hold the entry). The rest of the proof is parts of the tree kept by the reader, or
+        read in a second statement."""
+        params = (doc_id, issuer) if issuer else (doc_id,)
+        row: Row | None = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
+        if row is None:
+            return None
+        size, note, first, leaf = row[9], row[10], row[11], row[16]
+        if first is None:
+            return row, None
+        try:
+            leaf, path = self._proofs.path_with(
+                db, first, size, None if leaf is None else bytes(leaf), row[17:]
+            )
+        except LookupError:
+            return row, None
+        return row, MerkleInclusion(first, leaf, tuple(path), note)
+
     def document_and_inclusion(
         self, db: sqlite3.Connection, doc_id: str, issuer: str | None = None
     ) -> tuple[DocumentRecord, Inclusion | None, IssueValidation | None] | None:
         """A document's record (``issuer``'s, or the digest's first), its inclusion (the
         first entry that touched it, that entry's proof and the latest checkpoint it is
         proven against), and what this node recorded when it validated the document at
-        issue (if it signed it). What a verification needs, in one statement as a rule: the
-        record, checkpoint, entry number and issue validation from one snapshot, with the
-        entry's leaf and low siblings (``proof_reads.entry_reads``); the rest of the proof
-        is parts of the tree kept by the reader, or read in a second statement. The
-        inclusion is None only if the stored log does not hold the entry."""
-        params = (doc_id, issuer) if issuer else (doc_id,)
-        row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
-        if row is None:
+        issue (if it signed it): the record, checkpoint, entry number and issue validation
+        from one snapshot. The inclusion is None only if the stored log does not hold the
+        entry."""
+        found = self._read(db, doc_id, issuer)
+        if found is None:
             return None
+        row, proof = found
         record = document_from_row(row[:9])
-        size, note, first = row[9], row[10], row[11]
-        validated = (
-            IssueValidation(kind_of(row[12]), str(row[13]), row[14], row[15])
-            if row[12] is not None and row[13] is not None
-            else None
+        if proof is None:
+            return record, None, _validated(row)
+        return (
+            record,
+            (proof.index, proof.leaf, list(proof.path), proof.checkpoint),
+            _validated(row),
         )
-        if first is None:
-            return record, None, validated
-        leaf = None if row[16] is None else bytes(row[16])
-        try:
-            leaf, path = self._proofs.path_with(db, int(first), int(size), leaf, row[17:])
-        except LookupError:
-            return record, None, validated
-        return record, (int(first), leaf, path, str(note)), validated
 
     def evidence(self, db: sqlite3.Connection, digest: str, issuer: str) -> Evidence | None:
         """``issuer``'s record of ``digest`` and its inclusion proof (see ``Ledger.evidence``);
         if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
         so that the verifier can name who did. With them, this node's note of its
         validation of the document at issue, if it signed it (``Evidence.validated``)."""
-        found = self.document_and_inclusion(db, digest, issuer) or self.document_and_inclusion(
-            db, digest
-        )
+        found = self._read(db, digest, issuer) or self._read(db, digest, None)
         if found is None:
             return None
-        record, inclusion, validated = found
-        if inclusion is None:
-            return Evidence.of(record, None, validated)
-        index, leaf, path, note = inclusion
-        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note), validated)
+        row, proof = found
+        if row[8] is not None:  # details (succession, eBL control, where control lives)
+            return Evidence.of(document_from_row(row[:9]), proof, _validated(row))
+        # None: the evidence ``Evidence.of`` makes of the record, without the record.
+        return Evidence(
+            row[0],
+            row[2],
+            kind_of(row[1]),
+            datetime.datetime.fromisoformat(row[5]),
+            state_of(row[4]),
+            row[7],
+            None,
+            proof,
+            None,
+            _validated(row),
+        )
+
+
+def _validated(row: Row) -> IssueValidation | None:
+    """This node's note of its validation of the document at issue, if it signed it."""
+    if row[12] is None or row[13] is None:
+        return None
+    return IssueValidation(kind_of(row[12]), row[13], row[14], row[15])
 
 
 __all__ = ["EvidenceReads", "Inclusion"]
