@@ -133,7 +133,7 @@ class ProofReads:
         found: dict[Node, bytes] = {}
         for level, value in enumerate(siblings):
             if value is not None:
-                found[(level, ((index >> level) | 1) - ((index >> level) & 1))] = bytes(value)
+                found[(level, (index >> level) ^ 1)] = bytes(value)  # the other child
         edge_nodes: list[Node] = []
         if edge is not None and edge not in edges:
             edge_nodes = merkle.range_nodes(*edge)
@@ -142,24 +142,20 @@ class ProofReads:
             leaf = _read(db, index, wanted, found)
         elif wanted:
             _read(db, None, wanted, found)
-        if self._keep:
+        if self._keep and wanted:  # what was given is below MIN_KEPT_LEVEL: not kept
             self._remember(found)
-
-        def node(n: Node) -> bytes:
-            value = kept.get(n)
-            return found[n] if value is None else value  # a missing node: KeyError
-
-        path = [node(n) for n in below]
+        # A node neither kept nor found is missing: KeyError.
+        path = [kept[n] if n in kept else found[n] for n in below]
         if edge is not None:
             value = edges.get(edge)
             if value is None:
-                value = _fold([node(n) for n in edge_nodes])
+                value = _fold([kept[n] if n in kept else found[n] for n in edge_nodes])
                 if self._keep:
                     if len(edges) >= MAX_EDGES:
                         edges.clear()
                     edges[edge] = value
             path.append(value)
-        path += [node(n) for n in above]
+        path += [kept[n] if n in kept else found[n] for n in above]
         return leaf, path
 
     def _remember(self, found: dict[Node, bytes]) -> None:

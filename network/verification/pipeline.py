@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -79,6 +80,8 @@ ORDER = (
     CheckName.INCLUSION,
 )
 _IN_ORDER = frozenset(ORDER)
+_ORDER_LIST = list(ORDER)
+_NAME = operator.attrgetter("name")
 # What a document presented with hidden fields cannot show (``Undisclosed``).
 NEEDS_THE_WHOLE_DOCUMENT = (
     CheckName.SIGNATURE,
@@ -188,7 +191,7 @@ class _Run:
         if self.timings is not None:
             self.enter(self.step)  # the running step's time, up to the report
         checks = self.checks
-        if tuple(c.name for c in checks) == ORDER:
+        if list(map(_NAME, checks)) == _ORDER_LIST:
             ordered = tuple(checks)  # ran in order, once each: nothing to reorder
         else:
             by_name = {c.name: c for c in checks}
@@ -352,7 +355,7 @@ class _Run:
         at_issue = evidence.validated if evidence is not None else None
         if at_issue is not None and at_issue.kind is kind and at_issue.rules == rules.fingerprint():
             reason = (
-                f"valid {kind.value} document: validated by this node when it "
+                f"valid {kind} document: validated by this node when it "
                 f"issued it, under the same rules ({at_issue.rules[:19]}), as recorded with "
                 "its ledger entry"
             )
@@ -369,7 +372,7 @@ class _Run:
             more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
             self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
             return None
-        self.add(Check.passed(CheckName.DOCUMENT, f"valid {kind.value} document"))
+        self.add(Check.passed(CheckName.DOCUMENT, f"valid {kind} document"))
         return doc.model.issuing_country()
 
     def _bind(
@@ -422,7 +425,7 @@ class _Run:
             return
         held = ", ".join(sorted(roles))
         self.add(
-            Check.passed(CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {kind.value}")
+            Check.passed(CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {kind}")
         )
 
     def _revocation(
@@ -495,9 +498,9 @@ def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
         away = f"; {evidence.elsewhere}" if evidence.elsewhere else ""
-        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}{away}")
+        return Check.passed(CheckName.STATUS, f"{evidence.state}{holder}{away}")
     successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
-    return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
+    return Check.failed(CheckName.STATUS, f"{evidence.state}{successor}")
 
 
 __all__ = ["ORDER", "Pipeline", "StepTimes"]
