@@ -12,6 +12,7 @@ says per country which algorithms its organisations use.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -133,15 +134,10 @@ class KeptFormat(Format, Protocol):
         ...
 
 
-_WHITESPACE = frozenset(b" \t\n\r")  # JSON's (RFC 8259 2)
+_WHITESPACE = b" \t\n\r"  # JSON's (RFC 8259 2)
 _SIGNATURE_KEY = b'"signature"'
-
-
-def _before_space(data: bytes, end: int) -> int:
-    """The index just past the last byte before ``end`` that is not JSON whitespace."""
-    while end > 0 and data[end - 1] in _WHITESPACE:
-        end -= 1
-    return end
+_KEY_TO_VALUE = re.compile(rb'"signature"[ \t\n\r]*:[ \t\n\r]*"')
+_OBJECT_END = re.compile(rb"[ \t\n\r]*}[ \t\n\r]*")
 
 
 def _trailing_signature(data: bytes) -> str | None:
@@ -154,23 +150,23 @@ def _trailing_signature(data: bytes) -> str | None:
     that quote is not escaped, so the key is exactly "signature". Only bytes read strictly
     at issue (valid JSON, no member twice) are relied on; for any others the value found
     is only a lookup, and their SHA-256 sends them to the full path."""
-    end = _before_space(data, len(data))
-    close = _before_space(data, end - 1) - 1  # the value's closing quote
-    if end < 1 or data[end - 1] != ord("}") or close < 0 or data[close] != ord('"'):
+    close = data.rfind(b'"')  # the value's closing quote, if only the brace follows
+    if close < 0 or _OBJECT_END.fullmatch(data, close + 1) is None:
         return None
-    opening = data.rfind(b'"', 0, close)
-    colon = _before_space(data, opening) - 1
-    if opening < 0 or colon < 0 or data[colon] != ord(":"):
+    key = data.rfind(_SIGNATURE_KEY, 0, close)
+    found = _KEY_TO_VALUE.match(data, key) if key > 0 else None
+    if found is None or found.end() > close:
         return None
-    key_end = _before_space(data, colon)
-    key_start = key_end - len(_SIGNATURE_KEY)
-    before = _before_space(data, key_start) - 1
-    if key_start < 0 or data[key_start:key_end] != _SIGNATURE_KEY or before < 0:
+    start = found.end()  # just after the value's opening quote
+    if data.find(b'"', start, close) >= 0 or data.find(b"\\", start, close) >= 0:
         return None
-    token = data[opening + 1 : close]
-    if data[before] not in b",{" or b"\\" in token or not token.isascii():
+    before = key - 1
+    while before >= 0 and data[before] in _WHITESPACE:
+        before -= 1
+    if before < 0 or data[before] not in b",{":
         return None
-    return token.decode("ascii")
+    token = data[start:close]
+    return token.decode("ascii") if token.isascii() else None
 
 
 class TdxEnvelope:

@@ -42,7 +42,7 @@ from chaincode.documents.registry import DocumentKind, InvalidDocumentError, val
 from chaincode.records import DocState
 from identity.certificates import Purpose
 from identity.chain import Anchored, ChainJudgement, judge_at
-from identity.checks import Check, CheckName, Report
+from identity.checks import Check, CheckName, Report, Status
 from ledger.evidence import Evidence
 from ledger.interface import EvidenceSource
 from network.verification import rules
@@ -80,6 +80,7 @@ ORDER = (
     CheckName.INCLUSION,
 )
 _IN_ORDER = frozenset(ORDER)
+_PASS = Status.PASS  # checks that pass on the hot path are built directly, not via passed()
 _ORDER_LIST = list(ORDER)
 _NAME = operator.attrgetter("name")
 # What a document presented with hidden fields cannot show (``Undisclosed``).
@@ -230,10 +231,10 @@ class _Run:
         found = relied(self.data.data, opened, evidence)
         if found is None:
             return False
-        self.add(Check.passed(CheckName.FORMAT, found.format_reason(fmt.name)))
-        self.add(Check.passed(CheckName.SIGNATURE, found.signature_reason()))
+        self.add(Check(CheckName.FORMAT, _PASS, found.format_reason(fmt.name)))
+        self.add(Check(CheckName.SIGNATURE, _PASS, found.signature_reason()))
         self.enter(CheckName.INTEGRITY)
-        self.add(Check.passed(CheckName.INTEGRITY, found.integrity_reason()))
+        self.add(Check(CheckName.INTEGRITY, _PASS, found.integrity_reason()))
         self.facts.update(
             format=fmt.name, kind=found.kind, signed_at=opened.signed_at, digest=opened.digest
         )
@@ -359,7 +360,7 @@ class _Run:
                 f"issued it, under the same rules ({at_issue.rules[:19]}), as recorded with "
                 "its ledger entry"
             )
-            self.add(Check.passed(CheckName.DOCUMENT, reason))
+            self.add(Check(CheckName.DOCUMENT, _PASS, reason))
             return at_issue.issuing_country
         value = content()
         if value is None:  # the relying path always has the note; fail closed if not
@@ -408,7 +409,7 @@ class _Run:
         if not chain.ok or chain.organisation is None:
             self.add(Check.failed(CheckName.CHAIN, chain.reason))
             return chain
-        self.add(Check.passed(CheckName.CHAIN, chain.reason))
+        self.add(Check(CheckName.CHAIN, _PASS, chain.reason))
         org = chain.organisation
         self.facts.update(issuer=org.id, issuer_name=org.name, issuer_country=org.country)
         return chain
@@ -424,9 +425,7 @@ class _Run:
             self.add(Check.failed(CheckName.ROLE_FOR_TYPE, refusal))
             return
         held = ", ".join(sorted(roles))
-        self.add(
-            Check.passed(CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {kind}")
-        )
+        self.add(Check(CheckName.ROLE_FOR_TYPE, _PASS, f"{org.id} ({held}) may issue a {kind}"))
 
     def _revocation(
         self, opened: OpenedSignature, chain: ChainJudgement, binding: Binding | None
@@ -440,8 +439,8 @@ class _Run:
             else (opened.signed_at, "the signature")
         )
         judgement = self.policy.trust.revocation(opened.chain[0], chain.entry, at, self.now, judged)
-        status = Check.passed if judgement.ok else Check.failed
-        self.add(status(CheckName.REVOCATION, judgement.reason))
+        status = _PASS if judgement.ok else Status.FAIL
+        self.add(Check(CheckName.REVOCATION, status, judgement.reason))
 
     def _ledger(self, binding: Binding | None) -> None:
         self.enter(CheckName.ANCHORED)
@@ -498,7 +497,7 @@ def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
         away = f"; {evidence.elsewhere}" if evidence.elsewhere else ""
-        return Check.passed(CheckName.STATUS, f"{evidence.state}{holder}{away}")
+        return Check(CheckName.STATUS, _PASS, f"{evidence.state}{holder}{away}")
     successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
     return Check.failed(CheckName.STATUS, f"{evidence.state}{successor}")
 
