@@ -134,10 +134,12 @@ class KeptFormat(Format, Protocol):
         ...
 
 
-_WHITESPACE = b" \t\n\r"  # JSON's (RFC 8259 2)
-_SIGNATURE_KEY = b'"signature"'
-_KEY_TO_VALUE = re.compile(rb'"signature"[ \t\n\r]*:[ \t\n\r]*"')
+# The end of an object whose last member is "signature" (RFC 8259 2's whitespace): the
+# value's closing quote is followed by the brace; its opening quote is preceded by the key,
+# itself preceded by a comma or a brace (so that the key's opening quote is not escaped).
 _OBJECT_END = re.compile(rb"[ \t\n\r]*}[ \t\n\r]*")
+_KEY_BEFORE = re.compile(rb'[,{][ \t\n\r]*"signature"[ \t\n\r]*:[ \t\n\r]*"\Z')
+_KEY_WINDOW = 64  # bytes before the value searched for its key; more spacing: not found
 
 
 def _trailing_signature(data: bytes) -> str | None:
@@ -153,19 +155,12 @@ def _trailing_signature(data: bytes) -> str | None:
     close = data.rfind(b'"')  # the value's closing quote, if only the brace follows
     if close < 0 or _OBJECT_END.fullmatch(data, close + 1) is None:
         return None
-    key = data.rfind(_SIGNATURE_KEY, 0, close)
-    found = _KEY_TO_VALUE.match(data, key) if key > 0 else None
-    if found is None or found.end() > close:
+    opening = data.rfind(b'"', 0, close)
+    if opening < 0 or data.find(b"\\", opening, close) >= 0:
         return None
-    start = found.end()  # just after the value's opening quote
-    if data.find(b'"', start, close) >= 0 or data.find(b"\\", start, close) >= 0:
+    if _KEY_BEFORE.search(data, max(0, opening - _KEY_WINDOW), opening + 1) is None:
         return None
-    before = key - 1
-    while before >= 0 and data[before] in _WHITESPACE:
-        before -= 1
-    if before < 0 or data[before] not in b",{":
-        return None
-    token = data[start:close]
+    token = data[opening + 1 : close]
     return token.decode("ascii") if token.isascii() else None
 
 
