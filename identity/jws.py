@@ -19,7 +19,7 @@ import base64
 import binascii
 import functools
 import json
-import re
+import string
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -134,12 +134,13 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
+_BASE64URL = (string.ascii_letters + string.digits + "-_").encode()
 
 
 def _b64url_decode(segment: bytes) -> bytes:
-    # Strict: the unpadded base64url alphabet only (RFC 7515 2), nothing else accepted.
-    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
+    # Strict: the unpadded base64url alphabet only (RFC 7515 2), nothing else accepted
+    # (what is left once the alphabet is deleted: a C loop, where a regex costs a microsecond).
+    if segment.translate(None, _BASE64URL) or len(segment) % 4 == 1:
         raise JwsError("malformed JWS: a segment is not unpadded base64url")
     return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
 
@@ -334,6 +335,17 @@ def _signer(segment: str) -> _Signer:
 
 def _signer_for(head: str, allowed: Collection[str], typ: str) -> tuple[_Signer, str]:
     """The header's signer and its allowed algorithm, which must be the signer's key's."""
+    if isinstance(allowed, frozenset):  # hashable: a pure function of its arguments, kept
+        return _allowed_signer(head, allowed, typ)
+    return _check_signer(head, allowed, typ)
+
+
+@functools.lru_cache(maxsize=MAX_HEADERS)
+def _allowed_signer(head: str, allowed: frozenset[str], typ: str) -> tuple[_Signer, str]:
+    return _check_signer(head, allowed, typ)
+
+
+def _check_signer(head: str, allowed: Collection[str], typ: str) -> tuple[_Signer, str]:
     signer = _signer(head)
     alg = _check_header(signer.header, allowed, typ)
     if algorithm_for(signer.key) != alg:

@@ -3,6 +3,7 @@ form a hash-chained RFC 9162 Merkle log with signed checkpoints. It needs nothin
 and it is the default engine of a node.
 """
 
-from ledger.embedded.engine import CheckpointSigner, EmbeddedLedger, Inclusion
+from ledger.embedded.engine import CheckpointSigner, EmbeddedLedger
+from ledger.embedded.evidence_reads import Inclusion
 
 __all__ = ["CheckpointSigner", "EmbeddedLedger", "Inclusion"]
