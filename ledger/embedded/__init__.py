@@ -3,7 +3,8 @@ form a hash-chained RFC 9162 Merkle log with signed checkpoints. It needs nothin
 and it is the default engine of a node.
 """
 
-from ledger.embedded.engine import EmbeddedLedger, Inclusion
+from ledger.embedded.engine import EmbeddedLedger
+from ledger.embedded.evidence_reads import Inclusion
 from ledger.embedded.group_commit import CheckpointSigner
 
 __all__ = ["CheckpointSigner", "EmbeddedLedger", "Inclusion"]

@@ -30,12 +30,13 @@ from chaincode.transactions import Op
 from ledger.admission import batch_root
 from ledger.embedded import rail_tables
 from ledger.embedded.entries import NodeTable
+from ledger.embedded.evidence_reads import EvidenceReads, Inclusion
 from ledger.embedded.group_commit import CheckpointSigner, GroupCommit, tip
 from ledger.embedded.log_audit import audit_log
-from ledger.embedded.proof_reads import ProofReads, entry_columns
+from ledger.embedded.proof_reads import ProofReads
 from ledger.embedded.schema import SCHEMA, upgrade
 from ledger.embedded.view import SqlView
-from ledger.evidence import Evidence, IssueValidation, MerkleInclusion
+from ledger.evidence import Evidence, IssueValidation
 from ledger.interface import (
     HistoryEntry,
     Identities,
@@ -46,39 +47,9 @@ from ledger.interface import (
     single,
 )
 from ledger.provenance import provenance
-from ledger.records_codec import (
-    DOCUMENT_COLUMNS,
-    document_from_row,
-    kind_of,
-)
 from ledger.signed_tx import SignedTx
 from ledger.sqlite_files import open_database
 from ledger.tlog import checkpoint, merkle
-
-# The first entry that touched a document, its leaf, its inclusion proof and the signed
-# checkpoint the proof is against.
-Inclusion = tuple[int, bytes, list[bytes], str]
-
-
-def _evidence_query(by_issuer: bool) -> str:
-    where = "documents.id = ?" + (" AND documents.issuer = ?" if by_issuer else "")
-    return (
-        f"SELECT r.*, {entry_columns('r.first')} FROM ("  # noqa: S608
-        f"SELECT {DOCUMENT_COLUMNS}, cp.size, cp.note, "
-        "(SELECT MIN(entry) FROM history WHERE doc IN (documents.id, documents.batch)"
-        " AND issuer = documents.issuer AND entry < cp.size) AS first, "
-        "sd.sd_kind, sd.sd_rules, sd.sd_country, sd.sd_verified "
-        "FROM documents LEFT JOIN checkpoints AS cp "
-        "ON cp.size = (SELECT MAX(size) FROM checkpoints) "  # one seek, no scan
-        "LEFT JOIN (SELECT id AS sd_id, kind AS sd_kind, rules AS sd_rules, "
-        "country AS sd_country, verified AS sd_verified FROM signed_documents) AS sd "
-        "ON sd.sd_id = documents.id "
-        f"WHERE {where} ORDER BY documents.entry LIMIT 1) AS r"
-    )
-
-
-# ``document_and_inclusion``'s statement: the digest's first record, and issuer's record.
-_EVIDENCE = (_evidence_query(False), _evidence_query(True))
 
 
 class EmbeddedLedger:
@@ -95,8 +66,8 @@ class EmbeddedLedger:
         max_group: int = 2000,
     ) -> None:
         self._identities = identities
-        # Proofs for verifications keep parts of the tree (see proof_reads); others read afresh.
-        self._proofs, self._fresh_proofs = ProofReads(keep=True), ProofReads(keep=False)
+        # Verifications' reads keep parts of the tree (see proof_reads); others read afresh.
+        self._evidence, self._fresh_proofs = EvidenceReads(), ProofReads(keep=False)
         self._signer = signer
         self._db = open_database(
             path, SCHEMA + rail_tables.SCHEMA, synchronous="FULL", upgrade=upgrade
@@ -247,35 +218,11 @@ class EmbeddedLedger:
     def document_and_inclusion(
         self, doc_id: str, issuer: str | None = None
     ) -> tuple[DocumentRecord, Inclusion | None, IssueValidation | None] | None:
-        """A document's record (``issuer``'s, or the digest's first), its inclusion (the
-        first entry that touched it, that entry's proof and the latest checkpoint it is
-        proven against), and what this node recorded when it validated the document at
-        issue (if it signed it). What a verification needs, in one statement as a rule: the
-        record, checkpoint, entry number and issue validation from one snapshot, with the
-        entry's leaf and low siblings (``proof_reads.entry_columns``); the rest of the proof
-        is parts of the tree kept by the reader, or read in a second statement. The
-        inclusion is None only if the stored log does not hold the entry."""
-        params = (doc_id, issuer) if issuer else (doc_id,)
+        """A document's record, its inclusion and this node's note of its validation at
+        issue (``EvidenceReads.document_and_inclusion``)."""
         db = self._reader()  # one statement: ``_reading(snapshot=False)``, less its cost
         try:
-            row = db.execute(_EVIDENCE[bool(issuer)], params).fetchone()
-            if row is None:
-                return None
-            record = document_from_row(row[:9])
-            size, note, first = row[9], row[10], row[11]
-            validated = (
-                IssueValidation(kind_of(row[12]), str(row[13]), row[14], row[15])
-                if row[12] is not None and row[13] is not None
-                else None
-            )
-            if first is None:
-                return record, None, validated
-            leaf = None if row[16] is None else bytes(row[16])
-            try:
-                leaf, path = self._proofs.path_with(db, int(first), int(size), leaf, row[17:])
-            except LookupError:
-                return record, None, validated
-            return record, (int(first), leaf, path, str(note)), validated
+            return self._evidence.document_and_inclusion(db, doc_id, issuer)
         finally:
             self._readers.put(db)
 
@@ -284,14 +231,11 @@ class EmbeddedLedger:
         if ``issuer`` anchored no record of it, the digest's first record (another issuer's),
         so that the verifier can name who did. With them, this node's note of its
         validation of the document at issue, if it signed it (``Evidence.validated``)."""
-        found = self.document_and_inclusion(digest, issuer) or self.document_and_inclusion(digest)
-        if found is None:
-            return None
-        record, inclusion, validated = found
-        if inclusion is None:
-            return Evidence.of(record, None, validated)
-        index, leaf, path, note = inclusion
-        return Evidence.of(record, MerkleInclusion(index, leaf, tuple(path), note), validated)
+        db = self._reader()  # single statements: ``_reading(snapshot=False)``, less its cost
+        try:
+            return self._evidence.evidence(db, digest, issuer)
+        finally:
+            self._readers.put(db)
 
     def prove(self, doc_id: str, issuer: str | None = None) -> dict[str, Any]:
         """Everything an auditor needs to check a document's history offline: the

@@ -82,20 +82,25 @@ def _read(
     return leaf
 
 
-def entry_columns(index: str) -> str:
-    """SQL columns that read, with a statement that finds entry ``index`` (an SQL
-    expression), its leaf and its sibling at each level below ``MIN_KEPT_LEVEL`` (NULL if
-    not stored): what a proof needs besides the kept nodes, so that it costs no statement of
-    its own. (Every proof node that is not an edge range is its ancestor's sibling: the
-    subtree whose index differs in the last bit, ``(x | 1) - (x & 1)`` in SQL.)"""
+def entry_reads(index: str) -> tuple[str, str]:
+    """SQL columns and the LEFT JOINs they read from, for a statement that finds entry
+    ``index`` (an SQL expression of a table before the joins): its leaf and its sibling at
+    each level below ``MIN_KEPT_LEVEL`` (NULL if not stored), what a proof needs besides the
+    kept nodes, so that it costs no statement of its own. (Every proof node that is not an
+    edge range is its ancestor's sibling: the subtree whose index differs in the last bit,
+    ``(x | 1) - (x & 1)`` in SQL.) Joins, not a scalar subquery per column: each of those
+    opens its own cursor, each time."""
     # ``index`` is the caller's SQL expression (a column name), never input.
-    columns = [f"(SELECT leaf FROM entries WHERE idx = {index})"]  # noqa: S608
+    columns = ["entry_leaf.leaf"]
+    joins = [f"LEFT JOIN entries AS entry_leaf ON entry_leaf.idx = {index}"]
     for level in range(MIN_KEPT_LEVEL):
-        x = f"({index} >> {level})"
-        columns.append(
-            f"(SELECT hash FROM nodes WHERE level = {level} AND idx = ({x} | 1) - ({x} & 1))"  # noqa: S608
+        x, node = f"({index} >> {level})", f"sibling_{level}"
+        columns.append(f"{node}.hash")
+        joins.append(
+            f"LEFT JOIN nodes AS {node} ON {node}.level = {level} "
+            f"AND {node}.idx = ({x} | 1) - ({x} & 1)"
         )
-    return ", ".join(columns)
+    return ", ".join(columns), " ".join(joins)
 
 
 class ProofReads:
@@ -122,13 +127,13 @@ class ProofReads:
         siblings: Sequence[bytes | None],
     ) -> tuple[bytes, list[bytes]]:
         """As ``leaf_and_path``, given the leaf and the low siblings read with the entry
-        (``entry_columns``): only what is neither given nor kept is read, if anything."""
+        (``entry_reads``): only what is neither given nor kept is read, if anything."""
         below, edge, above = proof_shape(index, size)
         kept, edges = self._nodes, self._edges
         found: dict[Node, bytes] = {}
         for level, value in enumerate(siblings):
             if value is not None:
-                found[(level, ((index >> level) | 1) - ((index >> level) & 1))] = bytes(value)
+                found[(level, (index >> level) ^ 1)] = bytes(value)  # the other child
         edge_nodes: list[Node] = []
         if edge is not None and edge not in edges:
             edge_nodes = merkle.range_nodes(*edge)
@@ -137,24 +142,20 @@ class ProofReads:
             leaf = _read(db, index, wanted, found)
         elif wanted:
             _read(db, None, wanted, found)
-        if self._keep:
+        if self._keep and wanted:  # what was given is below MIN_KEPT_LEVEL: not kept
             self._remember(found)
-
-        def node(n: Node) -> bytes:
-            value = kept.get(n)
-            return found[n] if value is None else value  # a missing node: KeyError
-
-        path = [node(n) for n in below]
+        # A node neither kept nor found is missing: KeyError.
+        path = [kept[n] if n in kept else found[n] for n in below]
         if edge is not None:
             value = edges.get(edge)
             if value is None:
-                value = _fold([node(n) for n in edge_nodes])
+                value = _fold([kept[n] if n in kept else found[n] for n in edge_nodes])
                 if self._keep:
                     if len(edges) >= MAX_EDGES:
                         edges.clear()
                     edges[edge] = value
             path.append(value)
-        path += [node(n) for n in above]
+        path += [kept[n] if n in kept else found[n] for n in above]
         return leaf, path
 
     def _remember(self, found: dict[Node, bytes]) -> None:
@@ -170,6 +171,6 @@ __all__ = [
     "MAX_NODES",
     "MIN_KEPT_LEVEL",
     "ProofReads",
-    "entry_columns",
+    "entry_reads",
     "proof_shape",
 ]

@@ -28,9 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
+import orjson
 from cryptography import x509
 
+from chaincode.canonical import canonical_bytes
 from chaincode.documents.registry import DocumentKind
 from chaincode.records import DocState
 from identity import jws
@@ -155,8 +156,21 @@ def write_answer(
     return out
 
 
+class AnswerSigner:
+    """Signs a node's answers: its key and chain, the JWS header encoded once."""
+
+    def __init__(self, key: PrivateKey, chain: list[x509.Certificate]) -> None:
+        self._jws = jws.ChainSigner(key, chain, JWS_TYPE)
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        # RFC 8785 bytes by chaincode.canonical: orjson's where they are the same as
+        # rfc8785's (held equal by its property test), a fifth of the answer's cost otherwise.
+        return self._jws.sign(canonical_bytes(payload))
+
+
 def sign_answer(payload: dict[str, Any], key: PrivateKey, chain: list[x509.Certificate]) -> str:
-    return jws.sign(rfc8785.dumps(payload), key, chain, JWS_TYPE)
+    """One answer signed (``AnswerSigner`` for many)."""
+    return AnswerSigner(key, chain).sign(payload)
 
 
 @dataclass(frozen=True)
@@ -254,7 +268,7 @@ class _Checker:
     def _signature_and_certificate(self) -> dict[str, Any]:
         try:
             verified = jws.verify(self.token, ALGORITHMS, JWS_TYPE)
-            payload = json.loads(verified.payload)
+            payload = orjson.loads(verified.payload)  # strict JSON (no NaN), 5x json's speed
         except jws.JwsError as exc:
             raise _RefusedError("signature", str(exc)) from None
         except ValueError:
@@ -262,12 +276,12 @@ class _Checker:
         _require(isinstance(payload, dict), "signature", "the signed answer is not an object")
         self.passed("signature", "EdDSA signature verifies with the x5c node certificate")
         leaf = verified.chain[0]
-        signer = fingerprint(leaf)
-        _require(
-            signer == self.node.fingerprint,
-            "certificate",
-            f"signed by {signer}, not the {self.node.country} node ({self.node.fingerprint})",
-        )
+        if leaf != self.node.certificate:  # by DER: the very certificate its descriptor pins
+            raise _RefusedError(
+                "certificate",
+                f"signed by {fingerprint(leaf)}, not the {self.node.country} node "
+                f"({self.node.fingerprint})",
+            )
         country, reason = self.judge(leaf)
         _require(country == self.node.country, "certificate", reason)
         self.passed("certificate", reason)
@@ -472,6 +486,7 @@ __all__ = [
     "JWS_TYPE",
     "STATUSES",
     "AnswerCheck",
+    "AnswerSigner",
     "CheckedAnswer",
     "Held",
     "Question",

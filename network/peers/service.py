@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
@@ -51,6 +53,17 @@ class IssuerAnswer:
         return self.status is not None
 
 
+def _files_stamp(folder: Path) -> tuple[tuple[str, int, int, int], ...] | None:
+    """The identity of each file in ``folder`` (name, inode, size, modification time); None
+    if it changed while being looked at (or is not there): to be read again."""
+    try:
+        with os.scandir(folder) as entries:
+            stats = [(e.name, e.stat()) for e in entries]
+    except FileNotFoundError:
+        return None
+    return tuple(sorted((n, st.st_ino, st.st_size, st.st_mtime_ns) for n, st in stats))
+
+
 class Peers:
     def __init__(
         self,
@@ -68,6 +81,8 @@ class Peers:
         self.certificate = home.node_certificate()
         self._key = home.node_key()
         self._chain = [self.certificate, home.root(country)]
+        self._answers = answers.AnswerSigner(self._key, self._chain)
+        self._descriptors_read = _files_stamp(folder.path / "nodes")
         self._descriptors: dict[str, NodeDescriptor] = folder.descriptors()
         self._judge = NodeJudge(home)
         self.audit = QueryLog(home.path / "queries.db")
@@ -88,9 +103,14 @@ class Peers:
 
     def descriptor(self, country: str) -> NodeDescriptor | None:
         found = self._descriptors.get(country)
-        if found is None:  # a node that joined since: read the folder again
-            self._descriptors = self.folder.descriptors()
-            found = self._descriptors.get(country)
+        if found is None:  # a node that joined since: read the folder again, if it changed
+            # (an outbox item for a country with no node asks on every retry; reading and
+            # parsing every descriptor each time cost the node 10-30 ms of CPU a second)
+            stamp = _files_stamp(self.folder.path / "nodes")
+            if stamp is None or stamp != self._descriptors_read:
+                self._descriptors = self.folder.descriptors()
+                self._descriptors_read = stamp
+                found = self._descriptors.get(country)
         return found
 
     def descriptors(self) -> dict[str, NodeDescriptor]:
@@ -207,7 +227,7 @@ class Peers:
             consistency,
             self.clock(),
         )
-        token = answers.sign_answer(payload, self._key, self._chain)
+        token = self._answers.sign(payload)
         note = payload["checkpoint"]
         size = int(str(note).split("\n")[1]) if note else None
         self._log(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chaincode.documents.registry import DocumentKind
-from identity.checks import Check, CheckName
+from identity.checks import Check, CheckName, Status
 from ledger.evidence import Evidence
 
 
@@ -60,8 +60,9 @@ def bind(evidence: Evidence | None, signer: str, kind: DocumentKind, digest: str
             None,
         )
     return Binding(
-        Check.passed(
+        Check(
             CheckName.ANCHORED,
+            Status.PASS,
             f"issued by {evidence.issuer} at {evidence.time.isoformat()}, the signer",
         ),
         evidence,

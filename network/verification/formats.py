@@ -12,6 +12,7 @@ says per country which algorithms its organisations use.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -133,6 +134,36 @@ class KeptFormat(Format, Protocol):
         ...
 
 
+# The end of an object whose last member is "signature" (RFC 8259 2's whitespace): the
+# value's closing quote is followed by the brace; its opening quote is preceded by the key,
+# itself preceded by a comma or a brace (so that the key's opening quote is not escaped).
+_OBJECT_END = re.compile(rb"[ \t\n\r]*}[ \t\n\r]*")
+_KEY_BEFORE = re.compile(rb'[,{][ \t\n\r]*"signature"[ \t\n\r]*:[ \t\n\r]*"\Z')
+_KEY_WINDOW = 64  # bytes before the value searched for its key; more spacing: not found
+
+
+def _trailing_signature(data: bytes) -> str | None:
+    """The top-level "signature" member's value, if it is the last member (as
+    ``Envelope.to_json`` orders them), found without parsing the document before it; None
+    if the bytes do not end so. In valid JSON this is exact: the final brace closes the
+    top-level object; the string before it, whose bytes (no quote, no backslash) reach back
+    to its opening quote, is a member's value, as it is written; the colon makes the string
+    before that the member's key; and a comma or brace before the key's opening quote means
+    that quote is not escaped, so the key is exactly "signature". Only bytes read strictly
+    at issue (valid JSON, no member twice) are relied on; for any others the value found
+    is only a lookup, and their SHA-256 sends them to the full path."""
+    close = data.rfind(b'"')  # the value's closing quote, if only the brace follows
+    if close < 0 or _OBJECT_END.fullmatch(data, close + 1) is None:
+        return None
+    opening = data.rfind(b'"', 0, close)
+    if opening < 0 or data.find(b"\\", opening, close) >= 0:
+        return None
+    if _KEY_BEFORE.search(data, max(0, opening - _KEY_WINDOW), opening + 1) is None:
+        return None
+    token = data[opening + 1 : close]
+    return token.decode("ascii") if token.isascii() else None
+
+
 class TdxEnvelope:
     """``tdx-signed-document/1``: a compact JWS (x5c) over ``{kind, digest, signedAt}``."""
 
@@ -169,17 +200,22 @@ class TdxEnvelope:
     def open_verified_before(
         self, data: Input, algorithms: frozenset[str]
     ) -> OpenedSignature | None:
-        # A plain parse finds the signature to look up: strictness is not needed here, since
-        # only bytes byte-identical to bytes strictly read and verified at issue are relied on.
-        try:
-            value = orjson.loads(data.data)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
-            return None
-        token = value.get("signature")
-        if not isinstance(token, str):
-            return None
+        # Only bytes byte-identical to bytes strictly read and verified at issue are relied
+        # on (their SHA-256 decides, ``network.verification.kept``), so strictness is not
+        # needed to find the signature to look up: the envelope as this node writes it ends
+        # with it, and otherwise a plain parse finds it. (That the envelope's kind is the
+        # signed one was checked at issue over the same bytes.)
+        token = _trailing_signature(data.data)
+        if token is None:
+            try:
+                value = orjson.loads(data.data)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(value, dict) or value.get("format") != envelope.FORMAT:
+                return None
+            token = value.get("signature")
+            if not isinstance(token, str):
+                return None
         try:
             opened = jws.open_verified_before(token, algorithms, envelope.JWS_TYPE)
             claim = orjson.loads(opened.payload)  # its canonical form was checked at issue
@@ -187,7 +223,7 @@ class TdxEnvelope:
             signed_at = datetime.datetime.fromisoformat(claim.get("signedAt"))
         except (jws.JwsError, orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             return None
-        if not isinstance(kind, str) or not isinstance(digest, str) or kind != value.get("kind"):
+        if not isinstance(kind, str) or not isinstance(digest, str):
             return None
         if signed_at.tzinfo is None:
             return None

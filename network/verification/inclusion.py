@@ -9,7 +9,7 @@ none was checked.
 
 from __future__ import annotations
 
-from identity.checks import Check, CheckName
+from identity.checks import Check, CheckName, Status
 from ledger.evidence import BlockRead, ChannelRead, MerkleInclusion, PeerInclusion
 from ledger.tlog import checkpoint, merkle
 
@@ -70,8 +70,9 @@ class InclusionCheck:
             return Check.failed(
                 CheckName.INCLUSION, f"entry {proof.index} is not in checkpoint {cp.size}"
             )
-        return Check.passed(
+        return Check(
             CheckName.INCLUSION,
+            Status.PASS,
             f"entry {proof.index} proven in the signed checkpoint of size {cp.size}",
         )
 

@@ -95,7 +95,7 @@ class Relied:
 
     def format_reason(self, format_name: str) -> str:
         return (
-            f"{format_name}, kind {self.kind.value}: the presented bytes are byte-identical "
+            f"{format_name}, kind {self.kind}: the presented bytes are byte-identical "
             f"({self.sha256[:19]}) to the signed document this node read and verified when it "
             "issued it, under the same rules"
         )
@@ -122,7 +122,7 @@ def relied(data: bytes, opened: OpenedSignature, evidence: Evidence | None) -> R
     at_issue = evidence.validated if evidence is not None else None
     if evidence is None or at_issue is None or at_issue.verified is None:
         return None
-    if evidence.digest != opened.digest or at_issue.kind.value != opened.kind:
+    if evidence.digest != opened.digest or at_issue.kind != opened.kind:
         return None
     if at_issue.rules != rules.fingerprint():
         return None

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -41,7 +42,7 @@ from chaincode.documents.registry import DocumentKind, InvalidDocumentError, val
 from chaincode.records import DocState
 from identity.certificates import Purpose
 from identity.chain import Anchored, ChainJudgement, judge_at
-from identity.checks import Check, CheckName, Report
+from identity.checks import Check, CheckName, Report, Status
 from ledger.evidence import Evidence
 from ledger.interface import EvidenceSource
 from network.verification import rules
@@ -79,6 +80,9 @@ ORDER = (
     CheckName.INCLUSION,
 )
 _IN_ORDER = frozenset(ORDER)
+_PASS = Status.PASS  # checks that pass on the hot path are built directly, not via passed()
+_ORDER_LIST = list(ORDER)
+_NAME = operator.attrgetter("name")
 # What a document presented with hidden fields cannot show (``Undisclosed``).
 NEEDS_THE_WHOLE_DOCUMENT = (
     CheckName.SIGNATURE,
@@ -188,7 +192,7 @@ class _Run:
         if self.timings is not None:
             self.enter(self.step)  # the running step's time, up to the report
         checks = self.checks
-        if tuple(c.name for c in checks) == ORDER:
+        if list(map(_NAME, checks)) == _ORDER_LIST:
             ordered = tuple(checks)  # ran in order, once each: nothing to reorder
         else:
             by_name = {c.name: c for c in checks}
@@ -227,10 +231,10 @@ class _Run:
         found = relied(self.data.data, opened, evidence)
         if found is None:
             return False
-        self.add(Check.passed(CheckName.FORMAT, found.format_reason(fmt.name)))
-        self.add(Check.passed(CheckName.SIGNATURE, found.signature_reason()))
+        self.add(Check(CheckName.FORMAT, _PASS, found.format_reason(fmt.name)))
+        self.add(Check(CheckName.SIGNATURE, _PASS, found.signature_reason()))
         self.enter(CheckName.INTEGRITY)
-        self.add(Check.passed(CheckName.INTEGRITY, found.integrity_reason()))
+        self.add(Check(CheckName.INTEGRITY, _PASS, found.integrity_reason()))
         self.facts.update(
             format=fmt.name, kind=found.kind, signed_at=opened.signed_at, digest=opened.digest
         )
@@ -352,11 +356,11 @@ class _Run:
         at_issue = evidence.validated if evidence is not None else None
         if at_issue is not None and at_issue.kind is kind and at_issue.rules == rules.fingerprint():
             reason = (
-                f"valid {kind.value} document: validated by this node when it "
+                f"valid {kind} document: validated by this node when it "
                 f"issued it, under the same rules ({at_issue.rules[:19]}), as recorded with "
                 "its ledger entry"
             )
-            self.add(Check.passed(CheckName.DOCUMENT, reason))
+            self.add(Check(CheckName.DOCUMENT, _PASS, reason))
             return at_issue.issuing_country
         value = content()
         if value is None:  # the relying path always has the note; fail closed if not
@@ -369,7 +373,7 @@ class _Run:
             more = f" (+{len(exc.errors) - 3} more)" if len(exc.errors) > 3 else ""
             self.add(Check.failed(CheckName.DOCUMENT, f"{len(exc.errors)} error(s): {shown}{more}"))
             return None
-        self.add(Check.passed(CheckName.DOCUMENT, f"valid {kind.value} document"))
+        self.add(Check.passed(CheckName.DOCUMENT, f"valid {kind} document"))
         return doc.model.issuing_country()
 
     def _bind(
@@ -405,7 +409,7 @@ class _Run:
         if not chain.ok or chain.organisation is None:
             self.add(Check.failed(CheckName.CHAIN, chain.reason))
             return chain
-        self.add(Check.passed(CheckName.CHAIN, chain.reason))
+        self.add(Check(CheckName.CHAIN, _PASS, chain.reason))
         org = chain.organisation
         self.facts.update(issuer=org.id, issuer_name=org.name, issuer_country=org.country)
         return chain
@@ -421,9 +425,7 @@ class _Run:
             self.add(Check.failed(CheckName.ROLE_FOR_TYPE, refusal))
             return
         held = ", ".join(sorted(roles))
-        self.add(
-            Check.passed(CheckName.ROLE_FOR_TYPE, f"{org.id} ({held}) may issue a {kind.value}")
-        )
+        self.add(Check(CheckName.ROLE_FOR_TYPE, _PASS, f"{org.id} ({held}) may issue a {kind}"))
 
     def _revocation(
         self, opened: OpenedSignature, chain: ChainJudgement, binding: Binding | None
@@ -437,8 +439,8 @@ class _Run:
             else (opened.signed_at, "the signature")
         )
         judgement = self.policy.trust.revocation(opened.chain[0], chain.entry, at, self.now, judged)
-        status = Check.passed if judgement.ok else Check.failed
-        self.add(status(CheckName.REVOCATION, judgement.reason))
+        status = _PASS if judgement.ok else Status.FAIL
+        self.add(Check(CheckName.REVOCATION, status, judgement.reason))
 
     def _ledger(self, binding: Binding | None) -> None:
         self.enter(CheckName.ANCHORED)
@@ -495,9 +497,9 @@ def _status(evidence: Evidence) -> Check[CheckName]:
     if evidence.state in LIVE:
         holder = f", held by {evidence.holder}" if evidence.holder else ""
         away = f"; {evidence.elsewhere}" if evidence.elsewhere else ""
-        return Check.passed(CheckName.STATUS, f"{evidence.state.value}{holder}{away}")
+        return Check(CheckName.STATUS, _PASS, f"{evidence.state}{holder}{away}")
     successor = f" by {evidence.superseded_by}" if evidence.superseded_by else ""
-    return Check.failed(CheckName.STATUS, f"{evidence.state.value}{successor}")
+    return Check.failed(CheckName.STATUS, f"{evidence.state}{successor}")
 
 
 __all__ = ["ORDER", "Pipeline", "StepTimes"]

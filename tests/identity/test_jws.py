@@ -139,3 +139,17 @@ def test_wrong_typ_is_refused():
 def test_malformed_tokens_are_errors_not_crashes(token):
     with pytest.raises(JwsError):
         jws.verify(token, jws.SUPPORTED_ALGORITHMS, TYP)
+
+
+@pytest.mark.parametrize("key_type", [KeyType.ED25519, KeyType.P256])
+def test_a_chain_signer_makes_sign_s_tokens(key_type):
+    """The header a ChainSigner encodes once is the one ``sign`` encodes every time: the
+    same bytes (Ed25519 is deterministic; P-256 is not, so its tokens verify alike)."""
+    signer = make_signer(make_root(), key_type=key_type)
+    chained = jws.ChainSigner(signer.key, signer.chain, TYP)
+    for payload in (b"", b'{"a":1}', b"x" * 5000):
+        token = chained.sign(payload)
+        assert token.split(".")[0] == jws.sign(payload, signer.key, signer.chain, TYP).split(".")[0]
+        if key_type is KeyType.ED25519:
+            assert token == jws.sign(payload, signer.key, signer.chain, TYP)
+        assert jws.verify(token, jws.SUPPORTED_ALGORITHMS, TYP).payload == payload

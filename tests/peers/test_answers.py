@@ -12,6 +12,7 @@ import json
 import secrets
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from chaincode.documents.registry import DocumentKind
@@ -108,6 +109,8 @@ def test_an_honest_answer_carries_status_issuer_time_checkpoint_and_proof(corrid
     # The JWS is the CN node's: its certificate in x5c, EdDSA, the answer type.
     verified = jws.verify(token, {"EdDSA"}, answers.JWS_TYPE)
     assert fingerprint(verified.chain[0]) == corridor.descriptor.fingerprint
+    # The payload is signed in its RFC 8785 form (the reference library's bytes).
+    assert verified.payload == rfc8785.dumps(json.loads(verified.payload))
     # The inclusion proof holds against the checkpoint on its own.
     cp = checkpoint.open_note(checked.payload["checkpoint"], corridor.descriptor.checkpoint_key)
     inclusion = checked.payload["inclusion"]

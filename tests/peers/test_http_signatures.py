@@ -300,3 +300,37 @@ def test_a_malformed_or_foreign_signature_input_is_refused(pki, tmp_path):
     for bad in ("tdx=(((", headers["Signature-Input"].replace("tdx=", "other=", 1)):
         refused = _refused(_verifier(pki, tmp_path), {**headers, "Signature-Input": bad})
         assert refused.check == "signature-input"
+
+
+def test_a_certificate_parsed_once_is_still_judged_on_every_request(pki, tmp_path):
+    """The verifier keeps what it parsed of a certificate field (the certificate, its
+    fingerprint, its key), never the judgement: the same field is refused the moment the
+    judge refuses it (expired, then revoked), and accepted again when the judge accepts."""
+    verdicts = iter([("RU", "ok"), (None, "expired"), (None, "revoked"), ("RU", "ok")])
+    seen = []
+
+    def judge(cert, now):
+        seen.append(fingerprint(cert))
+        return next(verdicts)
+
+    nonces = ReplayCache(tmp_path / "nonces.db")
+    _opened.append(nonces)
+    verifier = RequestVerifier(judge, nonces.first_use)
+    for n, expected in enumerate(["RU", "expired", "revoked", "RU"]):
+        headers = sign_request("POST", URL, BODY, pki["key"], pki["cert"], NOW, f"j-{n}")
+        if expected == "RU":
+            assert verifier.verify("POST", URL, _lower(headers), BODY, NOW).country == "RU"
+        else:
+            refused = _refused(verifier, headers)
+            assert (refused.check, refused.reason) == ("certificate", expected)
+    assert seen == [fingerprint(pki["cert"])] * 4
+
+
+def test_a_created_time_out_of_any_calendar_is_a_clock_skew_refusal(pki, tmp_path):
+    headers = sign_request("POST", URL, BODY, pki["key"], pki["cert"], NOW, "far")
+    created = int(NOW.timestamp())
+    headers["Signature-Input"] = headers["Signature-Input"].replace(
+        f"created={created}", "created=999999999999999"
+    )
+    refused = _refused(_verifier(pki, tmp_path), headers)
+    assert refused.check == "clock-skew"

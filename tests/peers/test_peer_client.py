@@ -191,3 +191,94 @@ def test_a_peer_that_never_answers_times_out():
 def test_a_url_that_is_not_http_is_refused_clearly():
     with _using(_client()) as client, pytest.raises(PeerTransportError, match="not an http"):
         client.post("ftp://127.0.0.1:21", "/q", {})
+
+
+class RawServer:
+    """Answers each request it reads with the next of ``answers`` (raw bytes, as they go on
+    the wire), closing the connection after an answer marked ``close``."""
+
+    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+        self.answers = answers
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(10)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        pending = list(self.answers)
+        while pending:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.settimeout(10)
+            with conn:
+                reader = conn.makefile("rb")
+                while pending and _read_request(reader) is not None:
+                    raw, close = pending.pop(0)
+                    conn.sendall(raw)
+                    if close:
+                        break
+                reader.close()
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> RawServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        self.thread.join(10)
+
+
+def test_chunked_and_length_answers_are_read_whole_on_one_kept_connection():
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+        b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    )
+    sized = b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nX-B: two\r\n\r\nxyz"
+    with RawServer([(chunked, False), (sized, False)]) as server, _using(_client()) as client:
+        _, first = client.post(server.url, "/q", {})
+        _, second = client.post(server.url, "/q", {})
+    assert (first.status_code, first.content, first.headers["x-a"]) == (200, b"abcde", "1")
+    assert (second.status_code, second.content, second.headers["x-b"]) == (201, b"xyz", "two")
+    assert server.connections == 1
+
+
+def test_an_answer_that_ends_with_the_connection_is_read_and_not_kept():
+    until_close = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it"
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+    answers = [(until_close, True), (closing, False), (b"HTTP/1.1 204 No Content\r\n\r\n", False)]
+    with RawServer(answers) as server, _using(_client()) as client:
+        assert client.post(server.url, "/q", {})[1].content == b"all of it"
+        assert client.post(server.url, "/q", {})[1].content == b"ok"
+        assert client.post(server.url, "/q", {})[1].status_code == 204
+    assert server.connections == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "cut off after"),
+        (b"NOT HTTP AT ALL\r\n\r\n", "not HTTP/1.1"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "not HTTP/1.1"),
+    ],
+    ids=["cut-off", "not-http", "bad-length"],
+)
+def test_a_broken_answer_is_a_transport_error_and_not_sent_again(raw, error):
+    with (
+        RawServer([(raw, True), (raw, True)]) as server,
+        _using(_client()) as client,
+        pytest.raises(PeerTransportError, match=error),
+    ):
+        client.post(server.url, "/q", {})
+    assert server.connections == 1
+
+
+def test_a_header_field_that_would_split_the_request_is_refused_before_sending():
+    with RawServer([(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", False)]) as server:
+        with _using(_client()) as client, pytest.raises(ValueError, match="Content-Type"):
+            client.post_bytes(server.url, "/q", b"x", "text/plain\r\nX-Evil: 1")
+        assert server.connections <= 1

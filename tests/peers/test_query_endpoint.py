@@ -5,6 +5,7 @@ identity."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 
@@ -74,3 +75,43 @@ def test_an_unsigned_query_is_a_401_and_metrics_name_the_route(cn):
     assert response.json()["check"] == "signature-input"
     metrics = httpx.get(url + "/metrics").text
     assert f'route="{QUERY_PATH}"' in metrics
+
+
+def _tampered(headers: dict[str, str], what: str) -> dict[str, str]:
+    out = dict(headers)
+    if what == "signature":
+        label, value = out["Signature"].split("=:", 1)
+        raw = bytearray(base64.b64decode(value.rstrip(":")))
+        raw[-1] ^= 1
+        out["Signature"] = f"{label}=:{base64.b64encode(bytes(raw)).decode()}:"
+    elif what == "certificate":
+        out["Tdx-Node-Certificate"] = ":AAAA:"
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        ("replay", "nonce"),
+        ("body", "content-digest"),
+        ("signature", "signature"),
+        ("certificate", "certificate"),
+        ("skew", "clock-skew"),
+        ("path", "signature"),
+    ],
+)
+def test_every_check_runs_on_the_hot_path_and_names_itself(cn, change, check):
+    """Each check of a signed query, failed on purpose over real HTTP, is the 401's
+    ``check``; the same request unchanged is answered (once)."""
+    url, ru = cn
+    target = url + QUERY_PATH
+    body = json.dumps({"digest": DIGEST}).encode()
+    created = _now() - datetime.timedelta(minutes=6 if change == "skew" else 0)
+    signed_url = url + "/v1/peer/deliveries" if change == "path" else target
+    headers = sign_request("POST", signed_url, body, ru.node_key(), ru.node_certificate(), created)
+    if change == "replay":
+        assert httpx.post(target, content=body, headers=headers).status_code == 200
+    sent = body.replace(b"ab", b"cd", 1) if change == "body" else body
+    response = httpx.post(target, content=sent, headers=_tampered(headers, change))
+    assert response.status_code == 401, response.text
+    assert response.json()["check"] == check
