@@ -205,19 +205,15 @@ def sign(
 
 
 class ChainSigner:
-    """``sign`` for many payloads by one key, chain and type: a key whose signature is used
-    as it comes (Ed25519, SM2, GOST) has its protected header encoded once, not per token
-    (a node signs its answer to every peer query so). The same tokens as ``sign``."""
+    """``sign`` for many payloads by one key, chain and type, its protected header encoded
+    once (a node signs its answer to every peer query so). The same tokens as ``sign``."""
 
     def __init__(self, key: SigningKey, chain: list[x509.Certificate], typ: str) -> None:
-        self._key, self._chain, self._typ = key, list(chain), typ
-        self._head = _protected(_chain_header(key, self._chain, typ, None))
+        self._key = key
+        self._head = _protected(_chain_header(key, list(chain), typ, None))
 
     def sign(self, payload: bytes) -> str:
-        key = self._key
-        if isinstance(key, NationalPrivateKey | ed25519.Ed25519PrivateKey):
-            return _compact(self._head, payload, key)
-        return sign(payload, key, self._chain, self._typ)
+        return _compact(self._head, payload, self._key)
 
 
 def sign_with_key(payload: bytes, key: PrivateKey, typ: str) -> str:
