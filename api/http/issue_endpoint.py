@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.http import schemas
 from api.http.bearer import authenticated
 from api.http.problems import Problem, invalid_request, problem_of
-from api.http.verify_endpoint import INLINE_BODY, read_body, send_json
+from api.http.verify_endpoint import INLINE_BODY, body_or_answered, send_json
 from chaincode.canonical import CanonicalizationError, parse_json
 from chaincode.records import Actor
 from network.node import Issued, Node
@@ -100,12 +100,8 @@ class IssueEndpoint:
             await self.app(scope, receive, send)
             return
         scope["route"] = self.route
-        try:
-            body = await read_body(receive)
-        except ConnectionAbortedError:
-            return
-        except Problem as problem:  # the body limit, while streaming
-            await problem.response(PATH)(scope, receive, send)
+        body = await body_or_answered(scope, receive, send)
+        if body is None:
             return
         try:
             status, content = await self._issue(scope, body)

@@ -74,6 +74,18 @@ async def read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+async def body_or_answered(scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """The request's whole body; None if the client went away, or once the problem of a
+    body over the limit (raised while it streams in) has been answered."""
+    try:
+        return await read_body(receive)
+    except ConnectionAbortedError:
+        return None
+    except Problem as problem:
+        await problem.response(scope["path"])(scope, receive, send)
+        return None
+
+
 async def send_json(send: Send, content: bytes, status: int = 200) -> None:
     """An answer of JSON ``content`` (200 unless told)."""
     await send(
@@ -102,12 +114,8 @@ class VerifyEndpoint:
             await self.app(scope, receive, send)
             return
         scope["route"] = self.route
-        try:
-            body = await read_body(receive)
-        except Problem as problem:  # the body limit, while streaming
-            await problem.response(PATH)(scope, receive, send)
-            return
-        except ConnectionAbortedError:
+        body = await body_or_answered(scope, receive, send)
+        if body is None:
             return
         try:
             document, ask = unwrap(body, scope.get("query_string", b""))

@@ -70,7 +70,14 @@ class _LibraryVerifier(HTTPMessageVerifier):
     max_clock_skew = datetime.timedelta(days=3650)  # judged at NOW, not at the test's clock
 
 
-def _library_signed(pki: dict[str, Any], url: str, body: bytes, now: datetime.datetime, nonce: str):
+def _library_signed(
+    pki: dict[str, Any],
+    url: str,
+    body: bytes,
+    now: datetime.datetime,
+    nonce: str,
+    covered: tuple[str, ...] = signature_base.COVERED,
+):
     headers = {"Content-Type": "application/json"}
     HTTPMessageSigner(
         signature_algorithm=algorithms.ED25519,
@@ -82,7 +89,7 @@ def _library_signed(pki: dict[str, Any], url: str, body: bytes, now: datetime.da
         nonce=nonce,
         label=LABEL,
         tag=TAG,
-        covered_component_ids=signature_base.COVERED,
+        covered_component_ids=covered,
         body=body,
     )
     return headers
@@ -224,20 +231,7 @@ def test_the_profile_is_exactly_these_components(pki, covered, why):
     """What the library would accept but the profile does not: refused by name."""
     url = BASE_URL + PATHS[0]
     body = b"{}"
-    headers = {"Content-Type": "application/json"}
-    HTTPMessageSigner(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys={}, private_keys={pki["key_id"]: pki["key"]}),
-    ).sign(
-        _Message("POST", url, headers),
-        key_id=pki["key_id"],
-        created=NOW,
-        nonce="n",
-        label=LABEL,
-        tag=TAG,
-        covered_component_ids=covered,
-        body=body,
-    )
+    headers = _library_signed(pki, url, body, NOW, "n", covered)
     assert _library_accepts(pki, url, headers, body)
     headers[CERTIFICATE_HEADER] = _cert_field(pki)
     lower = {k.lower(): v for k, v in headers.items()}
