@@ -23,7 +23,6 @@ import dataclasses
 import datetime
 import fcntl
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from identity import keys, revocation, trust_list
 from identity.certificates import fingerprint
 from identity.keys import KeyType
+from network.atomic_file import write_atomically
 
 FORMAT = "tdx-demo-network/1"
 DESCRIPTOR_FORMAT = "tdx-node-descriptor/1"
@@ -100,16 +100,6 @@ class NodeDescriptor:
         return descriptor
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
 class NetworkFolder:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -153,7 +143,7 @@ class NetworkFolder:
             key_path.unlink(missing_ok=True)  # left by an interrupted creation
             keys.save(operator, key_path, passphrase)
             empty = trust_list.build([], sequence=0, issued_at=now)
-            _atomic_write(
+            write_atomically(
                 self.path / "trust-list.jws", trust_list.sign(empty, operator).encode() + b"\n"
             )
             pem = operator.public_key().public_bytes(
@@ -164,7 +154,7 @@ class NetworkFolder:
                 "createdAt": now.isoformat(),
                 "operatorPublicKey": pem.decode(),
             }
-            _atomic_write(self.config_path, json.dumps(config, indent=2).encode() + b"\n")
+            write_atomically(self.config_path, json.dumps(config, indent=2).encode() + b"\n")
 
     def operator_public_pem(self) -> str:
         return str(self.config()["operatorPublicKey"])
@@ -188,16 +178,16 @@ class NetworkFolder:
                 entry = dataclasses.replace(entry, dns_txt=listed.dns_txt)
             entries = {**current.entries, entry.country: entry}
             signed = trust_list.build(entries.values(), current.sequence + 1, now)
-            _atomic_write(
+            write_atomically(
                 self.path / "trust-list.jws", trust_list.sign(signed, operator).encode() + b"\n"
             )
-            _atomic_write(
+            write_atomically(
                 self.path / "roots" / f"{entry.country}.crt",
                 entry.root.public_bytes(serialization.Encoding.PEM),
             )
 
     def publish_crl(self, country: str, pem: bytes) -> None:
-        _atomic_write(self.path / "crl" / f"{country}.crl", pem)
+        write_atomically(self.path / "crl" / f"{country}.crl", pem)
 
     def revocation_lists(self) -> dict[str, x509.CertificateRevocationList]:
         return {
@@ -211,7 +201,7 @@ class NetworkFolder:
         return self.path / "nodes" / f"{country}.json"
 
     def write_descriptor(self, descriptor: NodeDescriptor) -> None:
-        _atomic_write(
+        write_atomically(
             self.descriptor_path(descriptor.country),
             json.dumps(descriptor.to_json(), indent=2).encode() + b"\n",
         )

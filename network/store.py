@@ -8,7 +8,6 @@ written atomically (write, fsync, rename), so a crash never leaves half a docume
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import orjson
 
 from chaincode.identifiers import is_doc_id
 from ledger.interface import DocumentKeeper
+from network.atomic_file import write_atomically
 
 
 def encode(envelope: dict[str, Any]) -> bytes:
@@ -43,13 +43,7 @@ class DocumentStore:
         target = self._file(doc_id)
         if target.exists():
             return False
-        self.path.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(encode(envelope))
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(target)
+        write_atomically(target, encode(envelope))
         return True
 
     def remove(self, doc_id: str) -> None:

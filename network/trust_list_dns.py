@@ -11,24 +11,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from identity import keys, trust_list
+from network.atomic_file import write_atomically
 from network.home import Home, HomeError
 
 LIST_FILE = "trust-list.jws"
 KEY_FILE = "operator.key"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
 
 
 def vouch(
@@ -72,7 +63,7 @@ def _vouch(
     signed = trust_list.build(
         {**current.entries, country: changed}.values(), current.sequence + 1, now
     )
-    _write_atomically(folder / LIST_FILE, trust_list.sign(signed, operator).encode() + b"\n")
+    write_atomically(folder / LIST_FILE, trust_list.sign(signed, operator).encode() + b"\n")
     return signed
 
 
